@@ -1,0 +1,90 @@
+"""`bmu inspect`: a plain-text summary of a results.h5 file, readable without knowing the layout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+
+class InspectError(Exception):
+    """The file cannot be summarised; the message says why in one line."""
+
+
+def _fmt(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def summarize(path: Path | str) -> str:
+    """Summary of a results file: run, scenario, time range, datasets with units and last values."""
+    path = Path(path)
+    if not path.exists():
+        raise InspectError(f"{path}: file not found")
+    if path.is_dir():
+        hint = " (did you mean its results.h5?)" if (path / "results.h5").exists() else ""
+        raise InspectError(f"{path}: is a folder, expected an HDF5 file{hint}")
+    if not h5py.is_hdf5(path):
+        raise InspectError(f"{path}: not an HDF5 file")
+    try:
+        with h5py.File(path, "r") as f:
+            return _summarize_open(path, f)
+    except OSError as exc:
+        raise InspectError(f"{path}: cannot be read as HDF5 ({exc})") from None
+
+
+def _summarize_open(path: Path, f: h5py.File) -> str:
+    if "engine_version" not in f.attrs or "timeseries" not in f:
+        raise InspectError(f"{path}: an HDF5 file, but not a bmu results file (no engine_version / timeseries)")
+    a = f.attrs
+    lines = [f"{path}", f"  run            {a.get('run_name', '?')}  (engine {a['engine_version']}, schema "
+                        f"{a.get('schema_version', '?')}, seed {a.get('seed', '?')}, created {a.get('created_utc', '?')})"]
+    shape = tuple(int(n) for n in a.get("grid_shape_zyx", ()))
+    vox = float(a.get("voxel_size_um", 0))
+    if shape:
+        size = " x ".join(f"{n * vox:g}" for n in shape)
+        lines.append(f"  grid           {shape[0]} x {shape[1]} x {shape[2]} voxels of {vox:g} µm ({size} µm)")
+    if "scenario" in f:
+        sc = f["scenario"].attrs
+        resolved = json.loads(sc["resolved_json"]) if "resolved_json" in sc else {}
+        lines.append(f"  scenario       {sc.get('source', '?')}")
+        if resolved:
+            p = resolved.get("patient", {})
+            ysm = p.get("years_since_menopause")
+            who = f"{p.get('sex')}, {p.get('age_years')} y" + (f", {ysm} y since menopause" if ysm is not None else "")
+            lines.append(f"  patient        {who}; conditions: {', '.join(p.get('conditions') or []) or 'none'}")
+            regimen = resolved.get("regimen") or []
+            doses = "; ".join(f"{d['drug']} {d['dose_mg']:g} mg {d['route']} x{d['number_of_doses']}"
+                              + (f" every {d['interval_days']:g} d" if d.get("interval_days") else "")
+                              + f" from day {d['start_day']:g}" for d in regimen)
+            lines.append(f"  regimen        {doses or 'untreated'}")
+            if resolved.get("description"):
+                lines.append(f"  description    {resolved['description']}")
+    ts = f["timeseries"]
+    days = ts["day"][...]
+    if len(days):
+        lines.append(f"  time           day {days[0]} .. {days[-1]}  ({len(days)} rows)")
+    else:
+        lines.append("  time           no rows written")
+    lines.append("  /timeseries (units; last value)")
+    for name in sorted(ts):
+        if name == "day":
+            continue
+        ds = ts[name]
+        last = _fmt(ds[-1]) if ds.shape[0] else "-"
+        lines.append(f"    {name:<34} {ds.attrs.get('units', '?'):<10} {last}")
+    if "snapshots" in f:
+        snap = f["snapshots"]
+        sdays = snap["day"][...] if "day" in snap else np.array([])
+        lines.append(f"  /snapshots at days {', '.join(str(d) for d in sdays) or '(none)'}")
+        for name in sorted(snap):
+            ds = snap[name]
+            if ds.ndim == 4:
+                lines.append(f"    {name:<34} {ds.attrs.get('units', '?'):<10} shape {ds.shape} (time, z, y, x)")
+    if "agents" in f:
+        for name in sorted(f["agents"]):
+            lines.append(f"  /agents/{name}: {f['agents'][name].shape[0]} rows")
+    return "\n".join(lines)

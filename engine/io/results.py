@@ -1,0 +1,140 @@
+"""HDF5 results writer (h5py). Knows file layout, nothing of biology.
+
+Layout of `results.h5` (readable with plain h5py, HDFView or xarray; no engine code needed):
+
+    /                      attrs: engine_version, schema_version, seed, run_name, created_utc,
+                                  voxel_size_um, grid_shape_zyx, units_convention
+    /scenario              attrs: yaml (the input text), resolved_json (all defaults filled in),
+                                  resolved_sha256, source
+    /scenario/biology_parameters   table: name, value, unit, source
+    /timeseries/day        1-D int, one row per recorded day (dimension scale of all series)
+    /timeseries/<name>     1-D, resizable, attrs units, long_name
+    /snapshots/day         1-D int (dimension scale)
+    /snapshots/z_um, y_um, x_um    voxel-centre coordinates (dimension scales)
+    /snapshots/<field>     (time, z, y, x) float32, chunked, gzip; attrs units, long_name
+    /agents/osteocytes     table at snapshot days: day, unique_id, z, y, x
+
+Every write goes through `append_*`, which extends resizable datasets, so a run that stops early
+leaves a valid file with the rows written so far.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from engine import __version__
+from engine.scenario.biology import parameter_table
+from engine.scenario.loader import LoadedScenario
+from engine.scenario.schema import SCHEMA_VERSION
+
+UNITS_CONVENTION = "concentrations nM (nmol/L), time day, length µm; dataset attrs 'units' are UDUNITS strings"
+_STR = h5py.string_dtype()
+AGENT_DTYPE = np.dtype([("day", np.int32), ("unique_id", np.int64), ("z", np.int32), ("y", np.int32), ("x", np.int32)])
+
+
+class ResultsWriter:
+    """Creates results.h5 and appends rows and snapshots to it."""
+
+    def __init__(self, path: Path | str, loaded: LoadedScenario, seed: int, grid_shape: tuple[int, int, int],
+                 voxel_size_um: float, readout_units: dict[str, tuple[str, str]],
+                 field_units: dict[str, str], field_long_names: dict[str, str], snapshot_fields: tuple[str, ...]):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = h5py.File(self.path, "w")
+        self.readout_units = readout_units
+        self.snapshot_fields = snapshot_fields
+        self.grid_shape = grid_shape
+        f = self.file
+        f.attrs.update({
+            "engine_version": __version__, "schema_version": SCHEMA_VERSION, "seed": seed,
+            "run_name": loaded.name, "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "voxel_size_um": voxel_size_um, "grid_shape_zyx": np.array(grid_shape, np.int64),
+            "units_convention": UNITS_CONVENTION,
+        })
+        sc = f.create_group("scenario")
+        sc.attrs.update({"yaml": loaded.text, "resolved_json": loaded.resolved_json(),
+                         "resolved_sha256": loaded.resolved_hash(), "source": loaded.source})
+        self._write_parameters(sc, loaded)
+        ts = f.create_group("timeseries")
+        day = ts.create_dataset("day", shape=(0,), maxshape=(None,), dtype=np.int32, chunks=(1024,))
+        day.attrs.update({"units": "day", "long_name": "simulated day (0 = start)"})
+        day.make_scale("day")
+        snap = f.create_group("snapshots")
+        sday = snap.create_dataset("day", shape=(0,), maxshape=(None,), dtype=np.int32, chunks=(64,))
+        sday.attrs.update({"units": "day", "long_name": "snapshot day"})
+        sday.make_scale("day")
+        for axis, n in zip(("z_um", "y_um", "x_um"), grid_shape):
+            coord = snap.create_dataset(axis, data=(np.arange(n) + 0.5) * voxel_size_um)
+            coord.attrs.update({"units": "um", "long_name": f"voxel centre {axis[0]} coordinate"})
+            coord.make_scale(axis)
+        nz, ny, nx = grid_shape
+        chunk_z = max(1, min(nz, (1 << 18) // max(1, ny * nx)))  # ~1 MB float32 chunks
+        for name in snapshot_fields:
+            ds = snap.create_dataset(name, shape=(0, nz, ny, nx), maxshape=(None, nz, ny, nx), dtype=np.float32,
+                                     chunks=(1, chunk_z, ny, nx), compression="gzip", compression_opts=4, shuffle=True)
+            ds.attrs.update({"units": field_units[name], "long_name": field_long_names[name]})
+            ds.dims[0].attach_scale(sday)
+            for i, axis in enumerate(("z_um", "y_um", "x_um"), start=1):
+                ds.dims[i].attach_scale(snap[axis])
+        agents = f.create_group("agents")
+        agents.create_dataset("osteocytes", shape=(0,), maxshape=(None,), dtype=AGENT_DTYPE, chunks=(4096,))
+        agents["osteocytes"].attrs["long_name"] = "osteocyte positions (voxel indices z, y, x) at snapshot days"
+
+    @staticmethod
+    def _write_parameters(group: h5py.Group, loaded: LoadedScenario) -> None:
+        rows = parameter_table()
+        values = loaded.scenario.biology.model_dump()
+        dtype = np.dtype([("name", _STR), ("value", np.float64), ("unit", _STR), ("source", _STR)])
+        table = np.array([(r["name"], values[r["name"]], r["unit"], r["source"]) for r in rows], dtype=dtype)
+        group.create_dataset("biology_parameters", data=table)
+
+    @staticmethod
+    def _append(ds: h5py.Dataset, values: np.ndarray) -> None:
+        n = ds.shape[0]
+        ds.resize(n + len(values), axis=0)
+        ds[n:] = values
+
+    def append_timeseries(self, row: dict[str, float]) -> None:
+        ts = self.file["timeseries"]
+        for name, value in row.items():
+            if name not in ts:
+                dtype = np.int64 if isinstance(value, (int, np.integer)) else np.float64
+                ds = ts.create_dataset(name, shape=(ts["day"].shape[0],), maxshape=(None,), dtype=dtype,
+                                       chunks=(1024,), fillvalue=np.nan if dtype == np.float64 else 0)
+                units, long_name = self.readout_units.get(name, ("1", name))
+                ds.attrs.update({"units": units, "long_name": long_name})
+                ds.dims[0].attach_scale(ts["day"])
+            if name == "day":
+                continue
+            self._append(ts[name], np.array([value]))
+        self._append(ts["day"], np.array([row["day"]], np.int32))
+
+    def append_snapshot(self, day: int, arrays: dict[str, np.ndarray], osteocyte_ids: np.ndarray,
+                        osteocyte_voxels: np.ndarray) -> None:
+        snap = self.file["snapshots"]
+        self._append(snap["day"], np.array([day], np.int32))
+        for name in self.snapshot_fields:
+            self._append(snap[name], arrays[name][None].astype(np.float32))
+        table = np.empty(len(osteocyte_ids), AGENT_DTYPE)
+        table["day"] = day
+        table["unique_id"] = osteocyte_ids
+        if len(osteocyte_ids):
+            table["z"], table["y"], table["x"] = osteocyte_voxels[:, 0], osteocyte_voxels[:, 1], osteocyte_voxels[:, 2]
+        self._append(self.file["agents/osteocytes"], table)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def close(self) -> None:
+        if self.file.id.valid:
+            self.file.close()
+
+    def __enter__(self) -> "ResultsWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,105 @@
+"""BoneModel: a Mesa model that builds the voxel grid, the cells and the signalling, and steps days.
+
+One step is one day (DESIGN.md, "Data flow of one day"). What runs today:
+    osteocytes (Mesa agents) secrete RANKL/OPG -> fields solved quasi-steady -> local binding
+The cell biology of remodeling (osteoclasts, osteoblasts, BMUs) and the drugs build on this loop.
+
+Every random draw comes from the model's generator `self.rng` (seeded from the scenario's `seed`,
+or the `rng` argument), so a run is reproducible; the geometry has its own seed in the scenario.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mesa
+import numpy as np
+
+from engine.agents.osteocyte import Osteocyte
+from engine.grid.voxel_grid import VoxelGrid, build_grid
+from engine.kernels.surfaces import BONE_LEVEL
+from engine.scenario.consistency import field_cell_factor
+from engine.scenario.schema import Scenario
+from engine.signalling import SignallingFields
+
+
+class BoneModel(mesa.Model):
+    """A small volume of bone, stepped one day at a time.
+
+    Args:
+        scenario: a validated Scenario.
+        base_dir: folder that relative paths in the scenario (µCT file) are resolved against.
+        rng: seed or numpy Generator; defaults to the scenario's `seed`.
+        grid: an already built VoxelGrid (skips geometry generation; used by tests and resume).
+    """
+
+    def __init__(self, scenario: Scenario, base_dir: Path | str = ".", rng=None, grid: VoxelGrid | None = None):
+        super().__init__(rng=scenario.seed if rng is None else rng)
+        self.scenario = scenario
+        self.biology = scenario.biology
+        self.day = 0
+        self._osteocyte_sources = None  # cached (positions, rankl, opg) arrays; None = rebuild
+        self._grid_fields_day = None
+        self.grid = grid if grid is not None else build_grid(scenario, base_dir)
+        n = scenario.numerics
+        self.signalling = SignallingFields(self.grid, self.biology, field_cell_factor(scenario),
+                                           n.field_solver_rtol, n.field_solver_max_iterations)
+        self._place_osteocytes()
+        self.baseline_mineral = float(self.grid.mineral_fraction.sum(dtype=np.float64))
+        self._update_fields()
+
+    # --- construction ---------------------------------------------------------------------------
+    def _place_osteocytes(self) -> None:
+        """Osteocytes at a literature density (per mm³ of bone), in uniformly random bone voxels."""
+        bone_voxels = np.flatnonzero(self.grid.bone_fraction.ravel() >= BONE_LEVEL)
+        bone_mm3 = float(self.grid.bone_fraction.sum(dtype=np.float64)) * self.grid.voxel_volume_mm3
+        n = min(len(bone_voxels), int(round(self.biology.osteocyte_density_per_mm3_bone * bone_mm3)))
+        chosen = np.sort(self.rng.choice(bone_voxels, size=n, replace=False)) if n else np.empty(0, np.int64)
+        voxels = [tuple(int(v) for v in idx) for idx in zip(*np.unravel_index(chosen, self.grid.shape))]
+        Osteocyte.create_agents(self, n, voxel=voxels,
+                                rankl_secretion_molecules_per_day=self.biology.osteocyte_rankl_secretion_molecules_per_day,
+                                opg_secretion_molecules_per_day=self.biology.osteocyte_opg_secretion_molecules_per_day)
+
+    # --- views ----------------------------------------------------------------------------------
+    @property
+    def osteocytes(self) -> mesa.agent.AgentSet:
+        return self.agents_by_type.get(Osteocyte, mesa.agent.AgentSet([], random=self.random))
+
+    def osteocytes_changed(self) -> None:
+        """Called by osteocytes when one is born, removed or changes its secretion."""
+        self._osteocyte_sources = None
+
+    def _sources(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._osteocyte_sources is None:
+            cells = list(self.osteocytes)
+            positions = np.array([c.voxel for c in cells], dtype=np.int64).reshape(-1, 3)
+            rankl = np.array([c.rankl_secretion_molecules_per_day for c in cells], dtype=np.float64)
+            opg = np.array([c.opg_secretion_molecules_per_day for c in cells], dtype=np.float64)
+            ids = np.array([c.unique_id for c in cells], dtype=np.int64)
+            self._osteocyte_sources = (positions, rankl, opg, ids)
+        return self._osteocyte_sources
+
+    def osteocyte_positions(self) -> np.ndarray:
+        """(n, 3) int array of osteocyte voxels (z, y, x)."""
+        return self._sources()[0]
+
+    def osteocyte_ids(self) -> np.ndarray:
+        """Unique ids of the osteocytes, in the order of `osteocyte_positions()`."""
+        return self._sources()[3]
+
+    # --- the day ------------------------------------------------------------------------------
+    def _update_fields(self) -> None:
+        positions, rankl, opg, _ = self._sources()
+        self.signalling.update(positions, rankl, opg)
+        self._grid_fields_day = None
+
+    def sync_grid_fields(self) -> None:
+        """Bring the VoxelGrid's field arrays up to today (they are refreshed only when read)."""
+        if self._grid_fields_day != self.day:
+            self.signalling.write_grid_fields()
+            self._grid_fields_day = self.day
+
+    def step(self) -> None:
+        """Advance one day."""
+        self.day += 1
+        self._update_fields()

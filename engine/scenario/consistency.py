@@ -1,0 +1,175 @@
+"""Checks across fields of a validated Scenario, each reported at its exact YAML path.
+
+pydantic checks one value at a time; these checks need two or more (the route allowed for a drug,
+a volume that divides into whole voxels, a menopause after age 20...). Each returns `Problem`s
+instead of raising, so a user sees every problem of a file at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.scenario.schema import MicroCTVolume, Scenario
+
+MAX_VOXELS = 512**3  # a guard against unit slips (1 µm voxels in a 1 mm volume = 1e9 voxels)
+DEFAULT_FIELD_CELL_MIN_UM = 20.0
+
+#: Routes and plausible dose ranges per drug. A dose outside the range is almost always a unit slip
+#: (µg written as mg), so it is refused with the labelled dose in the message.
+DRUG_RULES: dict[str, dict] = {
+    "denosumab": {"routes": ("subcutaneous",), "dose_mg": (0.1, 500.0),
+                  "usual": "60 mg SC every 6 months (Prolia); phase 2 used 6-210 mg (McClung 2006)"},
+    "alendronate": {"routes": ("oral",), "dose_mg": (1.0, 140.0),
+                    "usual": "70 mg weekly or 10 mg daily, oral (Schnitzer 2000)"},
+    "zoledronate": {"routes": ("intravenous",), "dose_mg": (0.5, 10.0),
+                    "usual": "5 mg IV once a year (HORIZON-PFT, Black 2007)"},
+    "teriparatide": {"routes": ("subcutaneous",), "dose_mg": (0.005, 0.1),
+                     "usual": "0.02 mg (20 µg) SC daily (Neer 2001)"},
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a scenario: where (YAML path), what value, and what is allowed."""
+
+    path: tuple
+    message: str
+    value: object = None
+    has_value: bool = False
+
+
+def grid_shape(scenario: Scenario, micro_ct_shape: tuple[int, int, int] | None = None) -> tuple[int, int, int]:
+    """Voxel counts (z, y, x) of the simulated volume."""
+    g = scenario.geometry
+    if g.volume_size_um is None:
+        assert micro_ct_shape is not None
+        return micro_ct_shape
+    return tuple(int(round(s / g.voxel_size_um)) for s in g.volume_size_um)
+
+
+def field_cell_factor(scenario: Scenario) -> int:
+    """Voxels per field-grid cell edge (1 = fields solved at voxel resolution)."""
+    voxel = scenario.geometry.voxel_size_um
+    requested = scenario.numerics.field_cell_size_um
+    if requested is None:
+        return max(1, int(np.ceil(DEFAULT_FIELD_CELL_MIN_UM / voxel - 1e-9)))
+    return int(round(requested / voxel))
+
+
+def resolve_micro_ct_path(structure: MicroCTVolume, base_dir: Path) -> Path:
+    path = Path(structure.path)
+    return path if path.is_absolute() else base_dir / path
+
+
+def check(scenario: Scenario, base_dir: Path) -> list[Problem]:
+    """All cross-field problems of a scenario (empty list when it is consistent)."""
+    return [*_check_geometry(scenario, base_dir), *_check_patient(scenario), *_check_regimen(scenario)]
+
+
+def _is_multiple(value: float, unit: float) -> bool:
+    ratio = value / unit
+    return abs(ratio - round(ratio)) < 1e-6 * max(1.0, ratio) and round(ratio) >= 1
+
+
+def _check_geometry(s: Scenario, base_dir: Path) -> list[Problem]:
+    g = s.geometry
+    problems: list[Problem] = []
+    shape = None
+    if isinstance(g.structure, MicroCTVolume):
+        path = resolve_micro_ct_path(g.structure, base_dir)
+        where = ("geometry", "structure", "path")
+        if path.suffix != ".npy":
+            return [Problem(where, "µCT volumes are read from numpy .npy files", g.structure.path, True)]
+        if not path.is_file():
+            return [Problem(where, f"file not found (looked for {path})", g.structure.path, True)]
+        try:
+            arr = np.load(path, mmap_mode="r", allow_pickle=False)
+        except Exception as exc:  # any unreadable file: say so, never a traceback
+            return [Problem(where, f"cannot be read as a .npy array ({exc.__class__.__name__}: {exc})",
+                            g.structure.path, True)]
+        if arr.ndim != 3 or min(arr.shape) < 4:
+            return [Problem(where, f"must hold a 3-D array with at least 4 voxels per axis, found shape {arr.shape}",
+                            g.structure.path, True)]
+        if not (arr.dtype == bool or np.issubdtype(arr.dtype, np.number)):
+            return [Problem(where, f"must hold numbers or booleans, found dtype {arr.dtype}", g.structure.path, True)]
+        shape = tuple(int(n) for n in arr.shape)
+        if g.volume_size_um is not None:
+            expected = tuple(n * g.voxel_size_um for n in shape)
+            if any(abs(a - b) > 1e-6 * b for a, b in zip(g.volume_size_um, expected)):
+                problems.append(Problem(("geometry", "volume_size_um"),
+                                        f"does not match the µCT array: shape {shape} x {g.voxel_size_um} µm = "
+                                        f"{list(expected)} µm (omit volume_size_um to take it from the array)",
+                                        list(g.volume_size_um), True))
+                return problems
+    elif g.volume_size_um is None:
+        return [Problem(("geometry", "volume_size_um"),
+                        "is required for synthetic_trabecular geometry: edge lengths [z, y, x] in µm, e.g. [1000, 1000, 1000]")]
+    else:
+        for axis, size in enumerate(g.volume_size_um):
+            if not _is_multiple(size, g.voxel_size_um):
+                problems.append(Problem(("geometry", "volume_size_um", axis),
+                                        f"must be a whole multiple of voxel_size_um = {g.voxel_size_um} µm",
+                                        size, True))
+        if problems:
+            return problems
+        shape = grid_shape(s)
+        if min(shape) < 4:
+            return [Problem(("geometry", "volume_size_um"),
+                            f"gives {shape} voxels; at least 4 voxels per axis are needed", list(g.volume_size_um), True)]
+    n_voxels = int(np.prod(shape))
+    if n_voxels > MAX_VOXELS:
+        problems.append(Problem(("geometry", "voxel_size_um"),
+                                f"gives {shape} = {n_voxels:.3g} voxels, more than the limit {MAX_VOXELS:.3g} "
+                                "(check the units: sizes are in µm)", g.voxel_size_um, True))
+    cell = s.numerics.field_cell_size_um
+    if cell is not None:
+        if not _is_multiple(cell, g.voxel_size_um):
+            problems.append(Problem(("numerics", "field_cell_size_um"),
+                                    f"must be a whole multiple of voxel_size_um = {g.voxel_size_um} µm", cell, True))
+        else:
+            factor = field_cell_factor(s)
+            if any(n % factor for n in shape):
+                problems.append(Problem(("numerics", "field_cell_size_um"),
+                                        f"must divide the volume evenly: {shape} voxels are not multiples of {factor}",
+                                        cell, True))
+    elif any(n % field_cell_factor(s) for n in shape):
+        problems.append(Problem(("numerics", "field_cell_size_um"),
+                                f"the default field cell ({field_cell_factor(s)} voxels) does not divide the volume "
+                                f"{shape}; set numerics.field_cell_size_um to a multiple of {g.voxel_size_um} µm that does"))
+    return problems
+
+
+def _check_patient(s: Scenario) -> list[Problem]:
+    p = s.patient
+    ysm = p.years_since_menopause
+    if ysm is None:
+        return []
+    where = ("patient", "years_since_menopause")
+    if p.sex == "male":
+        return [Problem(where, "applies to women only; omit it (or set null) for sex: male", ysm, True)]
+    if ysm > p.age_years - 20:
+        return [Problem(where, f"implies menopause before age 20 (age_years = {p.age_years}); "
+                               f"allowed: 0 to {p.age_years - 20:g}", ysm, True)]
+    return []
+
+
+def _check_regimen(s: Scenario) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, dose in enumerate(s.regimen):
+        rules = DRUG_RULES[dose.drug]
+        if dose.route not in rules["routes"]:
+            problems.append(Problem(("regimen", i, "route"),
+                                    f"is not a route for {dose.drug}; allowed: {', '.join(rules['routes'])}",
+                                    dose.route, True))
+        low, high = rules["dose_mg"]
+        if not low <= dose.dose_mg <= high:
+            problems.append(Problem(("regimen", i, "dose_mg"),
+                                    f"is outside {low:g}-{high:g} mg for {dose.drug} (usual: {rules['usual']})",
+                                    dose.dose_mg, True))
+        if dose.number_of_doses > 1 and dose.interval_days is None:
+            problems.append(Problem(("regimen", i, "interval_days"),
+                                    f"is required when number_of_doses = {dose.number_of_doses} > 1 (days between doses)"))
+    return problems

@@ -1,0 +1,114 @@
+"""Typed scenario schema (pydantic v2). Every number carries its unit in its name.
+
+Structure of a scenario file (all keys documented in `scenarios/README.md`):
+
+    name, description, seed, duration_days
+    geometry:  volume_size_um, voxel_size_um, structure (synthetic_trabecular | micro_ct)
+    patient:   sex, age_years, years_since_menopause, conditions
+    regimen:   [ {drug, dose_mg, route, start_day, interval_days, number_of_doses}, ... ]
+    biology:   overrides of `BiologyParameters`
+    numerics:  field-solver settings
+    outputs:   folder, cadences, snapshot fields
+
+Checks that involve several fields (route allowed for a drug, volume divisible into voxels, ...)
+live in `engine.scenario.consistency`, which knows the exact YAML path of each value.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.scenario.biology import BiologyParameters
+
+SCHEMA_VERSION = 1
+
+DRUGS = ("denosumab", "alendronate", "zoledronate", "teriparatide")
+ROUTES = ("subcutaneous", "intravenous", "oral")
+CONDITIONS = ("glucocorticoid_therapy",)
+SNAPSHOT_FIELDS = ("bone_fraction", "mineral_fraction", "rankl_nM", "opg_nM", "rankl_opg_nM", "rank_occupancy")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class SyntheticTrabecular(_Strict):
+    """Synthetic trabecular bone: a thresholded band around the zero level set of smoothed noise."""
+
+    type: Literal["synthetic_trabecular"]
+    bv_tv: float = Field(gt=0.02, lt=0.6, description="Target bone volume fraction BV/TV (dimensionless).")
+    trabecular_thickness_um: float = Field(gt=0, le=1000, description="Target mean trabecular thickness Tb.Th (µm).")
+    seed: int = Field(0, ge=0, description="Seed of the geometry generator (independent of the run seed).")
+
+
+class MicroCTVolume(_Strict):
+    """A segmented or grey-value µCT volume stored as a 3-D numpy `.npy` array (z, y, x)."""
+
+    type: Literal["micro_ct"]
+    path: str = Field(min_length=1, description="Path of the .npy file, relative to the scenario file.")
+    bone_threshold: float = Field(
+        0.5, description="Voxels with value >= this are bone (for boolean arrays, True is bone).")
+
+
+Structure = Annotated[Union[SyntheticTrabecular, MicroCTVolume], Field(discriminator="type")]
+
+
+class Geometry(_Strict):
+    volume_size_um: tuple[float, float, float] | None = Field(
+        None, description="Edge lengths of the simulated volume (z, y, x) in µm; for micro_ct, taken from the array if omitted.")
+    voxel_size_um: float = Field(gt=0, le=1000, description="Edge length of one cubic voxel in µm.")
+    structure: Structure
+
+
+class Patient(_Strict):
+    sex: Literal["female", "male"]
+    age_years: float = Field(ge=18, le=110, description="Age at the start of the simulation (years).")
+    years_since_menopause: float | None = Field(
+        None, ge=0, description="Years since the final menstrual period; omit (null) for premenopausal women and for men.")
+    conditions: tuple[Literal["glucocorticoid_therapy"], ...] = Field(
+        (), description="Conditions that change bone biology; empty means none.")
+
+
+class DoseEntry(_Strict):
+    """One dosing line, in the NONMEM/mrgsolve vocabulary: start, interval (ii), number of doses (addl+1)."""
+
+    drug: Literal["denosumab", "alendronate", "zoledronate", "teriparatide"]
+    dose_mg: float = Field(gt=0, description="Amount per dose in mg (teriparatide 20 µg = 0.02 mg).")
+    route: Literal["subcutaneous", "intravenous", "oral"]
+    start_day: float = Field(0.0, ge=0, description="Day of the first dose (day 0 = start of the simulation).")
+    interval_days: float | None = Field(
+        None, gt=0, description="Days between doses; required when number_of_doses > 1.")
+    number_of_doses: int = Field(1, ge=1, le=100000, description="How many doses are given.")
+
+
+class Numerics(_Strict):
+    field_cell_size_um: float | None = Field(
+        None, gt=0, description=("Cell size of the grid on which RANKL/OPG diffusion is solved (µm); a multiple of "
+                                 "voxel_size_um. Default: the smallest multiple of the voxel size >= 20 µm."))
+    field_solver_rtol: float = Field(1e-6, gt=0, lt=1, description="Relative residual at which the field solver stops.")
+    field_solver_max_iterations: int = Field(5000, ge=1, description="Iteration cap of the field solver.")
+
+
+class Outputs(_Strict):
+    folder: str | None = Field(None, description="Output folder; default outputs/<scenario name>.")
+    timeseries_every_days: int = Field(1, ge=1, description="Record /timeseries every this many days.")
+    snapshot_every_days: int = Field(90, ge=1, description="Write 3-D /snapshots every this many days.")
+    snapshot_fields: tuple[Literal["bone_fraction", "mineral_fraction", "rankl_nM", "opg_nM", "rankl_opg_nM",
+                                   "rank_occupancy"], ...] = Field(
+        ("bone_fraction", "mineral_fraction", "rankl_nM"), description="Fields written at each snapshot.")
+    checkpoint_every_days: int = Field(365, ge=1, description="Write a checkpoint every this many days.")
+
+
+class Scenario(_Strict):
+    name: str | None = Field(None, min_length=1, max_length=100, description="Run name; default: the file name without .yaml.")
+    description: str = Field("", description="Free text shown by `bmu inspect`.")
+    seed: int = Field(0, ge=0, description="Seed of the model's random generator (all stochastic decisions).")
+    duration_days: int = Field(gt=0, le=36500, description="Simulated days.")
+    geometry: Geometry
+    patient: Patient
+    regimen: tuple[DoseEntry, ...] = Field((), description="Dosing lines; empty means untreated.")
+    biology: BiologyParameters = Field(default_factory=BiologyParameters)
+    numerics: Numerics = Field(default_factory=Numerics)
+    outputs: Outputs = Field(default_factory=Outputs)

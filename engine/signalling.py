@@ -1,0 +1,157 @@
+"""RANKL/OPG signalling: from cell secretion to the free RANKL that osteoclast precursors see.
+
+Each day:
+1. Sources. Each osteocyte secretes RANKL and OPG (molecules/day). The secretion reaches the marrow
+   at the bone surface nearest to the osteocyte, through its lacuno-canalicular network (assumption;
+   osteocyte RANKL acting at the surface: Nakashima 2011 Nat Med 17:1231, Xiong 2011 Nat Med 17:1235).
+2. Transport. Total RANKL and total OPG each obey the quasi-steady screened diffusion equation
+   D∇²c − k·c + s = 0 in marrow (`engine.kernels.fields`), solved on a *field grid* whose cells are
+   `factor` voxels wide (fields vary over diffusion lengths √(D/k) ≈ 290 µm for RANKL and ≈ 1.6 mm
+   for OPG, so 20 µm cells resolve them; at factor 1 the field grid is the voxel grid). A coarse
+   cell's marrow fraction is the mean of its voxels'. Complexes are assumed to share the free
+   ligand's diffusivity and clearance (totals are transported).
+3. Binding. RANKL partitions between free, OPG-bound and drug-bound at local equilibrium
+   (`engine.kernels.binding`), and RANK occupancy on precursors follows from free RANKL. Totals are
+   uniform within a field cell, so binding is solved once per field cell: identical to solving it
+   per voxel, and factor³ times cheaper.
+
+The bound/free fields live on the field grid (`self.coarse`); `write_grid_fields` copies them into the
+VoxelGrid's voxel-resolution arrays (zero in bone voxels) when those are read (snapshots, the view).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import distance_transform_edt
+
+from engine.grid.voxel_grid import VoxelGrid
+from engine.kernels.binding import bind_rankl
+from engine.kernels.fields import solve_cg
+from engine.kernels.surfaces import BONE_LEVEL
+from engine.scenario.biology import AVOGADRO_PER_MOL, BiologyParameters
+
+SECONDS_PER_DAY = 86400.0
+UM3_PER_LITRE = 1e15
+
+
+@dataclass
+class SolveStats:
+    rankl_iterations: int = 0
+    opg_iterations: int = 0
+    rankl_relative_residual: float = 0.0
+    opg_relative_residual: float = 0.0
+
+
+def block_mean(arr: np.ndarray, factor: int) -> np.ndarray:
+    """Mean over non-overlapping factor³ blocks (shape must divide)."""
+    if factor == 1:
+        return arr.astype(np.float64)
+    nz, ny, nx = arr.shape
+    return arr.reshape(nz // factor, factor, ny // factor, factor, nx // factor, factor).mean(
+        axis=(1, 3, 5), dtype=np.float64)
+
+
+def upsample(arr: np.ndarray, factor: int, out: np.ndarray) -> None:
+    """Write the coarse array into the fine array `out`, each cell filling its factor³ block."""
+    if factor == 1:
+        out[...] = arr
+        return
+    nz, ny, nx = arr.shape
+    view = out.reshape(nz, factor, ny, factor, nx, factor)
+    view[...] = arr[:, None, :, None, :, None]
+
+
+class SignallingFields:
+    """Owns the field-grid state (warm starts) and updates the grid's signalling arrays."""
+
+    def __init__(self, grid: VoxelGrid, biology: BiologyParameters, factor: int, rtol: float, max_iterations: int):
+        self.grid = grid
+        self.biology = biology
+        self.factor = factor
+        self.rtol = rtol
+        self.max_iterations = max_iterations
+        self.cell_size_um = grid.voxel_size_um * factor
+        coarse_shape = tuple(n // factor for n in grid.shape)
+        self.rankl_total_nM = np.zeros(coarse_shape)  # per marrow volume, warm start for the next day
+        self.opg_total_nM = np.zeros(coarse_shape)
+        self.drug_total_nM = np.zeros(coarse_shape)  # set by pharmacology; 0 = no RANKL-binding drug
+        self.coarse = {name: np.zeros(coarse_shape) for name in
+                       ("rankl_nM", "opg_nM", "rankl_opg_nM", "rankl_drug_nM", "rank_occupancy")}
+        self.stats = SolveStats()
+        self.refresh_geometry()
+
+    def refresh_geometry(self) -> None:
+        """Recompute marrow fractions and nearest-surface maps (call after bone changes)."""
+        fine_marrow = self.grid.marrow_fraction()
+        self.fine_marrow = np.ascontiguousarray(fine_marrow)
+        self.marrow = np.ascontiguousarray(block_mean(fine_marrow, self.factor))
+        bone_mask = self.grid.bone_fraction >= BONE_LEVEL
+        if bone_mask.any() and not bone_mask.all():
+            _, idx = distance_transform_edt(bone_mask, return_indices=True)
+            self._nearest_marrow = idx.astype(np.int32)
+        else:
+            self._nearest_marrow = None
+
+    def _alpha(self, decay_per_day: float, diffusivity_um2_per_s: float) -> float:
+        return decay_per_day * self.cell_size_um**2 / (diffusivity_um2_per_s * SECONDS_PER_DAY)
+
+    def _rhs(self, positions: np.ndarray, molecules_per_day: np.ndarray, diffusivity_um2_per_s: float) -> np.ndarray:
+        """h²/D times the source density (nM/day per total cell volume) on the field grid."""
+        rhs = np.zeros(self.marrow.shape)
+        if len(positions) == 0 or self._nearest_marrow is None:
+            return rhs
+        z, y, x = positions[:, 0], positions[:, 1], positions[:, 2]
+        nz = self._nearest_marrow[0, z, y, x] // self.factor
+        ny = self._nearest_marrow[1, z, y, x] // self.factor
+        nx = self._nearest_marrow[2, z, y, x] // self.factor
+        np.add.at(rhs, (nz, ny, nx), molecules_per_day)
+        cell_litre = self.cell_size_um**3 / UM3_PER_LITRE
+        source_nM_per_day = rhs / AVOGADRO_PER_MOL / cell_litre * 1e9
+        return source_nM_per_day * self.cell_size_um**2 / (diffusivity_um2_per_s * SECONDS_PER_DAY)
+
+    def update(self, positions: np.ndarray, rankl_molecules_per_day: np.ndarray,
+               opg_molecules_per_day: np.ndarray) -> SolveStats:
+        """Solve the fields for today's sources and write the grid's signalling arrays."""
+        b = self.biology
+        rhs_l = self._rhs(positions, rankl_molecules_per_day, b.rankl_diffusivity_um2_per_s)
+        rhs_o = self._rhs(positions, opg_molecules_per_day, b.opg_diffusivity_um2_per_s)
+        it_l, res_l = solve_cg(self.rankl_total_nM, self.marrow, rhs_l,
+                               self._alpha(b.rankl_decay_per_day, b.rankl_diffusivity_um2_per_s),
+                               self.rtol, self.max_iterations)
+        it_o, res_o = solve_cg(self.opg_total_nM, self.marrow, rhs_o,
+                               self._alpha(b.opg_decay_per_day, b.opg_diffusivity_um2_per_s),
+                               self.rtol, self.max_iterations)
+        self.stats = SolveStats(int(it_l), int(it_o), float(res_l), float(res_o))
+        self._bind()
+        return self.stats
+
+    def _bind(self) -> None:
+        b = self.biology
+        c = self.coarse
+        bind_rankl(self.rankl_total_nM, self.opg_total_nM, self.drug_total_nM, self.marrow, b.rankl_opg_kd_nM,
+                   DENOSUMAB_RANKL_KD_NM, b.rankl_rank_kd_nM,
+                   c["rankl_nM"], c["opg_nM"], c["rankl_opg_nM"], c["rankl_drug_nM"], c["rank_occupancy"])
+
+    def write_grid_fields(self) -> None:
+        """Fill the VoxelGrid's field arrays (voxel resolution, 0 in pure bone voxels) from the field grid."""
+        in_marrow = self.fine_marrow > 0
+        fine = self.grid.fields
+        arrays = dict(self.coarse, drug_nM=self.drug_total_nM)
+        for name, coarse in arrays.items():
+            upsample(coarse, self.factor, fine[name])
+            fine[name] *= in_marrow
+
+    def marrow_mean(self, name: str) -> float:
+        """Marrow-volume-weighted mean of a field over the volume (equal to the mean over voxels)."""
+        total = float(self.marrow.sum())
+        if total == 0:
+            return 0.0
+        return float(np.sum(self.coarse[name] * self.marrow) / total)
+
+
+#: Denosumab–RANKL dissociation constant (nM): K_D ≈ 3 pM, Kostenuik 2009 JBMR 24:182 (targets.md §1
+#: 'Dmab–RANKL affinity', from-memory). Used by the binding kernel; the drug field stays 0 until the
+#: pharmacology module supplies it.
+DENOSUMAB_RANKL_KD_NM = 0.003
