@@ -108,6 +108,11 @@ def _check_geometry(s: Scenario, base_dir: Path) -> list[Problem]:
         return [Problem(("geometry", "volume_size_um"),
                         "is required for synthetic_trabecular geometry: edge lengths [z, y, x] in µm, e.g. [1000, 1000, 1000]")]
     else:
+        counts = [size / g.voxel_size_um for size in g.volume_size_um]
+        if np.prod(counts) > MAX_VOXELS:
+            return [Problem(("geometry", "voxel_size_um"),
+                            f"gives {np.prod(counts):.3g} voxels in the volume, more than the limit {MAX_VOXELS:.3g} "
+                            "(check the units: sizes are in µm)", g.voxel_size_um, True)]
         for axis, size in enumerate(g.volume_size_um):
             if not _is_multiple(size, g.voxel_size_um):
                 problems.append(Problem(("geometry", "volume_size_um", axis),

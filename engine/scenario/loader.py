@@ -118,7 +118,13 @@ def scenario_from_dict(data: object, source: str = "<dict>", base_dir: Path | st
 def _path_str(path: tuple) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        text = str(part)
+        if not text.isprintable() or not text or any(ch in text for ch in ".[] "):
+            text = repr(text)  # keep the message on one line and unambiguous
+        out += f".{text}" if out else text
     return out or "(top level)"
 
 
@@ -153,9 +159,15 @@ def _format_pydantic_error(err: dict, data: dict, lines: dict[tuple, int]) -> st
         info = model.model_fields.get(fld) if model is not None else None
         desc = f" ({info.description})" if info is not None and info.description else ""
         return _format_problem(Problem(path, f"required key is missing{desc}"), lines)
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        ctx = err.get("ctx", {})
+        field_name = str(ctx.get("discriminator", "type")).strip("'")
+        allowed = ctx.get("expected_tags") or ", ".join(repr(t) for t in _union_tags(err["loc"]))
+        if kind == "union_tag_not_found":
+            return _format_problem(Problem((*path, field_name), f"required key is missing; one of {allowed}"), lines)
+        return _format_problem(Problem((*path, field_name), f"Input should be one of {allowed}",
+                                       ctx.get("tag"), True), lines)
     message = err["msg"]
-    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        message = message.replace("tag", "'type'")
     return _format_problem(Problem(path, message, err.get("input"), "input" in err), lines)
 
 
@@ -173,6 +185,17 @@ def _unwrap(annotation):
         if models:
             return {m.model_fields["type"].annotation.__args__[0]: m for m in models}  # tagged union
     return None
+
+
+def _union_tags(loc: tuple) -> list[str]:
+    """The allowed discriminator values of the tagged union at `loc`."""
+    model: object = Scenario
+    for part in loc:
+        if isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
+            model = _unwrap(model.model_fields[part].annotation)
+        elif not isinstance(part, int):
+            return []
+    return list(model) if isinstance(model, dict) else []
 
 
 def _yaml_path(loc: tuple) -> tuple[tuple, type[BaseModel] | None]:

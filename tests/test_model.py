@@ -1,0 +1,80 @@
+"""BoneModel: osteocytes at literature density, fields consistent with the mass balance."""
+
+import numpy as np
+import pytest
+
+from engine.agents import Osteocyte
+from engine.kernels.surfaces import BONE_LEVEL
+from engine.model import BoneModel
+from engine.scenario import scenario_from_text
+from engine.scenario.biology import AVOGADRO_PER_MOL
+
+
+@pytest.fixture(scope="module")
+def model():
+    from tests.conftest import SMALL_SCENARIO
+    return BoneModel(scenario_from_text(SMALL_SCENARIO).scenario)
+
+
+def test_osteocytes_at_density_in_bone(model):
+    grid = model.grid
+    bone_mm3 = grid.bone_fraction.sum() * grid.voxel_volume_mm3
+    expected = model.biology.osteocyte_density_per_mm3_bone * bone_mm3
+    assert len(model.osteocytes) == pytest.approx(expected, abs=1)
+    pos = model.osteocyte_positions()
+    assert np.all(grid.bone_fraction[tuple(pos.T)] >= BONE_LEVEL)
+    assert len({tuple(p) for p in pos}) == len(pos)  # one per voxel
+    assert all(isinstance(a, Osteocyte) for a in model.osteocytes)
+
+
+def test_mean_fields_obey_the_whole_volume_mass_balance(model):
+    """At steady state, production = clearance: mean total = N·P / (k·V_marrow·N_A), whatever diffusion does."""
+    b = model.biology
+    grid = model.grid
+    marrow_litre = grid.marrow_fraction().sum(dtype=np.float64) * grid.voxel_size_um**3 * 1e-15
+    n = len(model.osteocytes)
+    sig = model.signalling
+    for total, secretion, decay in [
+        (sig.rankl_total_nM, b.osteocyte_rankl_secretion_molecules_per_day, b.rankl_decay_per_day),
+        (sig.opg_total_nM, b.osteocyte_opg_secretion_molecules_per_day, b.opg_decay_per_day),
+    ]:
+        expected_nM = n * secretion / (decay * marrow_litre * AVOGADRO_PER_MOL) * 1e9
+        mean = float(np.sum(total * sig.marrow) / sig.marrow.sum())
+        assert mean == pytest.approx(expected_nM, rel=1e-5)  # solver rtol 1e-6
+
+
+def test_free_rankl_below_total_and_bone_voxels_empty(model):
+    model.sync_grid_fields()
+    f = model.grid.fields
+    assert np.all(f["rankl_nM"] >= 0) and np.all(f["rankl_nM"] <= model.signalling.rankl_total_nM.max() + 1e-12)
+    bone = model.grid.bone_fraction >= 1.0
+    assert np.all(f["rankl_nM"][bone] == 0) and np.all(f["opg_nM"][bone] == 0)
+    assert np.all((f["rank_occupancy"] >= 0) & (f["rank_occupancy"] < 1))
+
+
+def test_field_grid_coarsening_changes_means_little():
+    """20 µm field cells against solving at the 10 µm voxels: marrow means agree within 1 %."""
+    from tests.conftest import SMALL_SCENARIO
+    means = []
+    for cell in (10, 20):
+        m = BoneModel(scenario_from_text(SMALL_SCENARIO + f"numerics: {{field_cell_size_um: {cell}}}\n").scenario)
+        means.append((m.signalling.marrow_mean("rankl_nM"), m.signalling.marrow_mean("rank_occupancy")))
+    np.testing.assert_allclose(means[0], means[1], rtol=0.01)
+
+
+def test_same_seed_same_model_other_seed_other_cells():
+    from tests.conftest import SMALL_SCENARIO
+    s = scenario_from_text(SMALL_SCENARIO).scenario
+    a, b, c = BoneModel(s), BoneModel(s), BoneModel(s, rng=99)
+    assert np.array_equal(a.osteocyte_positions(), b.osteocyte_positions())
+    assert not np.array_equal(a.osteocyte_positions(), c.osteocyte_positions())
+
+
+def test_source_cache_follows_osteocyte_changes(model):
+    before = model.signalling.marrow_mean("rankl_nM")
+    cell = next(iter(model.osteocytes))
+    cell.rankl_secretion_molecules_per_day *= 1000
+    model.step()
+    assert model.signalling.marrow_mean("rankl_nM") > before
+    cell.remove()
+    assert len(model.osteocyte_positions()) == len(model.osteocytes)
