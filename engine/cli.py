@@ -107,15 +107,23 @@ def _error(message: str) -> int:
     return 2
 
 
-def _cmd_run(args) -> int:
-    from engine.grid.synthetic import GeometryError
-    from engine.runner import run
+def _load(path: Path):
+    """The loaded scenario, or the exit code after printing its problems."""
     from engine.scenario import ScenarioError, load_scenario
 
     try:
-        loaded = load_scenario(args.scenario)
+        return load_scenario(path)
     except ScenarioError as exc:
         return _error(str(exc))
+
+
+def _cmd_run(args) -> int:
+    from engine.grid.synthetic import GeometryError
+    from engine.runner import run
+
+    loaded = _load(args.scenario)
+    if isinstance(loaded, int):
+        return loaded
     try:
         summary = run(loaded, out_dir=args.out, days=args.days, seed=args.seed, progress=not args.quiet,
                       log=lambda m: print(m, file=sys.stderr))
@@ -143,12 +151,9 @@ def _cmd_inspect(args) -> int:
 def _cmd_validate(args) -> int:
     import yaml
 
-    from engine.scenario import ScenarioError, load_scenario
-
-    try:
-        loaded = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        return _error(str(exc))
+    loaded = _load(args.scenario)
+    if isinstance(loaded, int):
+        return loaded
     print(f"{args.scenario}: valid scenario '{loaded.name}'. Resolved values:")
     print(yaml.safe_dump(loaded.scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True).rstrip())
     return 0
