@@ -1,7 +1,8 @@
 """BoneModel: a Mesa model that builds the voxel grid, the cells and the signalling, and steps days.
 
 One step is one day (DESIGN.md, "Data flow of one day"). What runs today:
-    osteocytes (Mesa agents) secrete RANKL/OPG -> fields solved quasi-steady -> local binding
+    physiology (estrogen deficiency) -> osteocytes (Mesa agents) secrete RANKL/OPG
+    -> fields solved quasi-steady -> local binding
 The cell biology of remodeling (osteoclasts, osteoblasts, BMUs) and the drugs build on this loop.
 
 Every random draw comes from the model's generator `self.rng` (seeded from the scenario's `seed`,
@@ -18,6 +19,7 @@ import numpy as np
 from engine.agents.osteocyte import Osteocyte
 from engine.grid.voxel_grid import VoxelGrid, build_grid
 from engine.kernels.surfaces import BONE_LEVEL
+from engine.physiology import PatientState
 from engine.scenario.consistency import field_cell_factor
 from engine.scenario.schema import Scenario
 from engine.signalling import SignallingFields
@@ -41,6 +43,7 @@ class BoneModel(mesa.Model):
         self._osteocyte_sources = None  # cached (positions, rankl, opg) arrays; None = rebuild
         self._grid_fields_day = None
         self.grid = grid if grid is not None else build_grid(scenario, base_dir)
+        self.physiology = PatientState(scenario.patient, self.biology)
         n = scenario.numerics
         self.signalling = SignallingFields(self.grid, self.biology, field_cell_factor(scenario),
                                            n.field_solver_rtol, n.field_solver_max_iterations)
@@ -90,7 +93,8 @@ class BoneModel(mesa.Model):
     # --- the day ------------------------------------------------------------------------------
     def _update_fields(self) -> None:
         positions, rankl, opg, _ = self._sources()
-        self.signalling.update(positions, rankl, opg)
+        # systemic modifiers act on every cell's own (basal) secretion
+        self.signalling.update(positions, rankl * self.physiology.rankl_expression_factor, opg)
         self._grid_fields_day = None
 
     def sync_grid_fields(self) -> None:
@@ -102,4 +106,5 @@ class BoneModel(mesa.Model):
     def step(self) -> None:
         """Advance one day."""
         self.day += 1
+        self.physiology.advance(self.day)
         self._update_fields()

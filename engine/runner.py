@@ -33,7 +33,10 @@ def not_yet_modelled(loaded: LoadedScenario) -> list[str]:
     if s.regimen:
         drugs = sorted({d.drug for d in s.regimen})
         notes.append(f"regimen ({', '.join(drugs)}) is validated but drug effects are not modelled yet: bone responds as untreated")
-    notes.append("patient physiology (menopause, conditions) does not yet change cell behaviour")
+    notes.append("remodeling cells (osteoclasts, osteoblasts) are not modelled yet: bone volume and mineral stay "
+                 "constant; estrogen deficiency acts on osteocyte RANKL only")
+    if s.patient.conditions:
+        notes.append(f"patient conditions ({', '.join(s.patient.conditions)}) are validated but not modelled yet")
     notes.append(f"checkpoints (outputs.checkpoint_every_days = {s.outputs.checkpoint_every_days}) are not written yet")
     return notes
 

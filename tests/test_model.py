@@ -35,7 +35,8 @@ def test_mean_fields_obey_the_whole_volume_mass_balance(model):
     n = len(model.osteocytes)
     sig = model.signalling
     for total, secretion, decay in [
-        (sig.rankl_total_nM, b.osteocyte_rankl_secretion_molecules_per_day, b.rankl_decay_per_day),
+        (sig.rankl_total_nM, b.osteocyte_rankl_secretion_molecules_per_day * model.physiology.rankl_expression_factor,
+         b.rankl_decay_per_day),
         (sig.opg_total_nM, b.osteocyte_opg_secretion_molecules_per_day, b.opg_decay_per_day),
     ]:
         expected_nM = n * secretion / (decay * marrow_litre * AVOGADRO_PER_MOL) * 1e9
@@ -68,6 +69,20 @@ def test_same_seed_same_model_other_seed_other_cells():
     a, b, c = BoneModel(s), BoneModel(s), BoneModel(s, rng=99)
     assert np.array_equal(a.osteocyte_positions(), b.osteocyte_positions())
     assert not np.array_equal(a.osteocyte_positions(), c.osteocyte_positions())
+
+
+def test_postmenopausal_rankl_exceeds_premenopausal_by_the_expression_factor():
+    """Same bone and cells; only menopause differs. RANKL total scales with expression, OPG does not."""
+    from tests.conftest import SMALL_SCENARIO
+    post = BoneModel(scenario_from_text(SMALL_SCENARIO).scenario)
+    pre = BoneModel(scenario_from_text(SMALL_SCENARIO.replace("years_since_menopause: 10", "")).scenario)
+    factor = post.physiology.rankl_expression_factor
+    assert factor == pytest.approx(2.0, rel=1e-3)  # 10 years after menopause: full deficiency (τ = 1 y)
+    assert pre.physiology.rankl_expression_factor == 1.0
+    ratio = post.signalling.rankl_total_nM.sum() / pre.signalling.rankl_total_nM.sum()
+    assert ratio == pytest.approx(factor, rel=1e-5)
+    np.testing.assert_allclose(post.signalling.opg_total_nM, pre.signalling.opg_total_nM, rtol=1e-6, atol=1e-15)
+    assert post.signalling.marrow_mean("rank_occupancy") > pre.signalling.marrow_mean("rank_occupancy")
 
 
 def test_source_cache_follows_osteocyte_changes(model):

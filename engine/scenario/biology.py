@@ -46,6 +46,17 @@ class BiologyParameters(BaseModel):
                 "= N_ocy * P / (k_OPG * V_marrow) for the reference volume (BV/TV 0.2)"),
         description="OPG secreted by one osteocyte into the marrow at its nearest bone surface.")
 
+    # --- physiology ------------------------------------------------------------------------
+    estrogen_deficiency_rankl_fold: float = _param(
+        2.0, unit="fold (dimensionless)",
+        source=("Eghbali-Fatourechi 2003 J Clin Invest 111:1221: RANKL per marrow cell 2-3x higher in early "
+                "postmenopausal than premenopausal or estrogen-treated women (low end taken)"),
+        description="RANKL expression at full estrogen deficiency, relative to a premenopausal woman.")
+    estradiol_fall_time_constant_years: float = _param(
+        1.0, unit="year",
+        source="Randolph 2011 J Clin Endocrinol Metab 96:746 (SWAN: estradiol falls over ~2 years around the final menstrual period)",
+        description="Time constant with which estrogen deficiency develops after the final menstrual period.")
+
     # --- signalling fields ------------------------------------------------------------
     rankl_diffusivity_um2_per_s: float = _param(
         10.0, unit="µm^2/s",
