@@ -128,3 +128,11 @@ def test_zero_source_gives_zero_field():
     c = np.ones_like(phi)
     iterations, res = solve_cg(c, phi, np.zeros_like(phi), 0.1, 1e-8, 100)
     assert iterations == 0 and np.all(c == 0)
+
+
+def test_operator_diagonal_matches_the_matrix_diagonal():
+    from engine.kernels.fields import operator_diagonal
+    phi = random_marrow((5, 6, 7), 11)
+    diag = np.empty_like(phi)
+    operator_diagonal(phi, 0.03, diag)
+    np.testing.assert_allclose(diag.ravel(), sparse_matrix(phi, 0.03).diagonal(), rtol=1e-12, atol=1e-15)
