@@ -17,9 +17,9 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 from skimage.measure import marching_cubes
 
-SMOOTHING_SIGMA_VOXELS = 0.7
-
 from engine.kernels.surfaces import BONE_LEVEL
+
+SMOOTHING_SIGMA_VOXELS = 0.7
 
 
 def bone_volume_fraction(bone_fraction: np.ndarray) -> float:

@@ -6,8 +6,9 @@ Implemented now — estrogen deficiency raises RANKL expression:
     We take the low end, a factor of 2 at full estrogen deficiency, and reach it as serum estradiol
     falls after the final menstrual period, with time constant ~1 year (estradiol falls over the two
     years around the final period: Randolph 2011 JCEM 96:746, SWAN). Both numbers are biology
-    parameters (`estrogen_deficiency_rankl_fold`, `estradiol_fall_time_constant_years`). The excess persists: activation
-    frequency stays about doubled in older postmenopausal women (targets.md §8b 'Activation frequency').
+    parameters (`estrogen_deficiency_rankl_fold`, `estradiol_fall_time_constant_years`). The excess
+    persists: activation frequency stays about doubled in older postmenopausal women (targets.md §8b
+    'Activation frequency').
     Men and premenopausal women: factor 1.
 
 Not yet implemented (issue: BMU cell biology): estrogen effects on osteoclast lifespan and

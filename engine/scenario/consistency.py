@@ -74,6 +74,16 @@ def _is_multiple(value: float, unit: float) -> bool:
     return abs(ratio - round(ratio)) < 1e-6 * max(1.0, ratio) and round(ratio) >= 1
 
 
+def _too_many_voxels(counts, voxel_size_um: float) -> list[Problem]:
+    """The voxel cap, checked on (possibly fractional) counts per axis before anything is allocated."""
+    total = float(np.prod([float(n) for n in counts]))
+    if total <= MAX_VOXELS:
+        return []
+    return [Problem(("geometry", "voxel_size_um"),
+                    f"gives {total:.3g} voxels in the volume, more than the limit {MAX_VOXELS:.3g} "
+                    "(check the units: sizes are in µm)", voxel_size_um, True)]
+
+
 def _check_geometry(s: Scenario, base_dir: Path) -> list[Problem]:
     g = s.geometry
     problems: list[Problem] = []
@@ -96,6 +106,8 @@ def _check_geometry(s: Scenario, base_dir: Path) -> list[Problem]:
         if not (arr.dtype == bool or np.issubdtype(arr.dtype, np.number)):
             return [Problem(where, f"must hold numbers or booleans, found dtype {arr.dtype}", g.structure.path, True)]
         shape = tuple(int(n) for n in arr.shape)
+        if too_many := _too_many_voxels(shape, g.voxel_size_um):
+            return too_many
         if g.volume_size_um is not None:
             expected = tuple(n * g.voxel_size_um for n in shape)
             if any(abs(a - b) > 1e-6 * b for a, b in zip(g.volume_size_um, expected)):
@@ -108,11 +120,8 @@ def _check_geometry(s: Scenario, base_dir: Path) -> list[Problem]:
         return [Problem(("geometry", "volume_size_um"),
                         "is required for synthetic_trabecular geometry: edge lengths [z, y, x] in µm, e.g. [1000, 1000, 1000]")]
     else:
-        counts = [size / g.voxel_size_um for size in g.volume_size_um]
-        if np.prod(counts) > MAX_VOXELS:
-            return [Problem(("geometry", "voxel_size_um"),
-                            f"gives {np.prod(counts):.3g} voxels in the volume, more than the limit {MAX_VOXELS:.3g} "
-                            "(check the units: sizes are in µm)", g.voxel_size_um, True)]
+        if too_many := _too_many_voxels([size / g.voxel_size_um for size in g.volume_size_um], g.voxel_size_um):
+            return too_many
         for axis, size in enumerate(g.volume_size_um):
             if not _is_multiple(size, g.voxel_size_um):
                 problems.append(Problem(("geometry", "volume_size_um", axis),
@@ -124,11 +133,6 @@ def _check_geometry(s: Scenario, base_dir: Path) -> list[Problem]:
         if min(shape) < 4:
             return [Problem(("geometry", "volume_size_um"),
                             f"gives {shape} voxels; at least 4 voxels per axis are needed", list(g.volume_size_um), True)]
-    n_voxels = int(np.prod(shape))
-    if n_voxels > MAX_VOXELS:
-        problems.append(Problem(("geometry", "voxel_size_um"),
-                                f"gives {shape} = {n_voxels:.3g} voxels, more than the limit {MAX_VOXELS:.3g} "
-                                "(check the units: sizes are in µm)", g.voxel_size_um, True))
     cell = s.numerics.field_cell_size_um
     if cell is not None:
         if not _is_multiple(cell, g.voxel_size_um):

@@ -146,7 +146,7 @@ def _format_problem(problem: Problem, lines: dict[tuple, int]) -> str:
 
 
 def _format_pydantic_error(err: dict, data: dict, lines: dict[tuple, int]) -> str:
-    path, model = _yaml_path(err["loc"])
+    path, model, node = _yaml_path(err["loc"])
     kind = err["type"]
     if kind == "extra_forbidden":
         key = path[-1]
@@ -162,7 +162,7 @@ def _format_pydantic_error(err: dict, data: dict, lines: dict[tuple, int]) -> st
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         ctx = err.get("ctx", {})
         field_name = str(ctx.get("discriminator", "type")).strip("'")
-        allowed = ctx.get("expected_tags") or ", ".join(repr(t) for t in _union_tags(err["loc"]))
+        allowed = ctx.get("expected_tags") or ", ".join(repr(t) for t in (node if isinstance(node, dict) else []))
         if kind == "union_tag_not_found":
             return _format_problem(Problem((*path, field_name), f"required key is missing; one of {allowed}"), lines)
         return _format_problem(Problem((*path, field_name), f"Input should be one of {allowed}",
@@ -187,19 +187,9 @@ def _unwrap(annotation):
     return None
 
 
-def _union_tags(loc: tuple) -> list[str]:
-    """The allowed discriminator values of the tagged union at `loc`."""
-    model: object = Scenario
-    for part in loc:
-        if isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
-            model = _unwrap(model.model_fields[part].annotation)
-        elif not isinstance(part, int):
-            return []
-    return list(model) if isinstance(model, dict) else []
-
-
-def _yaml_path(loc: tuple) -> tuple[tuple, type[BaseModel] | None]:
-    """Turn a pydantic `loc` into the YAML path (dropping union tags) and the model at its parent."""
+def _yaml_path(loc: tuple) -> tuple[tuple, type[BaseModel] | None, object]:
+    """Turn a pydantic `loc` into the YAML path (dropping union tags), the model at its parent, and what
+    the path itself points to (a model class, a {tag: model} dict for a tagged union, or None)."""
     path: list = []
     model: object = Scenario
     parent_model: type[BaseModel] | None = Scenario
@@ -217,7 +207,7 @@ def _yaml_path(loc: tuple) -> tuple[tuple, type[BaseModel] | None]:
             model = _unwrap(model.model_fields[part].annotation)
         else:
             model = None
-    return tuple(path), parent_model
+    return tuple(path), parent_model, model
 
 
 def _line_map(node) -> tuple[dict[tuple, int], list[tuple[tuple, int]]]:
