@@ -16,6 +16,7 @@ examples:
   bmu run scenarios/default.yaml                 simulate the default scenario (3 years)
   bmu run scenarios/default.yaml --days 30       a quick 30-day run
   bmu inspect outputs/default/results.h5         summarise a results file
+  bmu plot outputs/default/results.h5            BV/TV, BMD/CTX/P1NP %, histomorphometry, cells (PNG)
   bmu validate scenarios/my_patient.yaml         check a scenario without running it
 
 Scenario keys are documented in scenarios/README.md. Units are in the key names
@@ -29,7 +30,11 @@ examples:
 
 Writes OUT/results.h5 (HDF5): /timeseries/<readout> one row per recorded day with a
 'units' attribute, /snapshots/<field> 3-D fields at snapshot days, /scenario with the YAML
-text and resolved parameters. Summarise it with `bmu inspect OUT/results.h5`.
+text and resolved parameters, /bmus one row per finished BMU (resorption, reversal and
+formation periods, erosion depth, wall thickness), and OUT/timeseries.png (see `bmu plot`).
+Before day 0 the model runs numerics.spin_up_days with the patient held at day 0, so the
+run starts with BMUs in every phase; BMD, CTX and P1NP are % changes from that state.
+Summarise the file with `bmu inspect OUT/results.h5`.
 A scenario error prints one line per problem (file:line: yaml.path = value: what is
 allowed) and exits with code 2.
 """
@@ -40,6 +45,17 @@ example:
 
 Prints the run (engine version, seed), the patient and regimen, the simulated time range,
 and every /timeseries dataset with its units and last value, then the snapshot fields.
+"""
+
+EPILOG_PLOT = """\
+examples:
+  bmu plot outputs/default/results.h5
+  bmu plot outputs/default/results.h5 --out figure.png
+
+Four panels over time (years): BV/TV; BMD, CTX and P1NP proxies (% change from
+baseline); eroded and osteoid surface (% of bone surface) with activation frequency;
+cell counts (osteoclasts, nuclei, osteoblasts, lining cells, osteocytes, precursors).
+`bmu run` writes the same figure as timeseries.png next to results.h5.
 """
 
 EPILOG_VALIDATE = """\
@@ -95,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Summarise a results file: scenario, time range, datasets with units, last values.")
     insp.add_argument("file", type=Path, help="results.h5 written by `bmu run`")
 
+    plot = sub.add_parser("plot", help="plot a results.h5 time series as PNG",
+                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_PLOT,
+                          description="Plot BV/TV, BMD/CTX/P1NP proxies, histomorphometry and cell counts over time.")
+    plot.add_argument("file", type=Path, help="results.h5 written by `bmu run`")
+    plot.add_argument("--out", type=Path, metavar="PNG", help="output image (default: timeseries.png next to FILE)")
+
     val = sub.add_parser("validate", help="check a scenario without running it",
                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_VALIDATE,
                          description="Check a scenario YAML and print its resolved values.")
@@ -134,6 +156,7 @@ def _cmd_run(args) -> int:
     rate = summary.days / summary.wall_s if summary.wall_s > 0 else float("inf")
     print(f"wrote {summary.results_path} ({summary.days} days in {summary.wall_s:.1f} s, {rate:.1f} days/s; "
           f"model built in {summary.build_s:.1f} s)")
+    print(f"plots:   {summary.plot_path}")
     print(f"summary: bmu inspect {summary.results_path}")
     return 0
 
@@ -144,6 +167,18 @@ def _cmd_inspect(args) -> int:
     try:
         print(summarize(args.file))
     except InspectError as exc:
+        return _error(str(exc))
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    from engine.io.plots import PlotError, plot_results
+
+    if not args.file.exists():
+        return _error(f"{args.file}: no such file (run `bmu run SCENARIO` first)")
+    try:
+        print(f"wrote {plot_results(args.file, args.out)}")
+    except PlotError as exc:
         return _error(str(exc))
     return 0
 
@@ -161,7 +196,7 @@ def _cmd_validate(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"run": _cmd_run, "inspect": _cmd_inspect, "validate": _cmd_validate}
+    handlers = {"run": _cmd_run, "inspect": _cmd_inspect, "plot": _cmd_plot, "validate": _cmd_validate}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

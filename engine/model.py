@@ -1,9 +1,15 @@
 """BoneModel: a Mesa model that builds the voxel grid, the cells and the signalling, and steps days.
 
-One step is one day (DESIGN.md, "Data flow of one day"). What runs today:
+One step is one day (DESIGN.md, "Data flow of one day"):
     physiology (estrogen deficiency) -> osteocytes (Mesa agents) secrete RANKL/OPG
     -> fields solved quasi-steady -> local binding
-The cell biology of remodeling (osteoclasts, osteoblasts, BMUs) and the drugs build on this loop.
+    -> remodeling (`engine.remodeling`): precursors, BMU activation, osteoclasts resorb, osteoblasts form,
+       mineralization
+The drugs build on this loop.
+
+Time: `clock` counts every simulated day, including the spin-up (`spin_up()`, run before day 0 with the
+patient held at day 0 so that BMUs in all phases exist when the run starts); `day` is the patient's day
+(0 = start of the scenario, negative during the spin-up).
 
 Every random draw comes from the model's generator `self.rng` (seeded from the scenario's `seed`,
 or the `rng` argument), so a run is reproducible; the geometry has its own seed in the scenario.
@@ -20,9 +26,15 @@ from engine.agents.osteocyte import Osteocyte
 from engine.grid.voxel_grid import VoxelGrid, build_grid
 from engine.kernels.surfaces import BONE_LEVEL
 from engine.physiology import PatientState
+from engine.remodeling import Remodeling
 from engine.scenario.consistency import field_cell_factor
 from engine.scenario.schema import Scenario
 from engine.signalling import SignallingFields
+
+
+#: CTX/P1NP baselines: mean daily fluxes over the last half year of the spin-up (a BMU lives ~200 days, so
+#: a shorter window would make the baseline depend on which few BMUs happen to be active).
+MARKER_BASELINE_DAYS = 182
 
 
 class BoneModel(mesa.Model):
@@ -40,6 +52,7 @@ class BoneModel(mesa.Model):
         self.scenario = scenario
         self.biology = scenario.biology
         self.day = 0
+        self.clock = 0
         self._osteocyte_sources = None  # cached (positions, rankl, opg) arrays; None = rebuild
         self._grid_fields_day = None
         self.grid = grid if grid is not None else build_grid(scenario, base_dir)
@@ -47,7 +60,10 @@ class BoneModel(mesa.Model):
         n = scenario.numerics
         self.signalling = SignallingFields(self.grid, self.biology, field_cell_factor(scenario),
                                            n.field_solver_rtol, n.field_solver_max_iterations)
+        self.remodeling = Remodeling(self)
         self._place_osteocytes()
+        self.remodeling.seed_mineral_by_tissue_age()
+        self.remodeling.seed_lining_cells()
         self.baseline_mineral = float(self.grid.mineral_fraction.sum(dtype=np.float64))
         self._update_fields()
 
@@ -59,14 +75,24 @@ class BoneModel(mesa.Model):
         n = min(len(bone_voxels), int(round(self.biology.osteocyte_density_per_mm3_bone * bone_mm3)))
         chosen = np.sort(self.rng.choice(bone_voxels, size=n, replace=False)) if n else np.empty(0, np.int64)
         voxels = [tuple(int(v) for v in idx) for idx in zip(*np.unravel_index(chosen, self.grid.shape))]
-        Osteocyte.create_agents(self, n, voxel=voxels,
-                                rankl_secretion_molecules_per_day=self.biology.osteocyte_rankl_secretion_molecules_per_day,
-                                opg_secretion_molecules_per_day=self.biology.osteocyte_opg_secretion_molecules_per_day)
+        cells = Osteocyte.create_agents(
+            self, n, voxel=voxels, rankl_secretion_molecules_per_day=self.biology.osteocyte_rankl_secretion_molecules_per_day,
+            opg_secretion_molecules_per_day=self.biology.osteocyte_opg_secretion_molecules_per_day)
+        for cell in cells:
+            self.remodeling.register_occupant(cell)
 
     # --- views ----------------------------------------------------------------------------------
     @property
     def osteocytes(self) -> mesa.agent.AgentSet:
         return self.agents_by_type.get(Osteocyte, mesa.agent.AgentSet([], random=self.random))
+
+    @property
+    def precursors(self):
+        return self.remodeling.precursors
+
+    def local_rank_occupancy(self, voxel) -> float:
+        """RANK occupancy on precursors in the marrow at this voxel (its field cell)."""
+        return self.signalling.local_rank_occupancy(voxel)
 
     def osteocytes_changed(self) -> None:
         """Called by osteocytes when one is born, removed or changes its secretion."""
@@ -91,10 +117,10 @@ class BoneModel(mesa.Model):
         return self._sources()[3]
 
     # --- the day ------------------------------------------------------------------------------
-    def _update_fields(self) -> None:
+    def _update_fields(self, solve_opg: bool = True) -> None:
         positions, rankl, opg, _ = self._sources()
         # systemic modifiers act on every cell's own (basal) secretion
-        self.signalling.update(positions, rankl * self.physiology.rankl_expression_factor, opg)
+        self.signalling.update(positions, rankl * self.physiology.rankl_expression_factor, opg, solve_opg)
         self._grid_fields_day = None
 
     def sync_grid_fields(self) -> None:
@@ -105,6 +131,31 @@ class BoneModel(mesa.Model):
 
     def step(self) -> None:
         """Advance one day."""
+        self.clock += 1
         self.day += 1
-        self.physiology.advance(self.day)
-        self._update_fields()
+        self.physiology.advance(max(self.day, 0))
+        n = self.scenario.numerics
+        if self.clock % n.field_update_days == 0:
+            self.signalling.refresh_geometry()
+            self._update_fields(solve_opg=self.clock % (n.field_update_days * n.opg_update_every) == 0)
+        else:
+            self.signalling.rebind()
+            self._grid_fields_day = None
+        self.remodeling.step()
+
+    def spin_up(self, days: int | None = None, progress=None) -> None:
+        """Simulate `days` (default: numerics.spin_up_days) before day 0, then make the present day 0.
+
+        The patient is held at day 0 (physiology does not age). Afterwards the BMD and marker baselines
+        are today's state, so a run starts in the remodeling steady state of its patient, as a trial
+        participant does, instead of on bone without any BMU.
+        """
+        days = self.scenario.numerics.spin_up_days if days is None else days
+        self.day = -days
+        for _ in range(days):
+            self.step()
+            if progress is not None:
+                progress(1)
+        self.day = 0
+        self.baseline_mineral = float(self.grid.mineral_fraction.sum(dtype=np.float64))
+        self.remodeling.set_marker_baseline(min(days, MARKER_BASELINE_DAYS))

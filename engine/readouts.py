@@ -2,48 +2,128 @@
 
 `READOUTS` is the table of what is recorded each timeseries day: name -> (units, long name).
 Units are UDUNITS strings (CF conventions) so HDF5 readers and xarray understand them.
+
+Surfaces are counted in voxel faces' worth of area: a bone voxel with a marrow face neighbour is one
+voxel area (h²) of bone surface (BS). Eroded surface (ES) is surface in or bordering a cavity in
+resorption or reversal, osteoid surface (OS) surface of a cavity in formation (`kernels.remodeling.
+surface_phase_counts`).
+
+Clinical proxies (DESIGN.md):
+- BMD: mineral mass in the volume, % change from day 0;
+- CTX: mineral resorbed per day, P1NP: matrix formed per day, each as a 7-day mean (serum markers
+  average over the skeleton; a small volume has few BMUs, so one day would be mostly noise), in % of
+  the mean over the last half year of the spin-up.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from engine.agents.bmu import FORMATION, RESORPTION
+from engine.agents.osteoblast import Osteoblast
+from engine.agents.osteoclast import Osteoclast
 from engine.grid.measure import bone_volume_fraction
+
+MARKER_WINDOW_DAYS = 7
+HISTOMORPHOMETRY_WINDOW_DAYS = 365
 
 READOUTS: dict[str, tuple[str, str]] = {
     "day": ("day", "simulated day (0 = start)"),
     "bv_tv": ("1", "bone volume fraction BV/TV"),
+    "bs_bv_per_mm": ("1/mm", "bone surface to bone volume BS/BV (surface counted in voxel faces)"),
     "mineral_fraction_mean": ("1", "mean mineral content of the volume relative to fully mineralized bone"),
     "bmd_change_pct": ("percent", "BMD proxy: mineral mass in the volume, % change from day 0"),
+    "ctx_change_pct": ("percent", "CTX proxy: mineral resorbed per day (7-day mean), % change from baseline"),
+    "p1np_change_pct": ("percent", "P1NP proxy: matrix formed per day (7-day mean), % change from baseline"),
+    "resorbed_um3_per_day": ("um3/day", "bone matrix resorbed today"),
+    "formed_um3_per_day": ("um3/day", "bone matrix (osteoid) formed today"),
+    "eroded_surface_pct": ("percent", "eroded surface ES/BS (cavities in resorption or reversal)"),
+    "osteoid_surface_pct": ("percent", "osteoid surface OS/BS (cavities in formation)"),
+    "activation_frequency_per_year": ("1/year", "activation frequency Ac.f: surface newly excavated per year / BS "
+                                      "(activations in the last 365 d x mean footprint of finished BMUs)"),
+    "mineral_apposition_rate_um_per_day": ("um/day", "matrix apposition rate under working osteoblasts (MAR)"),
+    "erosion_depth_um": ("um", "mean erosion depth of BMUs finished in the last 365 d (resorbed volume / footprint)"),
+    "wall_thickness_um": ("um", "mean wall thickness of BMUs finished in the last 365 d (formed volume / footprint)"),
+    "n_active_bmus": ("1", "BMUs in resorption, reversal or formation"),
+    "n_osteoclasts": ("1", "number of osteoclasts"),
+    "n_osteoclast_nuclei": ("1", "number of osteoclast nuclei"),
+    "n_osteoblasts": ("1", "number of matrix-making osteoblasts"),
+    "n_lining_cells": ("1", "number of bone-lining cells"),
+    "n_osteocytes": ("1", "number of osteocytes"),
+    "n_precursors": ("1", "osteoclast precursors in the volume's marrow"),
     "free_rankl_nM": ("nmol/L", "free soluble RANKL, marrow-volume mean"),
     "opg_nM": ("nmol/L", "free OPG, marrow-volume mean"),
     "rankl_opg_nM": ("nmol/L", "RANKL:OPG complex, marrow-volume mean"),
     "rank_occupancy": ("1", "RANK occupancy on osteoclast precursors, marrow-volume mean"),
-    "n_osteocytes": ("1", "number of osteocytes"),
     "estrogen_deficiency": ("1", "estrogen deficiency, 0 (premenopausal or male) .. 1 (full)"),
     "rankl_expression_factor": ("1", "osteocyte RANKL expression relative to a premenopausal woman"),
-    "rankl_solver_iterations": ("1", "field-solver iterations for RANKL today"),
-    "opg_solver_iterations": ("1", "field-solver iterations for OPG today"),
-    "field_solver_relative_residual": ("1", "largest relative residual of today's field solves"),
+    "rankl_solver_iterations": ("1", "field-solver iterations for RANKL at the last transport update"),
+    "opg_solver_iterations": ("1", "field-solver iterations for OPG at the last transport update"),
+    "field_solver_relative_residual": ("1", "largest relative residual of the last field solves"),
 }
+
+
+def _pct_change(value: float, baseline: float) -> float:
+    if not np.isfinite(baseline) or baseline <= 0:
+        return float("nan")
+    return 100.0 * (value / baseline - 1.0)
+
+
+def _mean_of(records: list[dict], key: str) -> float:
+    values = [r[key] for r in records if np.isfinite(r[key])]
+    return float(np.mean(values)) if values else float("nan")
 
 
 def record(model) -> dict[str, float]:
     """Today's readouts, keyed as in READOUTS."""
     grid = model.grid
     sig = model.signalling
+    rem = model.remodeling
+    h = grid.voxel_size_um
     mineral = float(grid.mineral_fraction.sum(dtype=np.float64))
+    bone_um3 = float(grid.bone_fraction.sum(dtype=np.float64)) * h**3
+    counts = rem.surface_counts
+    bs = int(counts.sum())
+    bs_um2 = bs * h * h
     stats = sig.stats
+    ctx_flux, p1np_flux = rem.mean_flux(MARKER_WINDOW_DAYS)
+    ctx0, p1np0 = rem.marker_baseline
+    recent = rem.completed_within(HISTOMORPHOMETRY_WINDOW_DAYS)
+    footprints = [r["footprint_area_um2"] for r in rem.completed[-50:]]
+    window = min(HISTOMORPHOMETRY_WINDOW_DAYS, max(model.clock, 1))
+    acf = (rem.activations_within(window) * 365.25 / window * float(np.mean(footprints)) / bs_um2
+           if footprints and bs_um2 else float("nan"))
+    forming_area = rem.today["forming_floor_area_um2"]
+    clasts = model.agents_by_type.get(Osteoclast)
+    osteoblasts = model.agents_by_type.get(Osteoblast)
+    n_active_ob = sum(b.active_osteoblasts for b in rem.bmus_in(FORMATION))
     return {
         "day": model.day,
         "bv_tv": bone_volume_fraction(grid.bone_fraction),
+        "bs_bv_per_mm": bs_um2 / bone_um3 * 1e3 if bone_um3 else float("nan"),
         "mineral_fraction_mean": mineral / grid.n_voxels,
-        "bmd_change_pct": 100.0 * (mineral / model.baseline_mineral - 1.0) if model.baseline_mineral else 0.0,
+        "bmd_change_pct": _pct_change(mineral, model.baseline_mineral),
+        "ctx_change_pct": _pct_change(ctx_flux, ctx0),
+        "p1np_change_pct": _pct_change(p1np_flux, p1np0),
+        "resorbed_um3_per_day": rem.today["resorbed_um3"],
+        "formed_um3_per_day": rem.today["formed_um3"],
+        "eroded_surface_pct": 100.0 * (counts[RESORPTION] + counts[RESORPTION + 1]) / bs if bs else float("nan"),
+        "osteoid_surface_pct": 100.0 * counts[FORMATION] / bs if bs else float("nan"),
+        "activation_frequency_per_year": acf,
+        "mineral_apposition_rate_um_per_day": rem.today["formed_um3"] / forming_area if forming_area else float("nan"),
+        "erosion_depth_um": _mean_of(recent, "erosion_depth_um"),
+        "wall_thickness_um": _mean_of(recent, "wall_thickness_um"),
+        "n_active_bmus": len(rem.bmus),
+        "n_osteoclasts": len(clasts) if clasts else 0,
+        "n_osteoclast_nuclei": int(sum(c.nuclei for c in clasts)) if clasts else 0,
+        "n_osteoblasts": n_active_ob,
+        "n_lining_cells": (len(osteoblasts) if osteoblasts else 0) - n_active_ob,
+        "n_osteocytes": len(model.osteocytes),
+        "n_precursors": rem.precursors.count,
         "free_rankl_nM": sig.marrow_mean("rankl_nM"),
         "opg_nM": sig.marrow_mean("opg_nM"),
         "rankl_opg_nM": sig.marrow_mean("rankl_opg_nM"),
         "rank_occupancy": sig.marrow_mean("rank_occupancy"),
-        "n_osteocytes": len(model.osteocytes),
         "estrogen_deficiency": model.physiology.estrogen_deficiency,
         "rankl_expression_factor": model.physiology.rankl_expression_factor,
         "rankl_solver_iterations": stats.rankl_iterations,

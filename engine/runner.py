@@ -11,6 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from engine.grid.voxel_grid import FIELD_LONG_NAMES, FIELD_UNITS
+from engine.io.plots import plot_results
 from engine.io.results import ResultsWriter
 from engine.model import BoneModel
 from engine.readouts import READOUTS, record
@@ -20,6 +21,7 @@ from engine.scenario.loader import LoadedScenario
 @dataclass
 class RunSummary:
     results_path: Path
+    plot_path: Path | None
     days: int
     wall_s: float
     build_s: float
@@ -33,8 +35,6 @@ def not_yet_modelled(loaded: LoadedScenario) -> list[str]:
     if s.regimen:
         drugs = sorted({d.drug for d in s.regimen})
         notes.append(f"regimen ({', '.join(drugs)}) is validated but drug effects are not modelled yet: bone responds as untreated")
-    notes.append("remodeling cells (osteoclasts, osteoblasts) are not modelled yet: bone volume and mineral stay "
-                 "constant; estrogen deficiency acts on osteocyte RANKL only")
     if s.patient.conditions:
         notes.append(f"patient conditions ({', '.join(s.patient.conditions)}) are validated but not modelled yet")
     notes.append(f"checkpoints (outputs.checkpoint_every_days = {s.outputs.checkpoint_every_days}) are not written yet")
@@ -57,11 +57,17 @@ def run(loaded: LoadedScenario, out_dir: Path | None = None, days: int | None = 
         log(f"note: {note}")
     t0 = time.perf_counter()
     model = BoneModel(scenario, base_dir=loaded.base_dir, rng=seed)
-    build_s = time.perf_counter() - t0
     grid = model.grid
     log(f"built {grid.shape[0]}x{grid.shape[1]}x{grid.shape[2]} voxels of {grid.voxel_size_um:g} µm, "
         f"BV/TV {float(np.mean(grid.bone_fraction)):.3f}, {len(model.osteocytes)} osteocytes, "
-        f"field grid {model.signalling.cell_size_um:g} µm ({build_s:.1f} s)")
+        f"field grid {model.signalling.cell_size_um:g} µm ({time.perf_counter() - t0:.1f} s)")
+    spin = scenario.numerics.spin_up_days
+    with tqdm(total=spin, unit="day", desc="spin-up", disable=not progress or spin == 0, file=sys.stderr,
+              mininterval=0.5, dynamic_ncols=True) as bar:
+        model.spin_up(spin, progress=bar.update)
+    build_s = time.perf_counter() - t0
+    log(f"spin-up: {spin} days before day 0 (patient held at day 0): {len(model.remodeling.bmus)} BMUs active, "
+        f"BV/TV {float(np.mean(grid.bone_fraction)):.3f}")
     outputs = scenario.outputs
     results_path = out_dir / "results.h5"
     with ResultsWriter(results_path, loaded, seed, grid.shape, grid.voxel_size_um, READOUTS, FIELD_UNITS,
@@ -87,8 +93,11 @@ def run(loaded: LoadedScenario, out_dir: Path | None = None, days: int | None = 
                 last = write(model.day) or last
                 bar.update(1)
                 if last:
-                    bar.set_postfix(bv_tv=f"{last['bv_tv']:.4f}", rankl_pM=f"{last['free_rankl_nM'] * 1e3:.3g}",
-                                    refresh=False)
+                    bar.set_postfix(bv_tv=f"{last['bv_tv']:.4f}", bmd=f"{last['bmd_change_pct']:+.2f}%",
+                                    bmus=last["n_active_bmus"], refresh=False)
+        writer.write_bmus(model.remodeling.completed, model.clock - model.day)
         writer.flush()
     wall = time.perf_counter() - t1
-    return RunSummary(results_path=results_path, days=days, wall_s=wall, build_s=build_s, last=last)
+    plot_path = plot_results(results_path, out_dir / "timeseries.png")
+    return RunSummary(results_path=results_path, plot_path=plot_path, days=days, wall_s=wall, build_s=build_s,
+                      last=last)

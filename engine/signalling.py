@@ -29,10 +29,12 @@ from scipy.ndimage import distance_transform_edt
 from engine.grid.voxel_grid import VoxelGrid
 from engine.kernels.binding import bind_rankl
 from engine.kernels.fields import solve_cg
+from engine.kernels.remodeling import nearest_marrow
 from engine.kernels.surfaces import BONE_LEVEL
 from engine.scenario.biology import AVOGADRO_PER_MOL, BiologyParameters
 
 SECONDS_PER_DAY = 86400.0
+NEAREST_MARROW_SEARCH_VOXELS = 12
 UM3_PER_LITRE = 1e15
 
 
@@ -80,19 +82,43 @@ class SignallingFields:
         self.coarse = {name: np.zeros(coarse_shape) for name in
                        ("rankl_nM", "opg_nM", "rankl_opg_nM", "rankl_drug_nM", "rank_occupancy")}
         self.stats = SolveStats()
+        self._bound_drug = None
+        self._source_voxels = np.empty((0, 3), np.int64)
         self.refresh_geometry()
 
     def refresh_geometry(self) -> None:
-        """Recompute marrow fractions and nearest-surface maps (call after bone changes)."""
+        """Recompute marrow fractions (call after bone changes; sources follow the bone when placed)."""
         fine_marrow = self.grid.marrow_fraction()
         self.fine_marrow = np.ascontiguousarray(fine_marrow)
         self.marrow = np.ascontiguousarray(block_mean(fine_marrow, self.factor))
-        bone_mask = self.grid.bone_fraction >= BONE_LEVEL
-        if bone_mask.any() and not bone_mask.all():
-            _, idx = distance_transform_edt(bone_mask, return_indices=True)
-            self._nearest_marrow = idx.astype(np.int32)
-        else:
-            self._nearest_marrow = None
+
+    def nearest_marrow_voxels(self, positions: np.ndarray) -> np.ndarray:
+        """(n, 3) nearest voxel less than half bone for each voxel in positions (n, 3); itself if it is marrow.
+
+        A local search (numba) covers osteocytes near a surface; the few deeper ones fall back to a
+        Euclidean distance transform of the whole volume.
+        """
+        positions = np.ascontiguousarray(positions, dtype=np.int64).reshape(-1, 3)
+        out = np.empty_like(positions)
+        nearest_marrow(self.grid.bone_fraction, positions, NEAREST_MARROW_SEARCH_VOXELS, out)
+        missing = out[:, 0] < 0
+        if missing.any():
+            bone_mask = self.grid.bone_fraction >= BONE_LEVEL
+            if bone_mask.all():
+                out[missing] = positions[missing]
+            else:
+                _, idx = distance_transform_edt(bone_mask, return_indices=True)
+                z, y, x = positions[missing].T
+                out[missing] = np.stack([idx[0, z, y, x], idx[1, z, y, x], idx[2, z, y, x]], axis=1)
+        return out
+
+    def nearest_marrow_voxel(self, voxel) -> tuple[int, int, int]:
+        """The marrow voxel nearest to a voxel (itself if it is marrow)."""
+        return tuple(int(v) for v in self.nearest_marrow_voxels(np.array([voxel]))[0])
+
+    def local_rank_occupancy(self, voxel) -> float:
+        f = self.factor
+        return float(self.coarse["rank_occupancy"][voxel[0] // f, voxel[1] // f, voxel[2] // f])
 
     def _alpha(self, decay_per_day: float, diffusivity_um2_per_s: float) -> float:
         return decay_per_day * self.cell_size_um**2 / (diffusivity_um2_per_s * SECONDS_PER_DAY)
@@ -100,34 +126,46 @@ class SignallingFields:
     def _rhs(self, positions: np.ndarray, molecules_per_day: np.ndarray, diffusivity_um2_per_s: float) -> np.ndarray:
         """h²/D times the source density (nM/day per total cell volume) on the field grid."""
         rhs = np.zeros(self.marrow.shape)
-        if len(positions) == 0 or self._nearest_marrow is None:
+        if len(positions) == 0 or not (self.fine_marrow > 1.0 - BONE_LEVEL).any():
             return rhs
-        z, y, x = positions[:, 0], positions[:, 1], positions[:, 2]
-        nz = self._nearest_marrow[0, z, y, x] // self.factor
-        ny = self._nearest_marrow[1, z, y, x] // self.factor
-        nx = self._nearest_marrow[2, z, y, x] // self.factor
-        np.add.at(rhs, (nz, ny, nx), molecules_per_day)
+        cells = self._source_voxels // self.factor
+        np.add.at(rhs, (cells[:, 0], cells[:, 1], cells[:, 2]), molecules_per_day)
         cell_litre = self.cell_size_um**3 / UM3_PER_LITRE
         source_nM_per_day = rhs / AVOGADRO_PER_MOL / cell_litre * 1e9
         return source_nM_per_day * self.cell_size_um**2 / (diffusivity_um2_per_s * SECONDS_PER_DAY)
 
     def update(self, positions: np.ndarray, rankl_molecules_per_day: np.ndarray,
-               opg_molecules_per_day: np.ndarray) -> SolveStats:
-        """Solve the fields for today's sources and write the grid's signalling arrays."""
+               opg_molecules_per_day: np.ndarray, solve_opg: bool = True) -> SolveStats:
+        """Solve RANKL (and OPG unless solve_opg is False) for today's sources, then bind.
+
+        OPG can be re-solved less often: its decay length √(D/k) ≈ 1.6 mm exceeds typical volumes, so it
+        averages sources over the whole volume and changes slowly, and its solve costs ~3× RANKL's."""
         b = self.biology
+        self._source_voxels = self.nearest_marrow_voxels(positions)
         rhs_l = self._rhs(positions, rankl_molecules_per_day, b.rankl_diffusivity_um2_per_s)
-        rhs_o = self._rhs(positions, opg_molecules_per_day, b.opg_diffusivity_um2_per_s)
         it_l, res_l = solve_cg(self.rankl_total_nM, self.marrow, rhs_l,
                                self._alpha(b.rankl_decay_per_day, b.rankl_diffusivity_um2_per_s),
                                self.rtol, self.max_iterations)
-        it_o, res_o = solve_cg(self.opg_total_nM, self.marrow, rhs_o,
-                               self._alpha(b.opg_decay_per_day, b.opg_diffusivity_um2_per_s),
-                               self.rtol, self.max_iterations)
+        it_o, res_o = self.stats.opg_iterations, self.stats.opg_relative_residual
+        if solve_opg:
+            rhs_o = self._rhs(positions, opg_molecules_per_day, b.opg_diffusivity_um2_per_s)
+            it_o, res_o = solve_cg(self.opg_total_nM, self.marrow, rhs_o,
+                                   self._alpha(b.opg_decay_per_day, b.opg_diffusivity_um2_per_s),
+                                   self.rtol, self.max_iterations)
         self.stats = SolveStats(int(it_l), int(it_o), float(res_l), float(res_o))
         self._bind()
         return self.stats
 
+    def rebind(self) -> None:
+        """Re-solve only the local binding for today's drug, keeping the transported totals.
+
+        Without a drug, or with the same drug field as at the last binding, nothing changes."""
+        if self._bound_drug is not None and np.array_equal(self._bound_drug, self.drug_total_nM):
+            return
+        self._bind()
+
     def _bind(self) -> None:
+        self._bound_drug = self.drug_total_nM.copy()
         b = self.biology
         c = self.coarse
         bind_rankl(self.rankl_total_nM, self.opg_total_nM, self.drug_total_nM, self.marrow, b.rankl_opg_kd_nM,

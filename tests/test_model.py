@@ -41,7 +41,7 @@ def test_mean_fields_obey_the_whole_volume_mass_balance(model):
     ]:
         expected_nM = n * secretion / (decay * marrow_litre * AVOGADRO_PER_MOL) * 1e9
         mean = float(np.sum(total * sig.marrow) / sig.marrow.sum())
-        assert mean == pytest.approx(expected_nM, rel=1e-5)  # solver rtol 1e-6
+        assert mean == pytest.approx(expected_nM, rel=1e-4)  # solver rtol 1e-5
 
 
 def test_free_rankl_below_total_and_bone_voxels_empty(model):
@@ -58,7 +58,7 @@ def test_field_grid_coarsening_changes_means_little():
     from tests.conftest import SMALL_SCENARIO
     means = []
     for cell in (10, 20):
-        m = BoneModel(scenario_from_text(SMALL_SCENARIO + f"numerics: {{field_cell_size_um: {cell}}}\n").scenario)
+        m = BoneModel(scenario_from_text(SMALL_SCENARIO + f"  field_cell_size_um: {cell}\n").scenario)
         means.append((m.signalling.marrow_mean("rankl_nM"), m.signalling.marrow_mean("rank_occupancy")))
     np.testing.assert_allclose(means[0], means[1], rtol=0.01)
 
@@ -89,7 +89,8 @@ def test_source_cache_follows_osteocyte_changes(model):
     before = model.signalling.marrow_mean("rankl_nM")
     cell = next(iter(model.osteocytes))
     cell.rankl_secretion_molecules_per_day *= 1000
-    model.step()
+    for _ in range(model.scenario.numerics.field_update_days):  # transport is re-solved at the next update
+        model.step()
     assert model.signalling.marrow_mean("rankl_nM") > before
     cell.remove()
     assert len(model.osteocyte_positions()) == len(model.osteocytes)

@@ -6,6 +6,8 @@ integer voxel indices into these arrays.
 Arrays (all float32, shape (nz, ny, nx)):
 - bone_fraction     volume fraction of the voxel occupied by bone matrix (0 marrow .. 1 bone)
 - mineral_fraction  mineral content relative to a fully mineralized voxel (≤ bone_fraction)
+- osteoid_fraction  unmineralized new matrix (part of bone_fraction) waiting for its mineralization lag
+- bmu_label         int32: the BMU whose osteoclasts excavated the voxel (0 = none); cleared when it ends
 - rankl_nM, opg_nM  free soluble RANKL and OPG in the marrow part of the voxel (nM)
 - rankl_opg_nM      RANKL:OPG complex (nM)
 - drug_nM           total RANKL-binding drug in marrow (nM; zero until a drug is modelled)
@@ -29,12 +31,14 @@ from engine.scenario.schema import MicroCTVolume, Scenario
 
 FIELD_NAMES = ("rankl_nM", "opg_nM", "rankl_opg_nM", "drug_nM", "rankl_drug_nM", "rank_occupancy")
 FIELD_UNITS = {
-    "bone_fraction": "1", "mineral_fraction": "1", "rankl_nM": "nmol/L", "opg_nM": "nmol/L",
+    "bone_fraction": "1", "mineral_fraction": "1", "osteoid_fraction": "1", "bmu_label": "1", "rankl_nM": "nmol/L", "opg_nM": "nmol/L",
     "rankl_opg_nM": "nmol/L", "drug_nM": "nmol/L", "rankl_drug_nM": "nmol/L", "rank_occupancy": "1",
 }
 FIELD_LONG_NAMES = {
     "bone_fraction": "volume fraction of bone matrix in the voxel",
     "mineral_fraction": "mineral content relative to fully mineralized bone",
+    "osteoid_fraction": "volume fraction of unmineralized new matrix (osteoid)",
+    "bmu_label": "label of the BMU that excavated the voxel (0 = none)",
     "rankl_nM": "free soluble RANKL in marrow",
     "opg_nM": "free OPG in marrow",
     "rankl_opg_nM": "RANKL:OPG complex",
@@ -52,9 +56,17 @@ class VoxelGrid:
     bone_fraction: np.ndarray
     mineral_fraction: np.ndarray
     fields: dict[str, np.ndarray] = field(default_factory=dict)
+    osteoid_fraction: np.ndarray | None = None
+    bmu_label: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.osteoid_fraction is None:
+            self.osteoid_fraction = np.zeros(self.bone_fraction.shape, np.float32)
+        if self.bmu_label is None:
+            self.bmu_label = np.zeros(self.bone_fraction.shape, np.int32)
 
     @classmethod
-    def from_bone(cls, bone_fraction: np.ndarray, voxel_size_um: float, mineral_fraction_of_bone: float) -> "VoxelGrid":
+    def from_bone(cls, bone_fraction: np.ndarray, voxel_size_um: float, mineral_fraction_of_bone: float = 1.0) -> "VoxelGrid":
         bone = np.ascontiguousarray(bone_fraction, dtype=np.float32)
         mineral = (bone * np.float32(mineral_fraction_of_bone)).astype(np.float32)
         fields = {name: np.zeros(bone.shape, np.float32) for name in FIELD_NAMES}
@@ -82,6 +94,10 @@ class VoxelGrid:
             return self.bone_fraction
         if name == "mineral_fraction":
             return self.mineral_fraction
+        if name == "osteoid_fraction":
+            return self.osteoid_fraction
+        if name == "bmu_label":
+            return self.bmu_label
         return self.fields[name]
 
     def marrow_fraction(self) -> np.ndarray:
@@ -104,4 +120,4 @@ def build_grid(scenario: Scenario, base_dir: Path | str = ".") -> VoxelGrid:
         bone = load_micro_ct(resolve_micro_ct_path(s, Path(base_dir)), s.bone_threshold)
     else:
         bone = synthetic_trabecular(grid_shape(scenario), g.voxel_size_um, s.bv_tv, s.trabecular_thickness_um, s.seed)
-    return VoxelGrid.from_bone(bone, g.voxel_size_um, scenario.biology.existing_bone_mineral_fraction)
+    return VoxelGrid.from_bone(bone, g.voxel_size_um)  # mineral by tissue age: BoneModel.__init__

@@ -126,6 +126,21 @@ class ResultsWriter:
             table["z"], table["y"], table["x"] = osteocyte_voxels[:, 0], osteocyte_voxels[:, 1], osteocyte_voxels[:, 2]
         self._append(self.file["agents/osteocytes"], table)
 
+    def write_bmus(self, records: list[dict], clock_at_day0: int) -> None:
+        """/bmus: one row per finished BMU (histomorphometry of its cycle); clock days become scenario days."""
+        if not records:
+            return
+        names = list(records[0])
+        dtype = np.dtype([(n, np.int64 if isinstance(records[0][n], (int, np.integer)) else np.float64) for n in names])
+        table = np.array([tuple(r[n] for n in names) for r in records], dtype=dtype)
+        for n in ("started_clock_day", "ended_clock_day"):
+            table[n] -= clock_at_day0
+        table = table.astype(np.dtype([(n.replace("_clock_day", "_day"), dtype[n]) for n in names]))
+        ds = self.file.create_dataset("bmus", data=table)
+        ds.attrs["long_name"] = ("finished BMUs: phase durations (days), resorbed/formed volume (um^3), footprint "
+                                 "(um^2), erosion depth and wall thickness (um); days relative to day 0 "
+                                 "(negative = began in the spin-up)")
+
     def flush(self) -> None:
         self.file.flush()
 

@@ -11,8 +11,14 @@ Implemented now — estrogen deficiency raises RANKL expression:
     'Activation frequency').
     Men and premenopausal women: factor 1.
 
-Not yet implemented (issue: BMU cell biology): estrogen effects on osteoclast lifespan and
-activation frequency; glucocorticoid effects. `conditions` are validated but do not act yet.
+Estrogen deficiency also prolongs osteoclast life (estrogen promotes osteoclast apoptosis: Hughes 1996
+Nat Med 2:1132; Nakamura 2007 Cell 130:811) and shortens the working life of osteoblasts (estrogen is
+anti-apoptotic for osteoblasts: Kousteni 2001 Cell 104:719; Manolagas 2000 Endocr Rev 21:115), and
+expands the osteoclast precursor supply (Jilka 1992 Science 257:88; D'Amelio 2008 Bone 43:92). Each
+effect scales linearly with the estrogen deficiency from 1 to its fold at full deficiency. Activation
+frequency is not set here: it rises through RANKL (more RANK occupancy on precursors).
+
+Not yet implemented: glucocorticoid effects. `conditions` are validated but do not act yet.
 """
 
 from __future__ import annotations
@@ -57,4 +63,22 @@ class PatientState:
     @property
     def rankl_expression_factor(self) -> float:
         """Multiplier of osteocyte RANKL secretion relative to a premenopausal woman."""
-        return 1.0 + (self.biology.estrogen_deficiency_rankl_fold - 1.0) * self.estrogen_deficiency
+        return self._fold(self.biology.estrogen_deficiency_rankl_fold)
+
+    def _fold(self, fold_at_full_deficiency: float) -> float:
+        return 1.0 + (fold_at_full_deficiency - 1.0) * self.estrogen_deficiency
+
+    @property
+    def osteoclast_lifespan_factor(self) -> float:
+        """Multiplier of the osteoclast lifespan relative to a premenopausal woman."""
+        return self._fold(self.biology.estrogen_deficiency_osteoclast_lifespan_fold)
+
+    @property
+    def osteoblast_lifespan_factor(self) -> float:
+        """Multiplier of the osteoblast working lifespan relative to a premenopausal woman."""
+        return self._fold(self.biology.estrogen_deficiency_osteoblast_lifespan_fold)
+
+    @property
+    def precursor_supply_factor(self) -> float:
+        """Multiplier of the osteoclast precursor supply relative to a premenopausal woman."""
+        return self._fold(self.biology.estrogen_deficiency_precursor_supply_fold)

@@ -81,12 +81,168 @@ class BiologyParameters(BaseModel):
         source="Pivonka 2008 / Lemaire 2004, K_A2 = 3.41e-2 1/pM -> K_D = 29.3 pM (targets.md §8c 'RANKL-RANK association constant')",
         description="Dissociation constant of RANKL binding RANK on osteoclast precursors (sets RANK occupancy).")
 
+    # --- osteoclast precursors -----------------------------------------------------------
+    precursor_lifespan_days: float = _param(
+        30.0, unit="day",
+        source=("Assumption (order of weeks): marrow/circulating osteoclast precursors and 'osteomorphs' persist "
+                "for weeks and accumulate when RANKL is blocked, McDonald 2021 Cell 184:1330; to be checked against "
+                "the rebound after denosumab (targets.md §4) in the denosumab issue"),
+        description="Mean lifetime of an osteoclast precursor that does not differentiate (pool turnover time).")
+    precursor_differentiation_per_day: float = _param(
+        0.033, unit="1/day at reference RANK occupancy",
+        source=("Assumption: at reference RANKL signalling about half of the precursors differentiate before they "
+                "die (rate ~ 1/precursor lifespan), so blocking RANKL about doubles the pool (McDonald 2021 Cell "
+                "184:1330: osteomorphs accumulate under RANKL inhibition)"),
+        description="Rate at which a precursor commits to osteoclast fusion, at the reference RANK occupancy.")
+    precursors_per_mm3_marrow: float = _param(
+        1000.0, unit="cells/mm^3 of marrow, at reference occupancy",
+        source=("Order of magnitude: osteoclast-committed monocytic precursors are ~1 % of ~1e5 marrow "
+                "mononuclear cells per mm^3; assumption (only the readout n_precursors depends on it)"),
+        description="Osteoclast precursors per marrow volume at the reference RANK occupancy.")
+    estrogen_deficiency_precursor_supply_fold: float = _param(
+        1.5, unit="fold",
+        source=("Estrogen loss expands osteoclast precursors: Jilka 1992 Science 257:88 (IL-6-driven osteoclastogenesis "
+                "after ovariectomy); D'Amelio 2008 Bone 43:92 (more circulating osteoclast precursors in "
+                "postmenopausal osteoporosis); fold from-memory"),
+        description="Precursor supply at full estrogen deficiency, relative to premenopausal.")
+    reference_rank_occupancy: float = _param(
+        0.016, unit="1", le=1.0,
+        source=("Derived: marrow-mean RANK occupancy of a premenopausal woman at the default signalling "
+                "parameters (free RANKL ~0.5 pM, K_D 29.3 pM); rates marked 'at reference' are given here"),
+        description="RANK occupancy at which activation, fusion and differentiation run at their reference rates.")
+
+    # --- activation of BMUs -----------------------------------------------------------------
+    activation_per_mm2_per_year: float = _param(
+        6.0, unit="BMUs per mm^2 of quiescent surface per year, at reference occupancy",
+        source=("Derived: premenopausal activation frequency ~0.2/y (targets.md §8b 'Activation frequency', "
+                "Recker 2004 JBMR 19:1628) divided by the surface one BMU renews (~0.036 mm^2 of original surface in this model's cavities; "
+                "measured cavities are 0.081 +/- 0.022 mm^2 including their walls, Goff 2012 Bone 51:28) and by the "
+                "quiescent share of the surface (~0.9)"),
+        description="Origination rate of new BMUs per quiescent bone surface at reference RANK occupancy.")
+    targeted_remodeling_fraction: float = _param(
+        0.3, unit="1", le=1.0,
+        source=("Parfitt 2002 Bone 30:5 ('Targeted and nontargeted bone remodeling'); Burr 2002 Bone 30:2 "
+                "(about 30 % of remodeling repairs microdamage / follows osteocyte death)"),
+        description="Share of activations sent to sites flagged by osteocyte death (when any are pending).")
+    osteocyte_lifespan_years: float = _param(
+        25.0, unit="year",
+        source="Frost 1960 Henry Ford Hosp Med Bull 8:208 (osteocyte half-life of decades); from-memory",
+        description="Mean lifetime of an osteocyte; its death flags the bone surface above it for targeted remodeling.")
+
+    # --- osteoclasts -------------------------------------------------------------------
+    osteoclasts_per_new_bmu: float = _param(
+        3.0, unit="cells",
+        source=("Trabecular BMUs carry a few osteoclasts at a time (Parfitt 1994 J Cell Biochem 55:273; "
+                "cortical cutting cones ~10, targets.md §8b 'Cortical BMU'); from-memory"),
+        description="Osteoclasts that found a new BMU side by side across its front.")
+    osteoclast_founding_nuclei: float = _param(
+        3.0, unit="nuclei", source="Assumption: the smallest common osteoclast (a few fused precursors)",
+        description="Nuclei of a newly formed osteoclast.")
+    osteoclast_fusion_per_day: float = _param(
+        0.7, unit="nuclei/day per osteoclast at reference occupancy",
+        source=("Derived: with nucleus lifetime ~10 d this keeps ~7 nuclei per osteoclast, typical of human "
+                "osteoclasts (2-10+ nuclei); precursors keep fusing in (Jaworski 1981 J Anat 133:397; "
+                "McDonald 2021 Cell 184:1330)"),
+        description="Precursors fusing into an active osteoclast per day at reference RANK occupancy and pool.")
+    osteoclast_nucleus_lifespan_days: float = _param(
+        10.0, unit="day",
+        source="targets.md §8b 'Osteoclast nucleus lifespan' (~1-2 weeks; Jaworski 1981 J Anat 133:397)",
+        description="Mean lifetime of one osteoclast nucleus (nuclei die individually).")
+    osteoclast_lifespan_days: float = _param(
+        14.0, unit="day",
+        source="targets.md §8b 'Osteoclast lifespan' (~2 weeks; Manolagas 2000 Endocr Rev 21:115)",
+        description="Mean lifetime of an osteoclast (apoptosis of the whole cell) in a premenopausal woman.")
+    osteoclast_resorption_um3_per_day_per_nucleus: float = _param(
+        4000.0, unit="µm^3/day per nucleus",
+        source=("Derived from the cortical cutting cone (targets.md §8b 'Cortical BMU'): a ~200 µm wide cone "
+                "advancing 20-40 µm/d removes 0.6-1.3e6 µm^3/d with ~10 osteoclasts of ~10-20 nuclei -> "
+                "3,000-13,000 µm^3/d per nucleus (Parfitt 1994 J Cell Biochem 55:273); low end for trabecular bone"),
+        description="Bone volume one osteoclast nucleus resorbs per day.")
+    osteoclast_radius_um: float = _param(
+        40.0, unit="µm",
+        source="Human osteoclasts are ~50-100 µm across (Parfitt 1994; Everts 2022 J Bone Miner Res); from-memory",
+        description="Reach of one osteoclast's resorbing zone around the surface point it sits on.")
+    bmu_advance_um_per_day: float = _param(
+        10.0, unit="µm/day",
+        source=("Trabecular BMUs travel ~10 µm/d across the surface (Parfitt 1994 J Cell Biochem 55:273); "
+                "cortical cutting cones 20-40 µm/d (targets.md §8b 'Cortical BMU'); from-memory"),
+        description="Speed at which an osteoclast moves along the bone surface (the BMU front).")
+    estrogen_deficiency_osteoclast_lifespan_fold: float = _param(
+        1.5, unit="fold",
+        source=("Hughes 1996 Nat Med 2:1132 (estrogen promotes osteoclast apoptosis via TGF-beta); "
+                "Nakamura 2007 Cell 130:811 (estrogen receptor-alpha shortens osteoclast life); fold from-memory"),
+        description="Osteoclast lifespan at full estrogen deficiency, relative to premenopausal.")
+
+    # --- reversal and osteoblasts -----------------------------------------------------------
+    reversal_days: float = _param(
+        10.0, unit="day",
+        source="targets.md §8b 'Trabecular remodeling phases' (reversal ~10 d; Eriksen 1986 JBMR 1:73)",
+        description="Mean delay between the last osteoclast leaving a cavity and osteoblasts starting to form.")
+    osteoblast_matrix_um3_per_day: float = _param(
+        120.0, unit="µm^3/day per osteoblast",
+        source=("Derived: a cuboidal osteoblast covers ~150-250 µm^2 of seam and the seam advances ~0.5-1 µm/d "
+                "early in formation (Parfitt 1983, Bone Histomorphometry; targets.md §8b 'Mineral apposition rate')"),
+        description="Bone matrix (osteoid) laid down per active osteoblast per day.")
+    osteoblast_working_lifespan_days: float = _param(
+        75.0, unit="day",
+        source=("targets.md §8b 'Osteoclast lifespan' row: osteoblast ~3 months (Manolagas 2000 Endocr Rev 21:115); "
+                "active (matrix-making) part taken as 75 d"),
+        description="Mean time an osteoblast makes matrix before its fate (apoptosis, osteocyte, lining cell).")
+    osteoblast_lifespan_shape: float = _param(
+        8.0, unit="1",
+        source="Assumption: working lifetimes are gamma distributed with coefficient of variation 1/sqrt(8) = 0.35",
+        description="Gamma shape of osteoblast working lifetimes (larger = more synchronous end of formation).")
+    osteoblasts_per_1e6_um3_resorbed: float = _param(
+        111.0, unit="osteoblasts per 10^6 µm^3 resorbed",
+        source=("Coupling by matrix-derived factors released in resorption (TGF-beta1: Tang 2009 Nat Med 15:757). "
+                "Derived: in a premenopausal woman a BMU is balanced (young adults keep bone mass), which needs "
+                "coupling x matrix rate x working lifespan = 1 -> 1e6 / (120 x 75)"),
+        description="Osteoblasts recruited to a cavity per volume of bone its osteoclasts resorbed.")
+    estrogen_deficiency_osteoblast_lifespan_fold: float = _param(
+        0.96, unit="fold",
+        source=("Direction: Kousteni 2001 Cell 104:719, Manolagas 2000 Endocr Rev 21:115 (estrogen is anti-apoptotic "
+                "for osteoblasts). Size calibrated (no direct measurement): a BMU deficit of ~4 % of its depth gives "
+                "the ~1 %/y loss of established postmenopause (targets.md §7 'Placebo arms', McClung 2006)"),
+        description="Osteoblast working lifespan at full estrogen deficiency, relative to premenopausal.")
+    osteoblast_to_osteocyte_fraction: float = _param(
+        0.15, unit="1", le=1.0,
+        source="Manolagas 2000 Endocr Rev 21:115; Parfitt 1990 (10-20 % of osteoblasts are buried as osteocytes)",
+        description="Share of osteoblasts that become osteocytes at the end of their working life.")
+    osteoblast_to_lining_fraction: float = _param(
+        0.2, unit="1", le=1.0,
+        source="Manolagas 2000 Endocr Rev 21:115 (of the rest, most die by apoptosis: ~65 %, Jilka 1998 JBMR 13:793)",
+        description="Share of osteoblasts that become bone-lining cells; the rest die by apoptosis.")
+    lining_cell_area_um2: float = _param(
+        500.0, unit="µm^2 per cell",
+        source="Assumption: flat lining cells spread over several times the area of a cuboidal osteoblast (~200 µm^2)",
+        description="Quiescent bone surface covered by one lining cell (sets the initial lining-cell count).")
+
+    # --- mineralization -----------------------------------------------------------------------
+    mineralization_lag_days: float = _param(
+        17.0, unit="day",
+        source="targets.md §8b 'Mineralization lag / osteoid' (15-20 d; Parfitt 1983)",
+        description="Mean time osteoid waits before it starts to mineralize.")
+    primary_mineral_fraction_of_final: float = _param(
+        0.6, unit="1", le=1.0,
+        source="targets.md §8b 'Primary vs secondary mineralization' (50-70 % of final within days-weeks; Boivin & Meunier 2002)",
+        description="Share of the final mineral reached in the fast (primary) phase.")
+    primary_mineralization_time_constant_days: float = _param(
+        5.0, unit="day",
+        source="targets.md §8b 'Primary vs secondary mineralization' ('within days to weeks'); Boivin & Meunier 2002",
+        description="Time constant of primary mineralization, once the lag is over.")
+    secondary_mineralization_time_constant_years: float = _param(
+        3.0, unit="year",
+        source="targets.md §8b 'Primary vs secondary mineralization' (rest over months to years, ~exponential); Boivin & Meunier 2002",
+        description="Time constant of secondary mineralization toward full mineralization.")
+
     # --- mineral ----------------------------------------------------------------------
-    existing_bone_mineral_fraction: float = _param(
-        0.85, unit="fraction of fully mineralized bone", le=1.0,
-        source=("Boivin & Meunier 2002 Calcif Tissue Int 70:503 (iliac mean degree of mineralization "
-                "~1.05 g/cm^3 vs ~1.2 g/cm^3 at full secondary mineralization); from-memory"),
-        description="Mineral content of the bone present at day 0, relative to fully mineralized bone.")
+    existing_bone_mean_tissue_age_years: float = _param(
+        4.0, unit="year",
+        source=("1 / trabecular turnover ~25 %/y (targets.md §8b 'Turnover'; Manolagas 2000, Parfitt); with the "
+                "mineralization kinetics below this gives a mean mineral content ~0.83 of fully mineralized bone, "
+                "close to the iliac mean (Boivin & Meunier 2002 Calcif Tissue Int 70:503: ~1.05 of ~1.2 g/cm^3)"),
+        description=("Mean age of the bone present at day 0. Each voxel gets an age drawn from an exponential "
+                     "distribution with this mean (steady turnover) and the mineral content that age implies."))
 
 
 def parameter_table() -> list[dict[str, str]]:

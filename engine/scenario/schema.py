@@ -27,7 +27,8 @@ SCHEMA_VERSION = 1
 DRUGS = ("denosumab", "alendronate", "zoledronate", "teriparatide")
 ROUTES = ("subcutaneous", "intravenous", "oral")
 CONDITIONS = ("glucocorticoid_therapy",)
-SNAPSHOT_FIELDS = ("bone_fraction", "mineral_fraction", "rankl_nM", "opg_nM", "rankl_opg_nM", "rank_occupancy")
+SNAPSHOT_FIELDS = ("bone_fraction", "mineral_fraction", "rankl_nM", "opg_nM", "rankl_opg_nM", "rank_occupancy",
+                   "osteoid_fraction", "bmu_label")
 
 
 class _Strict(BaseModel):
@@ -87,8 +88,17 @@ class Numerics(_Strict):
     field_cell_size_um: float | None = Field(
         None, gt=0, description=("Cell size of the grid on which RANKL/OPG diffusion is solved (µm); a multiple of "
                                  "voxel_size_um. Default: the smallest multiple of the voxel size >= 20 µm."))
-    field_solver_rtol: float = Field(1e-6, gt=0, lt=1, description="Relative residual at which the field solver stops.")
+    field_solver_rtol: float = Field(1e-5, gt=0, lt=1, description="Relative residual at which the field solver stops.")
     field_solver_max_iterations: int = Field(5000, ge=1, description="Iteration cap of the field solver.")
+    spin_up_days: int = Field(
+        400, ge=0, description=("Days simulated before day 0 with the patient held at day 0, so that BMUs in all "
+                                "phases are present when the run starts (a remodeling cycle is ~200 days)."))
+    field_update_days: int = Field(
+        10, ge=1, description=("Every this many days RANKL/OPG transport is re-solved for the changed bone and cells "
+                              "(bone and osteocytes change slowly; binding to OPG and drugs is re-solved daily)."))
+    opg_update_every: int = Field(
+        3, ge=1, description=("OPG transport is re-solved at every this-many-th field update (OPG's decay length, "
+                              "~1.6 mm, averages over the volume; its solve costs ~3x RANKL's)."))
 
 
 class Outputs(_Strict):
@@ -96,7 +106,7 @@ class Outputs(_Strict):
     timeseries_every_days: int = Field(1, ge=1, description="Record /timeseries every this many days.")
     snapshot_every_days: int = Field(90, ge=1, description="Write 3-D /snapshots every this many days.")
     snapshot_fields: tuple[Literal["bone_fraction", "mineral_fraction", "rankl_nM", "opg_nM", "rankl_opg_nM",
-                                   "rank_occupancy"], ...] = Field(
+                                   "rank_occupancy", "osteoid_fraction", "bmu_label"], ...] = Field(
         ("bone_fraction", "mineral_fraction", "rankl_nM"), description="Fields written at each snapshot.")
     checkpoint_every_days: int = Field(365, ge=1, description="Write a checkpoint every this many days.")
 

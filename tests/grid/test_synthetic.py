@@ -42,7 +42,7 @@ def test_micro_ct_scenario_loads_the_array():
     raw = np.load(SCENARIOS / "data" / "example_trabecular_40.npy")
     assert grid.shape == raw.shape
     assert np.array_equal(grid.bone_fraction > 0.5, raw)
-    assert np.allclose(grid.mineral_fraction, grid.bone_fraction * loaded.scenario.biology.existing_bone_mineral_fraction)
+    assert np.array_equal(grid.mineral_fraction, grid.bone_fraction)  # by tissue age later, in BoneModel
 
 
 def test_micro_ct_threshold_on_grey_values(tmp_path):
@@ -54,6 +54,8 @@ def test_micro_ct_threshold_on_grey_values(tmp_path):
 
 def test_grid_arrays_are_float32_and_named():
     grid = VoxelGrid.from_bone(np.ones((4, 4, 4)), 10.0, 0.85)
-    for name in ("bone_fraction", "mineral_fraction", "rankl_nM", "opg_nM", "rankl_opg_nM", "rank_occupancy"):
+    for name in ("bone_fraction", "mineral_fraction", "osteoid_fraction", "rankl_nM", "opg_nM", "rankl_opg_nM",
+                 "rank_occupancy"):
         assert grid.array(name).dtype == np.float32 and grid.array(name).shape == (4, 4, 4)
+    assert grid.array("bmu_label").dtype == np.int32
     assert grid.total_volume_mm3 == pytest.approx(64 * 1e-6)

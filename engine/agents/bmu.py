@@ -1,0 +1,70 @@
+"""A basic multicellular unit: the team that excavates one cavity and refills it, and its record.
+
+Phases: "resorption" (while it has osteoclasts) -> "reversal" (a gamma-distributed delay) ->
+"formation" (while it has active osteoblasts) -> "done". The BMU remembers the voxels its osteoclasts
+excavated (its cavity), the original bone surface it took away (its footprint, in voxel faces, the
+same measure as the bone surface) and the volumes resorbed and formed; mean erosion depth and wall
+thickness are these volumes divided by the footprint area.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RESORPTION, REVERSAL, FORMATION, DONE = 1, 2, 3, 4
+PHASE_NAMES = {RESORPTION: "resorption", REVERSAL: "reversal", FORMATION: "formation", DONE: "done"}
+
+
+class BMU:
+    def __init__(self, label: int, origin: tuple[int, int, int], started_clock: int, targeted: bool):
+        self.label = label
+        self.origin = origin
+        self.targeted = targeted
+        self.phase = RESORPTION
+        self.started_clock = started_clock
+        self.reversal_started_clock: int | None = None
+        self.formation_started_clock: int | None = None
+        self.formation_due_clock: int | None = None
+        self.ended_clock: int | None = None
+        self.osteoclasts: set = set()
+        self.active_osteoblasts = 0
+        self.osteoblasts_recruited = 0
+        self._cavity_parts: list[np.ndarray] = []
+        self._cavity: np.ndarray | None = None
+        self.resorbed_um3 = 0.0
+        self.resorbed_mineral_um3 = 0.0
+        self.formed_um3 = 0.0
+        self.floor_area_um2 = 0.0
+
+    def add_cavity(self, flat_indices: np.ndarray) -> None:
+        if flat_indices.size:
+            self._cavity_parts.append(flat_indices.copy())
+            self._cavity = None
+
+    @property
+    def cavity(self) -> np.ndarray:
+        """Flat voxel indices this BMU excavated (unique)."""
+        if self._cavity is None:
+            self._cavity = (np.unique(np.concatenate(self._cavity_parts)) if self._cavity_parts
+                            else np.empty(0, np.int64))
+            self._cavity_parts = [self._cavity]
+        return self._cavity
+
+    def record(self, voxel_size_um: float) -> dict:
+        """Histomorphometric summary of a finished BMU (lengths in µm, times in days)."""
+        area = self.floor_area_um2
+        return {
+            "label": self.label,
+            "started_clock_day": self.started_clock,
+            "ended_clock_day": self.ended_clock,
+            "targeted": int(self.targeted),
+            "resorption_period_days": self.reversal_started_clock - self.started_clock,
+            "reversal_period_days": self.formation_started_clock - self.reversal_started_clock,
+            "formation_period_days": self.ended_clock - self.formation_started_clock,
+            "resorbed_um3": self.resorbed_um3,
+            "formed_um3": self.formed_um3,
+            "footprint_area_um2": area,
+            "erosion_depth_um": self.resorbed_um3 / area if area else float("nan"),
+            "wall_thickness_um": self.formed_um3 / area if area else float("nan"),
+            "osteoblasts_recruited": self.osteoblasts_recruited,
+        }

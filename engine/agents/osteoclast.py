@@ -1,0 +1,51 @@
+"""Osteoclast: a multinucleated bone-resorbing cell at the front of a BMU.
+
+State: its BMU, its nuclei, a position on the bone surface (voxel coordinates, float) and a heading
+along the surface. Each day (`step`) it decides, with the model's generator:
+- fusion: precursors fuse in at `osteoclast_fusion_per_day` × (RANK occupancy here / reference) ×
+  (precursor pool / reference): Poisson;
+- nucleus death: each nucleus dies with probability 1 − exp(−1/nucleus lifespan): binomial;
+- apoptosis of the whole cell with probability 1 − exp(−1/lifespan), the lifespan scaled by the
+  patient's estrogen deficiency (`PatientState.osteoclast_lifespan_factor`); a cell whose nuclei have
+  all died is gone too.
+Resorption and movement (arithmetic over all osteoclasts) happen in `kernels.remodeling.resorb_and_advance`,
+at `osteoclast_resorption_um3_per_day_per_nucleus` × nuclei.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+
+class Osteoclast(mesa.Agent):
+    def __init__(self, model: mesa.Model, bmu, nuclei: int, position, heading):
+        super().__init__(model)
+        self.bmu = bmu
+        self.nuclei = int(nuclei)
+        self.position = np.asarray(position, dtype=np.float64).copy()
+        self.heading = np.asarray(heading, dtype=np.float64).copy()
+        self.age_days = 0
+
+    @property
+    def voxel(self) -> tuple[int, int, int]:
+        shape = self.model.grid.shape
+        return tuple(int(min(max(round(p), 0), n - 1)) for p, n in zip(self.position, shape))
+
+    def step(self) -> None:
+        model = self.model
+        b = model.biology
+        rng = model.rng
+        self.age_days += 1
+        signal = model.local_rank_occupancy(self.voxel) / b.reference_rank_occupancy
+        self.nuclei += int(rng.poisson(b.osteoclast_fusion_per_day * signal * model.precursors.relative_size))
+        self.nuclei -= int(rng.binomial(self.nuclei, 1.0 - math.exp(-1.0 / b.osteoclast_nucleus_lifespan_days)))
+        lifespan = b.osteoclast_lifespan_days * model.physiology.osteoclast_lifespan_factor
+        if self.nuclei < 1 or rng.random() < 1.0 - math.exp(-1.0 / lifespan):
+            self.die()
+
+    def die(self) -> None:
+        self.bmu.osteoclasts.discard(self)
+        self.remove()
