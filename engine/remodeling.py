@@ -115,7 +115,6 @@ class Remodeling:
     # --- the day --------------------------------------------------------------------------------
     def step(self) -> None:
         model = self.model
-        self.last_resorbing_bmus = set()
         for key in self.today:
             self.today[key] = 0.0
         self._count_surfaces()
@@ -202,7 +201,7 @@ class Remodeling:
             offset = (i - (n_oc - 1) / 2.0) * spacing
             oc = Osteoclast(model, bmu, int(round(b.osteoclast_founding_nuclei)), np.array(site) + offset * across,
                             heading)
-            bmu.osteoclasts.add(oc)
+            bmu.osteoclasts.append(oc)
 
     def _resorb(self) -> None:
         model = self.model
@@ -242,7 +241,7 @@ class Remodeling:
                 oc.die()  # lost contact with bone (e.g. a resorbed-through rod)
         self.today["resorbed_um3"] = float(removed.sum()) * self.voxel_um3
         self.today["resorbed_mineral_um3"] = float(removed_mineral.sum()) * self.voxel_um3
-        self._evict_from_resorbed({oc.bmu for oc in clasts})
+        self._evict_from_resorbed(list(dict.fromkeys(oc.bmu for oc in clasts)))
 
     def _evict_from_resorbed(self, bmus) -> None:
         bone = self.grid.bone_fraction.ravel()

@@ -26,7 +26,7 @@ class BMU:
         self.formation_started_clock: int | None = None
         self.formation_due_clock: int | None = None
         self.ended_clock: int | None = None
-        self.osteoclasts: set = set()
+        self.osteoclasts: list = []  # a list, not a set: iteration order must not depend on memory addresses
         self.active_osteoblasts = 0
         self.osteoblasts_recruited = 0
         self._cavity_parts: list[np.ndarray] = []

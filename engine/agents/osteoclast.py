@@ -47,5 +47,6 @@ class Osteoclast(mesa.Agent):
             self.die()
 
     def die(self) -> None:
-        self.bmu.osteoclasts.discard(self)
+        if self in self.bmu.osteoclasts:
+            self.bmu.osteoclasts.remove(self)
         self.remove()

@@ -1,0 +1,147 @@
+"""Whole-model speed: simulated days per second for two volume sizes, and where the time goes.
+
+For each size (default: a 0.5 mm and the 1 mm default cube, 10 µm voxels, untreated postmenopausal
+woman) it builds the model, spins it up, then times `days` steps with readouts, splitting the time of
+each step into: fields (RANKL/OPG transport and binding), remodeling kernels (resorb/advance, deposit,
+mineralize, surface counts), agent Python (osteoclast decisions, activation, BMU phases, fates) and
+readouts. It reports days/s, the split, and how cost grows with voxels and with agents (ratios between
+the two sizes), plus the projected seconds per simulated year of the default scenario, including the
+build and spin-up (target: ≤ 15 s per simulated year on 2 cores).
+
+    .venv/bin/python benchmarks/bench_model.py            # ~2 min on 2 cores
+    .venv/bin/python benchmarks/bench_model.py --days 100 --sizes 400 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+import engine.remodeling as rem_mod
+from engine.agents.osteoblast import Osteoblast
+from engine.agents.osteoclast import Osteoclast
+from engine.model import BoneModel
+from engine.readouts import record
+from engine.scenario import load_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+KERNELS = ("resorb_and_advance", "deposit", "mineralize", "surface_phase_counts")
+
+
+class Timer:
+    def __init__(self):
+        self.totals: dict[str, float] = {}
+
+    @contextmanager
+    def section(self, name: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.totals[name] = self.totals.get(name, 0.0) + time.perf_counter() - t0
+
+    def wrap(self, module, name: str, section: str):
+        """Time every call of module.name under `section` (the module's own reference is patched)."""
+        original = getattr(module, name)
+
+        def timed(*args, **kwargs):
+            with self.section(section):
+                return original(*args, **kwargs)
+
+        setattr(module, name, timed)
+        return original
+
+
+def scenario_for(size_um: int):
+    loaded = load_scenario(REPO / "scenarios" / "default.yaml")
+    data = loaded.scenario.model_dump()
+    data["geometry"]["volume_size_um"] = [size_um] * 3
+    return type(loaded.scenario).model_validate(data)
+
+
+def bench(size_um: int, days: int) -> dict:
+    scenario = scenario_for(size_um)
+    t0 = time.perf_counter()
+    model = BoneModel(scenario)
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model.spin_up()
+    spin_s = time.perf_counter() - t0
+    timer = Timer()
+    originals = [(rem_mod, name, timer.wrap(rem_mod, name, "remodeling kernels")) for name in KERNELS]
+    update, rebind = model._update_fields, model.signalling.rebind
+
+    def timed_update(*a, **k):
+        with timer.section("fields"):
+            return update(*a, **k)
+
+    def timed_rebind(*a, **k):
+        with timer.section("fields"):
+            return rebind(*a, **k)
+
+    model._update_fields, model.signalling.rebind = timed_update, timed_rebind
+    agents = []
+    t0 = time.perf_counter()
+    try:
+        for _ in range(days):
+            with timer.section("step"):
+                model.step()
+            with timer.section("readouts"):
+                record(model)
+            agents.append(len(model.agents))
+    finally:
+        for module, name, original in originals:
+            setattr(module, name, original)
+    wall = time.perf_counter() - t0
+    step = timer.totals.pop("step")
+    split = {
+        "fields": timer.totals.get("fields", 0.0),
+        "remodeling kernels": timer.totals.get("remodeling kernels", 0.0),
+        "readouts (I/O-side work)": timer.totals.get("readouts", 0.0),
+    }
+    split["agent Python and bookkeeping"] = step - split["fields"] - split["remodeling kernels"]
+    return {
+        "size_um": size_um, "voxels": int(np.prod(model.grid.shape)), "days": days, "wall_s": wall,
+        "days_per_s": days / wall, "build_s": build_s, "spin_up_s": spin_s, "spin_up_days": model.clock - days,
+        "mean_agents": float(np.mean(agents)),
+        "osteoclasts": len(model.agents_by_type.get(Osteoclast, [])),
+        "osteoblasts_and_lining": len(model.agents_by_type.get(Osteoblast, [])),
+        "split_s": split, "split_pct": {k: 100.0 * v / wall for k, v in split.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=365, help="timed days per size (default 365)")
+    parser.add_argument("--sizes", type=int, nargs=2, default=[500, 1000], metavar="UM",
+                        help="edge lengths of the two cubes in µm (default 500 1000)")
+    args = parser.parse_args()
+    BoneModel(scenario_for(400)).step()  # JIT warm-up, not timed
+    small, large = (bench(s, args.days) for s in args.sizes)
+    for r in (small, large):
+        print(f"{r['size_um']} µm cube ({r['voxels']:,} voxels, ~{r['mean_agents']:.0f} agents): "
+              f"{r['days_per_s']:.1f} days/s; build {r['build_s']:.1f} s, spin-up {r['spin_up_s']:.1f} s")
+        for k, v in r["split_pct"].items():
+            print(f"    {k:32s} {v:5.1f} %")
+    voxel_ratio = large["voxels"] / small["voxels"]
+    agent_ratio = large["mean_agents"] / small["mean_agents"]
+    cost_ratio = small["days_per_s"] / large["days_per_s"]
+    default_days = 1095
+    projected = large["build_s"] + large["spin_up_s"] + default_days / large["days_per_s"]
+    print(f"cost per day grows {cost_ratio:.1f}x for {voxel_ratio:.1f}x voxels and {agent_ratio:.1f}x agents")
+    print(f"default scenario projected: {projected:.0f} s for 3 years = {projected / 3:.1f} s per simulated year "
+          f"(target <= 15)")
+    out = REPO / "outputs" / "benchmarks" / "bench_model.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"small": small, "large": large, "cost_ratio": cost_ratio, "voxel_ratio": voxel_ratio,
+                               "agent_ratio": agent_ratio, "default_projected_s_per_year": projected / 3}, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
