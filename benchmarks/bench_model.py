@@ -1,6 +1,6 @@
 """Whole-model speed: simulated days per second for two volume sizes, and where the time goes.
 
-For each size (default: a 0.5 mm and the 1 mm default cube, 10 µm voxels, untreated postmenopausal
+For each size (default: a 0.6 mm and the 1 mm default cube, 10 µm voxels, untreated postmenopausal
 woman) it builds the model, spins it up, then times `days` steps with readouts, splitting the time of
 each step into: fields (RANKL/OPG transport and binding), remodeling kernels (resorb/advance, deposit,
 mineralize, surface counts), agent Python (osteoclast decisions, activation, BMU phases, fates) and
@@ -9,7 +9,7 @@ the two sizes), plus the projected seconds per simulated year of the default sce
 build and spin-up (target: ≤ 15 s per simulated year on 2 cores).
 
     .venv/bin/python benchmarks/bench_model.py            # ~2 min on 2 cores
-    .venv/bin/python benchmarks/bench_model.py --days 100 --sizes 400 1000
+    .venv/bin/python benchmarks/bench_model.py --days 100 --sizes 700 1000
 """
 
 from __future__ import annotations
@@ -118,10 +118,10 @@ def bench(size_um: int, days: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=365, help="timed days per size (default 365)")
-    parser.add_argument("--sizes", type=int, nargs=2, default=[500, 1000], metavar="UM",
-                        help="edge lengths of the two cubes in µm (default 500 1000)")
+    parser.add_argument("--sizes", type=int, nargs=2, default=[600, 1000], metavar="UM",
+                        help="edge lengths of the two cubes in µm (default 600 1000)")
     args = parser.parse_args()
-    BoneModel(scenario_for(400)).step()  # JIT warm-up, not timed
+    BoneModel(scenario_for(600)).step()  # JIT warm-up, not timed
     small, large = (bench(s, args.days) for s in args.sizes)
     for r in (small, large):
         print(f"{r['size_um']} µm cube ({r['voxels']:,} voxels, ~{r['mean_agents']:.0f} agents): "

@@ -87,4 +87,10 @@ def _summarize_open(path: Path, f: h5py.File) -> str:
     if "agents" in f:
         for name in sorted(f["agents"]):
             lines.append(f"  /agents/{name}: {f['agents'][name].shape[0]} rows")
+    if "bmus" in f:
+        b = f["bmus"][...]
+        lines.append(f"  /bmus: {len(b)} finished BMUs; means: resorption {b['resorption_period_days'].mean():.0f} d, "
+                     f"reversal {b['reversal_period_days'].mean():.0f} d, formation {b['formation_period_days'].mean():.0f} d, "
+                     f"erosion depth {np.nanmean(b['erosion_depth_um']):.1f} µm, "
+                     f"wall thickness {np.nanmean(b['wall_thickness_um']):.1f} µm")
     return "\n".join(lines)

@@ -36,6 +36,10 @@ _STR = h5py.string_dtype()
 AGENT_DTYPE = np.dtype([("day", np.int32), ("unique_id", np.int64), ("z", np.int32), ("y", np.int32), ("x", np.int32)])
 
 
+#: Timeseries rows are written in blocks of this many (an interrupted run loses at most this many rows).
+TIMESERIES_BLOCK_ROWS = 64
+
+
 class ResultsWriter:
     """Creates results.h5 and appends rows and snapshots to it."""
 
@@ -46,6 +50,7 @@ class ResultsWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.file = h5py.File(self.path, "w")
         self.readout_units = readout_units
+        self._pending: list[dict] = []
         self.snapshot_fields = snapshot_fields
         self.grid_shape = grid_shape
         f = self.file
@@ -99,19 +104,30 @@ class ResultsWriter:
         ds[n:] = values
 
     def append_timeseries(self, row: dict[str, float]) -> None:
+        """Queue one row; rows reach the file in blocks (one resize per dataset per block, not per day)."""
+        self._pending.append(row)
+        if len(self._pending) >= TIMESERIES_BLOCK_ROWS:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        if not self._pending:
+            return
         ts = self.file["timeseries"]
-        for name, value in row.items():
-            if name not in ts:
-                dtype = np.int64 if isinstance(value, (int, np.integer)) else np.float64
-                ds = ts.create_dataset(name, shape=(ts["day"].shape[0],), maxshape=(None,), dtype=dtype,
-                                       chunks=(1024,), fillvalue=np.nan if dtype == np.float64 else 0)
-                units, long_name = self.readout_units.get(name, ("1", name))
-                ds.attrs.update({"units": units, "long_name": long_name})
-                ds.dims[0].attach_scale(ts["day"])
-            if name == "day":
+        rows, self._pending = self._pending, []
+        first = rows[0]
+        for name, value in first.items():
+            if name == "day" or name in ts:
                 continue
-            self._append(ts[name], np.array([value]))
-        self._append(ts["day"], np.array([row["day"]], np.int32))
+            dtype = np.int64 if isinstance(value, (int, np.integer)) else np.float64
+            ds = ts.create_dataset(name, shape=(ts["day"].shape[0],), maxshape=(None,), dtype=dtype,
+                                   chunks=(1024,), fillvalue=np.nan if dtype == np.float64 else 0)
+            units, long_name = self.readout_units.get(name, ("1", name))
+            ds.attrs.update({"units": units, "long_name": long_name})
+            ds.dims[0].attach_scale(ts["day"])
+        for name in first:
+            if name != "day":
+                self._append(ts[name], np.array([r[name] for r in rows]))
+        self._append(ts["day"], np.array([r["day"] for r in rows], np.int32))
 
     def append_snapshot(self, day: int, arrays: dict[str, np.ndarray], osteocyte_ids: np.ndarray,
                         osteocyte_voxels: np.ndarray) -> None:
@@ -142,10 +158,12 @@ class ResultsWriter:
                                  "(negative = began in the spin-up)")
 
     def flush(self) -> None:
+        self._write_pending()
         self.file.flush()
 
     def close(self) -> None:
         if self.file.id.valid:
+            self._write_pending()
             self.file.close()
 
     def __enter__(self) -> "ResultsWriter":
