@@ -146,9 +146,11 @@ class BoneModel(mesa.Model):
     def spin_up(self, days: int | None = None, progress=None) -> None:
         """Simulate `days` (default: numerics.spin_up_days) before day 0, then make the present day 0.
 
-        The patient is held at day 0 (physiology does not age). Afterwards the BMD and marker baselines
-        are today's state, so a run starts in the remodeling steady state of its patient, as a trial
-        participant does, instead of on bone without any BMU.
+        The patient is held at day 0 (physiology does not age). At the end, the bone the model did not
+        form gets the tissue-age mix of the turnover the patient showed over the spin-up's last half year
+        (mean age = 1 / turnover), so mineral starts in balance with her own remodeling rate. BMD and
+        marker baselines are then today's state: a run starts in the remodeling steady state of its
+        patient, as a trial participant does, instead of on bone without any BMU.
         """
         days = self.scenario.numerics.spin_up_days if days is None else days
         self.day = -days
@@ -156,6 +158,10 @@ class BoneModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(1)
+        window = min(days, MARKER_BASELINE_DAYS)
+        turnover = self.remodeling.turnover_per_year(window) if window else 0.0
+        if turnover > 0:
+            self.remodeling.seed_mineral_by_tissue_age(mean_age_years=1.0 / turnover)
         self.day = 0
         self.baseline_mineral = float(self.grid.mineral_fraction.sum(dtype=np.float64))
         self.remodeling.set_marker_baseline(min(days, MARKER_BASELINE_DAYS))

@@ -40,8 +40,6 @@ from engine.kernels.surfaces import BONE_LEVEL, count_marrow_neighbours
 DAYS_PER_YEAR = 365.25
 FULLY_MINERALIZED = 1.0  # mineral_fraction is relative to fully mineralized bone
 MAX_PASSES = 16
-REVERSAL_GAMMA_SHAPE = 4.0  # reversal delays are spread (CV 0.5) around their mean: assumption
-HEADING_NOISE = 0.2  # random turn per day (fraction of the unit heading): assumption, gives curved trenches
 
 
 class Remodeling:
@@ -64,6 +62,7 @@ class Remodeling:
         self.targeted_sites: list[tuple[int, int, int]] = []
         self.fate_calendar: dict[int, list[Osteoblast]] = defaultdict(list)
         self.occupants: dict[int, list] = defaultdict(list)  # flat voxel -> osteocytes / lining cells in it
+        self.formed_in_model = np.zeros(self.grid.shape, np.bool_)  # voxels that received new matrix
         self.flux_history: deque = deque(maxlen=366)  # (resorbed mineral µm³, formed matrix µm³) per day
         self.marker_baseline = (float("nan"), float("nan"))
         self.surface_counts = np.zeros(5, np.int64)
@@ -91,15 +90,27 @@ class Remodeling:
         bmu.phase = phase
         self.phase_of_label[bmu.label] = phase if phase != DONE else 0
 
-    def seed_mineral_by_tissue_age(self) -> None:
-        """Give the bone present at day 0 the mineral of a steady-turnover age mix (see biology parameter
-        `existing_bone_mean_tissue_age_years`): mineral = bone × (1 − (1 − primary share)·exp(−age/τ_secondary))."""
+    def seed_mineral_by_tissue_age(self, mean_age_years: float | None = None) -> None:
+        """Give the bone not formed in the model the mineral of a steady-turnover mix of tissue ages.
+
+        Ages are exponential with mean `mean_age_years` (default: the biology parameter
+        `existing_bone_mean_tissue_age_years`); mineral = bone × (1 − (1 − primary share)·exp(−age/τ_secondary)).
+        Voxels that received matrix in the model keep their own mineralization history.
+        """
         b = self.biology
         g = self.grid
-        age_years = self.model.rng.exponential(b.existing_bone_mean_tissue_age_years, size=g.shape)
+        mean_age = b.existing_bone_mean_tissue_age_years if mean_age_years is None else mean_age_years
+        age_years = self.model.rng.exponential(mean_age, size=g.shape)
         degree = 1.0 - (1.0 - b.primary_mineral_fraction_of_final) * np.exp(
             -age_years / b.secondary_mineralization_time_constant_years)
-        g.mineral_fraction[...] = (g.bone_fraction * degree * FULLY_MINERALIZED).astype(np.float32)
+        old = ~self.formed_in_model
+        g.mineral_fraction[old] = (g.bone_fraction[old] * degree[old] * FULLY_MINERALIZED).astype(np.float32)
+
+    def turnover_per_year(self, days: int) -> float:
+        """Bone formed per year over the last `days` days, as a fraction of the bone volume (renewal rate)."""
+        formed_um3_per_day = self.mean_flux(days)[1]
+        bone_um3 = float(self.grid.bone_fraction.sum(dtype=np.float64)) * self.voxel_um3
+        return formed_um3_per_day * DAYS_PER_YEAR / bone_um3 if bone_um3 else 0.0
 
     def seed_lining_cells(self) -> None:
         """Cover the quiescent surface with lining cells at `lining_cell_area_um2` each."""
@@ -218,7 +229,7 @@ class Remodeling:
         labels = np.array([oc.bmu.label for oc in clasts], np.int32)
         volumes = np.array([oc.nuclei for oc in clasts], np.float64) * (
             b.osteoclast_resorption_um3_per_day_per_nucleus / self.voxel_um3)
-        turn = model.rng.normal(scale=HEADING_NOISE, size=(n, 3))
+        turn = model.rng.normal(scale=b.osteoclast_turning_per_day, size=(n, 3))
         touched = np.empty((n, cap), np.int64)
         n_touched = np.zeros(n, np.int64)
         removed = np.zeros(n)
@@ -265,7 +276,7 @@ class Remodeling:
         for bmu in list(self.bmus.values()):
             if bmu.phase == RESORPTION and not bmu.osteoclasts:
                 bmu.reversal_started_clock = clock
-                delay = model.rng.gamma(REVERSAL_GAMMA_SHAPE, b.reversal_days / REVERSAL_GAMMA_SHAPE)
+                delay = model.rng.gamma(b.reversal_shape, b.reversal_days / b.reversal_shape)
                 bmu.formation_due_clock = clock + max(1, int(round(delay)))
                 self._set_phase(bmu, REVERSAL)
             elif bmu.phase == REVERSAL and clock >= bmu.formation_due_clock:
@@ -273,7 +284,8 @@ class Remodeling:
             if bmu.phase == FORMATION:
                 if bmu.active_osteoblasts > 0:
                     volume = bmu.active_osteoblasts * b.osteoblast_matrix_um3_per_day / self.voxel_um3
-                    laid = deposit(self.grid.bone_fraction, self.grid.osteoid_fraction, bmu.cavity, volume, MAX_PASSES)
+                    laid = deposit(self.grid.bone_fraction, self.grid.osteoid_fraction, self.formed_in_model,
+                                   bmu.cavity, volume, MAX_PASSES)
                     bmu.formed_um3 += laid * self.voxel_um3
                     self.today["formed_um3"] += laid * self.voxel_um3
                     # histomorphometric MAR is measured where osteoblasts are at work (labelled seams)
@@ -343,7 +355,7 @@ class Remodeling:
         labels = self.grid.bmu_label.ravel()
         mine = cav[labels[cav] == bmu.label]
         labels[mine] = 0
-        self.completed.append(bmu.record(self.grid.voxel_size_um))
+        self.completed.append(bmu.record())
         del self.bmus[bmu.label]
 
     # --- views for readouts ------------------------------------------------------------------

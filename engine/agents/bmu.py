@@ -50,7 +50,7 @@ class BMU:
             self._cavity_parts = [self._cavity]
         return self._cavity
 
-    def record(self, voxel_size_um: float) -> dict:
+    def record(self) -> dict:
         """Histomorphometric summary of a finished BMU (lengths in µm, times in days)."""
         area = self.floor_area_um2
         return {

@@ -249,12 +249,13 @@ def resorb_and_advance(bone, mineral, osteoid, label, positions, headings, label
 
 
 @njit(cache=True)
-def deposit(bone, osteoid, cavity, volume, max_passes):
+def deposit(bone, osteoid, formed, cavity, volume, max_passes):
     """Lay `volume` (voxels) of new matrix (osteoid) into the cavity voxels (flat indices), floor first.
 
     A cavity voxel takes matrix when it is not full and already holds bone or touches a voxel that is
-    at least half bone. Each pass shares what is left equally among those found at its start.
-    Returns the volume laid (less than asked when the cavity is full).
+    at least half bone. Each pass shares what is left equally among those found at its start. Voxels
+    that receive matrix are flagged in `formed` (bool). Returns the volume laid (less than asked when
+    the cavity is full).
     """
     nz, ny, nx = bone.shape
     n_cav = cavity.size
@@ -284,6 +285,8 @@ def deposit(bone, osteoid, cavity, volume, max_passes):
             z = idx // (nx * ny)
             b = float(bone[z, y, x])
             add = min(1.0 - b, share)
+            if add > 0.0:
+                formed[z, y, x] = True
             bone[z, y, x] = np.float32(b + add)
             osteoid[z, y, x] = np.float32(float(osteoid[z, y, x]) + add)
             laid += add

@@ -17,9 +17,9 @@ AVOGADRO_PER_MOL = 6.02214076e23
 
 
 def _param(default: float, *, unit: str, source: str, description: str, gt: float | None = 0.0,
-           le: float | None = None):
-    """A biology parameter: default, unit and literature source in one place."""
-    return Field(default, gt=gt, le=le, description=description,
+           le: float | None = None, ge: float | None = None):
+    """A biology parameter: default, unit and literature source in one place (positive unless gt/ge say else)."""
+    return Field(default, gt=gt, ge=ge, le=le, description=description,
                  json_schema_extra={"unit": unit, "source": source})
 
 
@@ -173,11 +173,20 @@ class BiologyParameters(BaseModel):
                 "Nakamura 2007 Cell 130:811 (estrogen receptor-alpha shortens osteoclast life); fold from-memory"),
         description="Osteoclast lifespan at full estrogen deficiency, relative to premenopausal.")
 
+    osteoclast_turning_per_day: float = _param(
+        0.2, unit="1 (random heading change per day, relative to the unit heading)", gt=None, ge=0.0,
+        source="Assumption: BMUs meander (curved trenches on trabecular surfaces, Goff 2012 Bone 51:28) but keep a direction",
+        description="Standard deviation of the random turn an osteoclast's heading takes each day (0 = straight).")
+
     # --- reversal and osteoblasts -----------------------------------------------------------
     reversal_days: float = _param(
         10.0, unit="day",
         source="targets.md §8b 'Trabecular remodeling phases' (reversal ~10 d; Eriksen 1986 JBMR 1:73)",
         description="Mean delay between the last osteoclast leaving a cavity and osteoblasts starting to form.")
+    reversal_shape: float = _param(
+        4.0, unit="1",
+        source="Assumption: reversal delays are gamma distributed with coefficient of variation 1/sqrt(4) = 0.5",
+        description="Gamma shape of reversal delays (larger = more uniform reversal phases).")
     osteoblast_matrix_um3_per_day: float = _param(
         120.0, unit="µm^3/day per osteoblast",
         source=("Derived: a cuboidal osteoblast covers ~150-250 µm^2 of seam and the seam advances ~0.5-1 µm/d "
@@ -241,8 +250,9 @@ class BiologyParameters(BaseModel):
         source=("1 / trabecular turnover ~25 %/y (targets.md §8b 'Turnover'; Manolagas 2000, Parfitt); with the "
                 "mineralization kinetics below this gives a mean mineral content ~0.83 of fully mineralized bone, "
                 "close to the iliac mean (Boivin & Meunier 2002 Calcif Tissue Int 70:503: ~1.05 of ~1.2 g/cm^3)"),
-        description=("Mean age of the bone present at day 0. Each voxel gets an age drawn from an exponential "
-                     "distribution with this mean (steady turnover) and the mineral content that age implies."))
+        description=("Mean age of the bone present at the start, before the spin-up. Each voxel gets an age drawn "
+                     "from an exponential distribution (steady turnover) and the mineral that age implies; at the end "
+                     "of the spin-up the age mix is redrawn from the turnover the patient showed (1/turnover)."))
 
 
 def parameter_table() -> list[dict[str, str]]:

@@ -66,7 +66,20 @@ def resolve_micro_ct_path(structure: MicroCTVolume, base_dir: Path) -> Path:
 
 def check(scenario: Scenario, base_dir: Path) -> list[Problem]:
     """All cross-field problems of a scenario (empty list when it is consistent)."""
-    return [*_check_geometry(scenario, base_dir), *_check_patient(scenario), *_check_regimen(scenario)]
+    return [*_check_geometry(scenario, base_dir), *_check_patient(scenario), *_check_regimen(scenario),
+            *_check_biology(scenario)]
+
+
+def _check_biology(s: Scenario) -> list[Problem]:
+    """Osteoblast fates are shares of one cohort: osteocyte + lining may not exceed 1 (the rest is apoptosis)."""
+    b = s.biology
+    total = b.osteoblast_to_osteocyte_fraction + b.osteoblast_to_lining_fraction
+    if total > 1.0:
+        return [Problem(("biology", "osteoblast_to_lining_fraction"),
+                        f"osteoblast_to_osteocyte_fraction + osteoblast_to_lining_fraction = {total:g}; allowed: "
+                        f"at most 1 (the rest of the osteoblasts die by apoptosis)",
+                        b.osteoblast_to_lining_fraction, True)]
+    return []
 
 
 def _is_multiple(value: float, unit: float) -> bool:

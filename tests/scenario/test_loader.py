@@ -88,6 +88,10 @@ def test_unknown_biology_parameter_suggests_nearest():
     (lambda d: d.update(numerics={"field_cell_size_um": 15}), "numerics.field_cell_size_um = 15.0: must be a whole multiple"),
     (lambda d: d.update(outputs={"snapshot_fields": ["rankl"]}), "outputs.snapshot_fields[0] = 'rankl'"),
     (lambda d: d["patient"].update(conditions=["diabetes"]), "patient.conditions[0] = 'diabetes'"),
+    (lambda d: d.update(biology={"osteoblast_to_lining_fraction": 0.9}),
+     "biology.osteoblast_to_lining_fraction = 0.9: osteoblast_to_osteocyte_fraction + osteoblast_to_lining_fraction"),
+    (lambda d: d.update(numerics={"spin_up_days": -5}), "numerics.spin_up_days = -5: Input should be greater than or equal to 0"),
+    (lambda d: d.update(biology={"osteoclast_lifespan_days": 0}), "biology.osteoclast_lifespan_days = 0"),
 ])
 def test_bad_values_name_path_and_allowed(mutate, expected):
     data = base()

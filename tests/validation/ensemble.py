@@ -60,6 +60,11 @@ class Pooled:
         return 100.0 * sum(b["formed_um3"] - b["resorbed_um3"] for b in self.bmus) / self.bone_um3_years
 
     @property
+    def turnover_pct_per_year(self) -> float:
+        """Bone renewed per year (matrix formed by finished BMUs), % of bone volume."""
+        return 100.0 * sum(b["formed_um3"] for b in self.bmus) / self.bone_um3_years
+
+    @property
     def formed_over_resorbed(self) -> float:
         return sum(b["formed_um3"] for b in self.bmus) / sum(b["resorbed_um3"] for b in self.bmus)
 

@@ -70,6 +70,12 @@ def test_activation_frequency_doubles_after_menopause(postmenopausal, premenopau
     assert 1.4 <= post / pre <= 3.5
 
 
+def test_trabecular_turnover(postmenopausal):
+    """targets.md §8b 'Turnover': trabecular bone renews ≈ 25 %/y. Emerges from Ac.f × W.Th × BS/BV;
+    15–35 %/y allows for the from-memory source and the ~15 % Poisson error of the activations."""
+    assert 15.0 <= postmenopausal.turnover_pct_per_year <= 35.0
+
+
 def test_bmu_balance_is_negative_after_menopause(postmenopausal, premenopausal):
     """A young adult's BMU refills its cavity (balance ≈ 0); after menopause BMUs leave a deficit
     (Parfitt 1983; Eriksen 1994). Formed/resorbed volume: premenopausal ≥ 0.95, and lower after menopause."""
