@@ -113,9 +113,9 @@ class BiologyParameters(BaseModel):
 
     # --- activation of BMUs -----------------------------------------------------------------
     activation_per_mm2_per_year: float = _param(
-        6.0, unit="BMUs per mm^2 of quiescent surface per year, at reference occupancy",
+        7.5, unit="BMUs per mm^2 of quiescent surface per year, at reference occupancy",
         source=("Derived: premenopausal activation frequency ~0.2/y (targets.md §8b 'Activation frequency', "
-                "Recker 2004 JBMR 19:1628) divided by the surface one BMU renews (~0.036 mm^2 of original surface in this model's cavities; "
+                "Recker 2004 JBMR 19:1628) divided by the surface one BMU renews (~0.030 mm^2 of original surface in this model's premenopausal cavities; "
                 "measured cavities are 0.081 +/- 0.022 mm^2 including their walls, Goff 2012 Bone 51:28) and by the "
                 "quiescent share of the surface (~0.9)"),
         description="Origination rate of new BMUs per quiescent bone surface at reference RANK occupancy.")

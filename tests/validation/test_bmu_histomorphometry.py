@@ -5,10 +5,10 @@ resorb over their lifetimes spread over the surface they cross; wall thickness i
 (coupled to the resorbed volume) × matrix per cell × working life; activation frequency follows RANK
 occupancy and the precursor pool. None of them is a parameter.
 
-Ensembles: 6 virtual biopsies (600 µm cubes, 10 µm voxels, BV/TV 0.2, Tb.Th 130 µm) per group,
-observed for 2 years after a 400-day spin-up; BMUs pooled (see `ensemble.py`). With ~40-70 BMUs
-per group, a mean over BMUs has a standard error of ~3-5 %, and a Poisson count of activations
-~13-16 %; tolerances below are the published range widened by about two standard errors, and say so.
+Ensembles: 10 virtual biopsies (600 µm cubes, 10 µm voxels, BV/TV 0.2, Tb.Th 130 µm) per group,
+observed for 2 years after a 400-day spin-up; BMUs pooled (see `ensemble.py`). With ~60-130 BMUs
+per group, a mean over BMUs has a standard error of ~3-4 %, and a Poisson count of activations
+~9-13 %; tolerances below are the published range widened by about two standard errors, and say so.
 """
 
 import numpy as np
@@ -17,7 +17,7 @@ import pytest
 from engine.kernels.remodeling import mineralize
 from tests.validation.ensemble import POSTMENOPAUSAL, PREMENOPAUSAL, run_ensemble
 
-SEEDS = range(1, 7)
+SEEDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 11)  # geometry seed 10 cannot reach Tb.Th 130 µm in a 600 µm cube
 
 
 @pytest.fixture(scope="module")
