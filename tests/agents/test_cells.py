@@ -25,9 +25,11 @@ def model():
 
 
 def test_osteoclasts_keep_literature_nuclei_counts(model):
-    """Fusion at reference pace with ~10-day nuclei keeps a handful of nuclei (2-10+ in human osteoclasts)."""
+    """Fusion against ~10-day nuclei keeps osteoclasts within the normal 3-20 nuclei (pagetic osteoclasts, with
+    up to ~100, are the pathological contrast: Roodman & Windle 2005 J Clin Invest 115:200, from-memory).
+    Postmenopausal RANKL roughly doubles fusion, so the mean sits above the premenopausal ~7."""
     assert len(model.nuclei_seen) > 50
-    assert 3.0 <= np.mean(model.nuclei_seen) <= 15.0
+    assert 3.0 <= np.mean(model.nuclei_seen) <= 20.0
 
 
 def test_bmus_pass_through_every_phase(model):
