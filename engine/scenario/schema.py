@@ -94,7 +94,7 @@ class Numerics(_Strict):
         400, ge=0, description=("Days simulated before day 0 with the patient held at day 0, so that BMUs in all "
                                 "phases are present when the run starts (a remodeling cycle is ~200 days)."))
     field_update_days: int = Field(
-        10, ge=1, description=("Every this many days RANKL/OPG transport is re-solved for the changed bone and cells "
+        14, ge=1, description=("Every this many days RANKL/OPG transport is re-solved for the changed bone and cells "
                               "(bone and osteocytes change slowly; binding to OPG and drugs is re-solved daily)."))
     opg_update_every: int = Field(
         3, ge=1, description=("OPG transport is re-solved at every this-many-th field update (OPG's decay length, "
