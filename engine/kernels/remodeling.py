@@ -27,6 +27,12 @@ from engine.kernels.surfaces import BONE_LEVEL
 _EMPTY = 1e-6  # a voxel with less bone than this is emptied exactly (no float dust)
 
 
+@njit(inline="always")
+def _zyx(idx, ny, nx):
+    """(z, y, x) of a C-order flat index."""
+    return idx // (nx * ny), (idx // nx) % ny, idx % nx
+
+
 @njit(cache=True)
 def is_exposed(bone, z, y, x):
     """Bone in (z, y, x) that touches marrow (see module docstring)."""
@@ -110,9 +116,7 @@ def resorb_ball(bone, mineral, osteoid, label, label_value, cz, cy, cx, radius, 
         share = remaining / n
         for i in range(n):
             idx = cand[i]
-            x = idx % nx
-            y = (idx // nx) % ny
-            z = idx // (nx * ny)
+            z, y, x = _zyx(idx, ny, nx)
             b = float(bone[z, y, x])
             take = min(b, share)
             keep = (b - take) / b
@@ -268,9 +272,7 @@ def deposit(bone, osteoid, formed, cavity, volume, max_passes):
         n = 0
         for k in range(n_cav):
             idx = cavity[k]
-            x = idx % nx
-            y = (idx // nx) % ny
-            z = idx // (nx * ny)
+            z, y, x = _zyx(idx, ny, nx)
             b = bone[z, y, x]
             if b < 1.0 and (b > 0.0 or touches_bone(bone, z, y, x)):
                 cand[n] = idx
@@ -280,9 +282,7 @@ def deposit(bone, osteoid, formed, cavity, volume, max_passes):
         share = remaining / n
         for k in range(n):
             idx = cand[k]
-            x = idx % nx
-            y = (idx // nx) % ny
-            z = idx // (nx * ny)
+            z, y, x = _zyx(idx, ny, nx)
             b = float(bone[z, y, x])
             add = min(1.0 - b, share)
             if add > 0.0:
