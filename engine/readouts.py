@@ -23,6 +23,7 @@ from engine.agents.bmu import FORMATION, RESORPTION
 from engine.agents.osteoblast import Osteoblast
 from engine.agents.osteoclast import Osteoclast
 from engine.grid.measure import bone_volume_fraction
+from engine.physiology.patient_state import DAYS_PER_YEAR
 
 MARKER_WINDOW_DAYS = 7
 HISTOMORPHOMETRY_WINDOW_DAYS = 365
@@ -91,7 +92,7 @@ def record(model) -> dict[str, float]:
     recent = rem.completed_within(HISTOMORPHOMETRY_WINDOW_DAYS)
     footprints = [r["footprint_area_um2"] for r in rem.completed[-50:]]
     window = min(HISTOMORPHOMETRY_WINDOW_DAYS, max(model.clock, 1))
-    acf = (rem.activations_within(window) * 365.25 / window * float(np.mean(footprints)) / bs_um2
+    acf = (rem.activations_within(window) * DAYS_PER_YEAR / window * float(np.mean(footprints)) / bs_um2
            if footprints and bs_um2 else float("nan"))
     forming_area = rem.today["forming_floor_area_um2"]
     clasts = model.agents_by_type.get(Osteoclast)

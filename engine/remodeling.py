@@ -36,8 +36,8 @@ from engine.agents.precursor_pool import PrecursorPool
 from engine.kernels.remodeling import (deposit, mineralize, nearest_exposed, outward_normal, resorb_and_advance,
                                        surface_phase_counts)
 from engine.kernels.surfaces import BONE_LEVEL, count_marrow_neighbours
+from engine.physiology.patient_state import DAYS_PER_YEAR
 
-DAYS_PER_YEAR = 365.25
 FULLY_MINERALIZED = 1.0  # mineral_fraction is relative to fully mineralized bone
 MAX_PASSES = 16
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 RESORPTION, REVERSAL, FORMATION, DONE = 1, 2, 3, 4
-PHASE_NAMES = {RESORPTION: "resorption", REVERSAL: "reversal", FORMATION: "formation", DONE: "done"}
 
 
 class BMU:

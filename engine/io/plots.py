@@ -16,7 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-DAYS_PER_YEAR = 365.25
+from engine.physiology.patient_state import DAYS_PER_YEAR  # noqa: E402
+
 
 
 class PlotError(Exception):

@@ -33,47 +33,35 @@ def _zyx(idx, ny, nx):
     return idx // (nx * ny), (idx // nx) % ny, idx % nx
 
 
+@njit(inline="always")
+def _face_neighbour(bone, z, y, x, want_bone):
+    """Is a face neighbour of (z, y, x) at least half bone (want_bone) / less than half bone (not want_bone)?
+    Neighbours outside the volume do not count."""
+    nz, ny, nx = bone.shape
+    for k in range(6):
+        zz = z + (k == 0) - (k == 1)
+        yy = y + (k == 2) - (k == 3)
+        xx = x + (k == 4) - (k == 5)
+        if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
+            continue
+        if (bone[zz, yy, xx] >= BONE_LEVEL) == want_bone:
+            return True
+    return False
+
+
 @njit(cache=True)
 def is_exposed(bone, z, y, x):
     """Bone in (z, y, x) that touches marrow (see module docstring)."""
     b = bone[z, y, x]
     if b <= 0.0:
         return False
-    if b < BONE_LEVEL:
-        return True
-    nz, ny, nx = bone.shape
-    if z > 0 and bone[z - 1, y, x] < BONE_LEVEL:
-        return True
-    if z < nz - 1 and bone[z + 1, y, x] < BONE_LEVEL:
-        return True
-    if y > 0 and bone[z, y - 1, x] < BONE_LEVEL:
-        return True
-    if y < ny - 1 and bone[z, y + 1, x] < BONE_LEVEL:
-        return True
-    if x > 0 and bone[z, y, x - 1] < BONE_LEVEL:
-        return True
-    if x < nx - 1 and bone[z, y, x + 1] < BONE_LEVEL:
-        return True
-    return False
+    return b < BONE_LEVEL or _face_neighbour(bone, z, y, x, False)
 
 
 @njit(cache=True)
 def touches_bone(bone, z, y, x):
     """A face neighbour of (z, y, x) is at least half bone (a place where new matrix can be laid)."""
-    nz, ny, nx = bone.shape
-    if z > 0 and bone[z - 1, y, x] >= BONE_LEVEL:
-        return True
-    if z < nz - 1 and bone[z + 1, y, x] >= BONE_LEVEL:
-        return True
-    if y > 0 and bone[z, y - 1, x] >= BONE_LEVEL:
-        return True
-    if y < ny - 1 and bone[z, y + 1, x] >= BONE_LEVEL:
-        return True
-    if x > 0 and bone[z, y, x - 1] >= BONE_LEVEL:
-        return True
-    if x < nx - 1 and bone[z, y, x + 1] >= BONE_LEVEL:
-        return True
-    return False
+    return _face_neighbour(bone, z, y, x, True)
 
 
 @njit(cache=True)

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.model import BoneModel
+from engine.physiology.patient_state import DAYS_PER_YEAR
 from engine.readouts import record
 from engine.scenario import scenario_from_text
 
-DAYS_PER_YEAR = 365.25
 
 TEMPLATE = """\
 name: biopsy

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from engine.kernels.remodeling import mineralize
+from engine.physiology.patient_state import DAYS_PER_YEAR
 from tests.validation.ensemble import POSTMENOPAUSAL, PREMENOPAUSAL, run_ensemble
 
 SEEDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 11)  # geometry seed 10 cannot reach Tb.Th 130 µm in a 600 µm cube
@@ -104,6 +105,6 @@ def test_primary_mineralization_fraction_after_three_weeks():
     osteoid, mineral = bone.copy(), np.zeros_like(bone)
     for _ in range(int(round(b.mineralization_lag_days)) + 21):
         mineralize(bone, osteoid, mineral, 1.0, b.mineralization_lag_days, b.primary_mineral_fraction_of_final,
-                   b.primary_mineralization_time_constant_days, b.secondary_mineralization_time_constant_years * 365.25,
+                   b.primary_mineralization_time_constant_days, b.secondary_mineralization_time_constant_years * DAYS_PER_YEAR,
                    1.0)
     assert 0.45 <= float(mineral[0, 0, 0]) <= 0.75
