@@ -27,6 +27,9 @@ EPILOG_RUN = """\
 examples:
   bmu run scenarios/default.yaml
   bmu run scenarios/default.yaml --days 90 --out outputs/try1 --seed 7
+  bmu run scenarios/denosumab_60mg_q6m_3y.yaml             FREEDOM-like regimen, 3 years
+  bmu run scenarios/denosumab_dose_ranging.yaml --arm 14mg_q6m   one arm of a scenario with arms
+  bmu run scenarios/denosumab_dose_ranging.yaml            every arm, then OUT/arms.png comparing them
 
 Writes OUT/results.h5 (HDF5): /timeseries/<readout> one row per recorded day with a
 'units' attribute, /snapshots/<field> 3-D fields at snapshot days, /scenario with the YAML
@@ -104,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output folder (default: outputs.folder in the scenario, else outputs/<scenario name>)")
     run.add_argument("--days", type=_positive_int, metavar="N", help="simulate N days instead of duration_days")
     run.add_argument("--seed", type=_nonnegative_int, metavar="S", help="random seed instead of the scenario's seed")
+    run.add_argument("--arm", metavar="NAME",
+                     help="for a scenario with arms (e.g. a dose-ranging study): run only this arm "
+                          "(default: every arm, each into OUT/<arm>/)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     insp = sub.add_parser("inspect", help="summarise a results.h5 file",
@@ -141,23 +147,42 @@ def _load(path: Path):
 
 def _cmd_run(args) -> int:
     from engine.grid.synthetic import GeometryError
-    from engine.runner import run
+    from engine.io.plots import plot_arms
+    from engine.runner import default_output_dir, run
 
     loaded = _load(args.scenario)
     if isinstance(loaded, int):
         return loaded
-    try:
-        summary = run(loaded, out_dir=args.out, days=args.days, seed=args.seed, progress=not args.quiet,
-                      log=lambda m: print(m, file=sys.stderr))
-    except GeometryError as exc:
-        return _error(f"{args.scenario}: {exc}")
-    except PermissionError as exc:
-        return _error(f"cannot write output: {exc}")
-    rate = summary.days / summary.wall_s if summary.wall_s > 0 else float("inf")
-    print(f"wrote {summary.results_path} ({summary.days} days in {summary.wall_s:.1f} s, {rate:.1f} days/s; "
-          f"model built in {summary.build_s:.1f} s)")
-    print(f"plots:   {summary.plot_path}")
-    print(f"summary: bmu inspect {summary.results_path}")
+    arms = list(loaded.scenario.arms)
+    if args.arm is not None and args.arm not in arms:
+        where = f"its arms are: {', '.join(arms)}" if arms else "it has no arms (no `arms:` key)"
+        return _error(f"{args.scenario}: --arm {args.arm}: no such arm; {where}")
+    out = args.out if args.out is not None else default_output_dir(loaded)
+    if not arms:
+        jobs = [(loaded, args.out)]
+    elif args.arm is not None:
+        jobs = [(loaded.arm(args.arm), out / args.arm)]
+    else:
+        jobs = [(loaded.arm(name), out / name) for name in arms]
+    summaries = []
+    for job, job_out in jobs:
+        if len(jobs) > 1:
+            print(f"arm {job.name}", file=sys.stderr)
+        try:
+            summary = run(job, out_dir=job_out, days=args.days, seed=args.seed, progress=not args.quiet,
+                          log=lambda m: print(m, file=sys.stderr))
+        except GeometryError as exc:
+            return _error(f"{args.scenario}: {exc}")
+        except PermissionError as exc:
+            return _error(f"cannot write output: {exc}")
+        summaries.append(summary)
+        rate = summary.days / summary.wall_s if summary.wall_s > 0 else float("inf")
+        print(f"wrote {summary.results_path} ({summary.days} days in {summary.wall_s:.1f} s, {rate:.1f} days/s; "
+              f"model built in {summary.build_s:.1f} s)")
+        print(f"plots:   {summary.plot_path}")
+        print(f"summary: bmu inspect {summary.results_path}")
+    if len(summaries) > 1:
+        print(f"arms:    {plot_arms([s.results_path for s in summaries], out / 'arms.png')}")
     return 0
 
 

@@ -1,11 +1,11 @@
 """BoneModel: a Mesa model that builds the voxel grid, the cells and the signalling, and steps days.
 
 One step is one day (DESIGN.md, "Data flow of one day"):
-    physiology (estrogen deficiency) -> osteocytes (Mesa agents) secrete RANKL/OPG
-    -> fields solved quasi-steady -> local binding
+    physiology (estrogen deficiency) -> drug exposure (regimen -> PK -> free drug in the marrow)
+    -> osteocytes (Mesa agents) secrete RANKL/OPG -> fields solved quasi-steady -> local binding of RANKL
+       to OPG and drug
     -> remodeling (`engine.remodeling`): precursors, BMU activation, osteoclasts resorb, osteoblasts form,
        mineralization
-The drugs build on this loop.
 
 Time: `clock` counts every simulated day, including the spin-up (`spin_up()`, run before day 0 with the
 patient held at day 0 so that BMUs in all phases exist when the run starts); `day` is the patient's day
@@ -25,6 +25,7 @@ import numpy as np
 from engine.agents.osteocyte import Osteocyte
 from engine.grid.voxel_grid import VoxelGrid, build_grid
 from engine.kernels.surfaces import BONE_LEVEL
+from engine.pharmacology import DrugExposure
 from engine.physiology import PatientState
 from engine.remodeling import Remodeling
 from engine.scenario.consistency import field_cell_factor
@@ -57,6 +58,7 @@ class BoneModel(mesa.Model):
         self._grid_fields_day = None
         self.grid = grid if grid is not None else build_grid(scenario, base_dir)
         self.physiology = PatientState(scenario.patient, self.biology)
+        self.exposure = DrugExposure(scenario.regimen)
         n = scenario.numerics
         self.signalling = SignallingFields(self.grid, self.biology, field_cell_factor(scenario),
                                            n.field_solver_rtol, n.field_solver_max_iterations)
@@ -134,6 +136,9 @@ class BoneModel(mesa.Model):
         self.clock += 1
         self.day += 1
         self.physiology.advance(max(self.day, 0))
+        if self.day > 0:
+            self.exposure.advance_to(self.day)
+        self.signalling.drug_total_nM.fill(self.exposure.marrow_rankl_binder_nM)
         n = self.scenario.numerics
         if self.clock % n.field_update_days == 0:
             self.signalling.refresh_geometry()

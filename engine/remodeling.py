@@ -129,7 +129,8 @@ class Remodeling:
         for key in self.today:
             self.today[key] = 0.0
         self._count_surfaces()
-        self.precursors.advance(model.signalling.marrow_mean("rank_occupancy"), model.physiology.precursor_supply_factor)
+        self.mean_rank_occupancy = model.signalling.marrow_mean("rank_occupancy")
+        self.precursors.advance(self.mean_rank_occupancy, model.physiology.precursor_supply_factor)
         self._osteocyte_deaths()
         self._activate()
         if Osteoclast in model.agents_by_type:
@@ -167,7 +168,7 @@ class Remodeling:
         model = self.model
         b = self.biology
         quiescent_mm2 = self.surface_counts[0] * self.voxel_area_mm2
-        signal = model.signalling.marrow_mean("rank_occupancy") / b.reference_rank_occupancy
+        signal = self.mean_rank_occupancy / b.reference_rank_occupancy
         rate = b.activation_per_mm2_per_year / DAYS_PER_YEAR * quiescent_mm2 * signal * self.precursors.relative_size
         n_new = int(model.rng.poisson(rate))
         for _ in range(n_new):

@@ -14,6 +14,7 @@ from engine.grid.voxel_grid import FIELD_LONG_NAMES, FIELD_UNITS
 from engine.io.plots import plot_results
 from engine.io.results import ResultsWriter
 from engine.model import BoneModel
+from engine.pharmacology import MODELLED_DRUGS
 from engine.readouts import READOUTS, record
 from engine.scenario.loader import LoadedScenario
 
@@ -32,9 +33,10 @@ def not_yet_modelled(loaded: LoadedScenario) -> list[str]:
     """Scenario content this engine version validates but does not yet simulate (said, never silent)."""
     s = loaded.scenario
     notes = []
-    if s.regimen:
-        drugs = sorted({d.drug for d in s.regimen})
-        notes.append(f"regimen ({', '.join(drugs)}) is validated but drug effects are not modelled yet: bone responds as untreated")
+    missing = sorted({d.drug for d in s.regimen} - set(MODELLED_DRUGS))
+    if missing:
+        notes.append(f"regimen drugs {', '.join(missing)} are validated but not modelled yet: bone responds as if "
+                     "they were not given")
     if s.patient.conditions:
         notes.append(f"patient conditions ({', '.join(s.patient.conditions)}) are validated but not modelled yet")
     notes.append(f"checkpoints (outputs.checkpoint_every_days = {s.outputs.checkpoint_every_days}) are not written yet")

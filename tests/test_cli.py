@@ -68,3 +68,38 @@ def test_help_teaches_with_an_example(command):
 def test_validate_prints_resolved_values():
     done = bmu("validate", SCENARIOS / "default.yaml")
     assert done.returncode == 0 and "rankl_decay_per_day: 10.13" in done.stdout
+
+
+ARMS = """\
+arms:
+  placebo: []
+  60mg: [{drug: denosumab, dose_mg: 60, route: subcutaneous, start_day: 0}]
+"""
+
+
+def test_arms_run_each_into_its_folder_and_compare(small_scenario_text, tmp_path):
+    """A scenario with arms: every arm runs into OUT/<arm>/ with its own regimen, and arms.png compares them."""
+    path = tmp_path / "study.yaml"
+    path.write_text(small_scenario_text + ARMS)
+    out = tmp_path / "out"
+    done = bmu("run", path, "--days", "4", "--out", out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert (out / "arms.png").stat().st_size > 10_000
+    with h5py.File(out / "placebo" / "results.h5", "r") as f:
+        assert f["timeseries/serum_denosumab_ng_per_ml"][-1] == 0.0
+    with h5py.File(out / "60mg" / "results.h5", "r") as f:
+        serum = f["timeseries/serum_denosumab_ng_per_ml"][()]
+        assert serum[0] == 0.0 and serum[-1] > 1000.0  # pre-dose baseline, then µg/mL within days
+        assert f["timeseries/rankl_denosumab_nM"][-1] > 0.0
+    one = bmu("run", path, "--days", "1", "--out", tmp_path / "one", "--quiet", "--arm", "60mg")
+    assert one.returncode == 0, one.stderr
+    assert (tmp_path / "one" / "60mg" / "results.h5").exists() and not (tmp_path / "one" / "placebo").exists()
+
+
+def test_unknown_arm_is_a_clear_error(small_scenario_file, small_scenario_text, tmp_path):
+    done = bmu("run", small_scenario_file, "--arm", "x", "--days", "1")
+    assert done.returncode == 2 and "has no arms" in done.stderr and "Traceback" not in done.stderr
+    path = tmp_path / "study.yaml"
+    path.write_text(small_scenario_text + ARMS)
+    done = bmu("run", path, "--arm", "120mg", "--days", "1")
+    assert done.returncode == 2 and "placebo, 60mg" in done.stderr

@@ -6,8 +6,10 @@ along the surface. Each day (`step`) it decides, with the model's generator:
   (precursor pool / reference): Poisson;
 - nucleus death: each nucleus dies with probability 1 − exp(−1/nucleus lifespan): binomial;
 - apoptosis of the whole cell with probability 1 − exp(−1/lifespan), the lifespan scaled by the
-  patient's estrogen deficiency (`PatientState.osteoclast_lifespan_factor`); a cell whose nuclei have
-  all died is gone too.
+  patient's estrogen deficiency (`PatientState.osteoclast_lifespan_factor`), plus an extra hazard when
+  RANKL, the osteoclast's survival signal, is withdrawn (local occupancy below a quarter of the
+  reference: a RANKL-blocking drug; Lacey 2000 Am J Pathol 157:435); a cell whose nuclei have all died
+  is gone too.
 Resorption and movement (arithmetic over all osteoclasts) happen in `kernels.remodeling.resorb_and_advance`,
 at `osteoclast_resorption_um3_per_day_per_nucleus` × nuclei.
 """
@@ -43,7 +45,11 @@ class Osteoclast(mesa.Agent):
         self.nuclei += int(rng.poisson(b.osteoclast_fusion_per_day * signal * model.precursors.relative_size))
         self.nuclei -= int(rng.binomial(self.nuclei, 1.0 - math.exp(-1.0 / b.osteoclast_nucleus_lifespan_days)))
         lifespan = b.osteoclast_lifespan_days * model.physiology.osteoclast_lifespan_factor
-        if self.nuclei < 1 or rng.random() < 1.0 - math.exp(-1.0 / lifespan):
+        # survival reads the marrow-mean occupancy: the cell's own field cell may be all bone once it has dug in
+        survival = model.remodeling.mean_rank_occupancy / b.reference_rank_occupancy
+        hazard = 1.0 / lifespan + b.osteoclast_rankl_withdrawal_apoptosis_per_day * max(
+            0.0, 1.0 - survival / b.osteoclast_survival_occupancy_fraction)
+        if self.nuclei < 1 or rng.random() < 1.0 - math.exp(-hazard):
             self.die()
 
     def die(self) -> None:

@@ -1,8 +1,11 @@
 """Plots of a run's /timeseries (matplotlib, headless): what people would rather look at than read.
 
-`plot_results(results.h5, out.png)` draws four panels over time in years: BV/TV; BMD, CTX and P1NP
-proxies in % change from baseline; histomorphometry (ES/BS, OS/BS, Ac.f); cell counts (log scale).
-It reads only the HDF5 file, so it works on any run, finished or not.
+`plot_results(results.h5, out.png)` draws panels over time in years: BV/TV; BMD, CTX and P1NP proxies in
+% change from baseline; histomorphometry (ES/BS, OS/BS, Ac.f); cell counts (log scale); and, for a run
+with denosumab, serum denosumab with the doses marked and RANKL free / bound to OPG / bound to the drug.
+Published points that apply to the run's regimen (`engine.io.published`) are drawn over the curves as
+black markers with their ranges. `plot_arms` compares the arms of one scenario. Both read only HDF5
+files, so they work on any run, finished or not.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from engine.io.published import points_for_results  # noqa: E402
 from engine.physiology.patient_state import DAYS_PER_YEAR  # noqa: E402
 
+
+
+MARKER_PLOT_CAP_PCT = 250.0
 
 
 class PlotError(Exception):
@@ -28,21 +35,64 @@ def _series(ts: h5py.Group, name: str) -> np.ndarray | None:
     return ts[name][()] if name in ts else None
 
 
-def plot_results(results_path: Path | str, out_path: Path | str | None = None) -> Path:
-    """Write the four-panel time-series figure for results.h5; returns the PNG path."""
-    results_path = Path(results_path)
-    out_path = Path(out_path) if out_path else results_path.with_name("timeseries.png")
+def _open(results_path: Path) -> h5py.File:
     try:
         f = h5py.File(results_path, "r")
     except (OSError, FileNotFoundError) as exc:
         raise PlotError(f"{results_path}: cannot open as HDF5 ({exc})") from None
-    with f:
-        if "timeseries" not in f or "day" not in f["timeseries"]:
-            raise PlotError(f"{results_path}: no /timeseries/day (not a results.h5 written by bmu run)")
+    if "timeseries" not in f or "day" not in f["timeseries"]:
+        f.close()
+        raise PlotError(f"{results_path}: no /timeseries/day (not a results.h5 written by bmu run)")
+    return f
+
+
+def _published(f: h5py.File, days: np.ndarray):
+    resolved = f["scenario"].attrs.get("resolved_json") if "scenario" in f else None
+    return points_for_results(resolved, float(days[-1]) if len(days) else 0.0)
+
+
+def _overlay(ax, points, readout: str, labelled: set) -> None:
+    """Published points for one readout: black markers, range as an error bar, one legend entry per label."""
+    for p in points:
+        if p.readout != readout:
+            continue
+        low = p.value if p.low is None else p.low
+        high = p.value if p.high is None else p.high
+        yerr = [[max(p.value - low, 0.0)], [max(high - p.value, 0.0)]]
+        label = None if p.label in labelled else p.label
+        labelled.add(p.label)
+        ax.errorbar([p.day / DAYS_PER_YEAR], [p.value], yerr=yerr, fmt="D", ms=4, color="k", mfc="w", capsize=3,
+                    lw=0.8, label=label, zorder=5)
+
+
+def _dose_days(f: h5py.File) -> list[float]:
+    import json
+    try:
+        regimen = json.loads(f["scenario"].attrs["resolved_json"]).get("regimen") or []
+    except (KeyError, TypeError, ValueError):
+        return []
+    days = []
+    for line in regimen:
+        interval = line.get("interval_days") or 0.0
+        days += [line["start_day"] + k * interval for k in range(line["number_of_doses"])]
+    return days
+
+
+def plot_results(results_path: Path | str, out_path: Path | str | None = None) -> Path:
+    """Write the time-series figure for results.h5; returns the PNG path."""
+    results_path = Path(results_path)
+    out_path = Path(out_path) if out_path else results_path.with_name("timeseries.png")
+    with _open(results_path) as f:
         ts = f["timeseries"]
-        years = ts["day"][()] / DAYS_PER_YEAR
+        days = ts["day"][()]
+        years = days / DAYS_PER_YEAR
         title = f.attrs.get("run_name", results_path.parent.name)
-        fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True, constrained_layout=True)
+        serum = _series(ts, "serum_denosumab_ng_per_ml")
+        drug = serum is not None and bool(np.any(serum > 0))
+        published = _published(f, days)
+        labelled: set = set()
+        rows = 3 if drug else 2
+        fig, axes = plt.subplots(rows, 2, figsize=(11, 3.75 * rows), sharex=True, constrained_layout=True)
         ax = axes[0, 0]
         ax.plot(years, _series(ts, "bv_tv"), color="0.2")
         ax.set_ylabel("BV/TV")
@@ -55,9 +105,17 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
             if values is not None:
                 ax.plot(years, values, label=label, color=color, lw=1.2 if name != "bmd_change_pct" else 2.0)
         ax.axhline(0, color="0.6", lw=0.8)
+        for name in ("bmd_change_pct", "ctx_change_pct", "p1np_change_pct"):
+            _overlay(ax, published, name, labelled)
         ax.set_ylabel("% change from baseline")
-        ax.set_title("Clinical proxies")
-        ax.legend(loc="best", fontsize=8)
+        top = max((float(np.nanmax(v)) for v in (_series(ts, n) for n in ("bmd_change_pct", "ctx_change_pct",
+                   "p1np_change_pct")) if v is not None and np.isfinite(v).any()), default=10.0)
+        if top > MARKER_PLOT_CAP_PCT:  # one small volume's markers spike when a few BMUs start together
+            ax.set_ylim(top=MARKER_PLOT_CAP_PCT)
+            ax.text(0.01, 0.98, f"clipped at +{MARKER_PLOT_CAP_PCT:g} % (max {top:+.0f} %)", transform=ax.transAxes,
+                    va="top", fontsize=7, color="0.4")
+        ax.set_title("Clinical proxies" + (" (black: published)" if published else ""))
+        ax.legend(loc="best", fontsize=7)
         ax = axes[1, 0]
         for name, label in (("eroded_surface_pct", "ES/BS (%)"), ("osteoid_surface_pct", "OS/BS (%)")):
             values = _series(ts, name)
@@ -84,7 +142,66 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
         ax.set_title("Cells")
         ax.legend(loc="best", fontsize=8)
         ax.set_xlabel("years")
+        if drug:
+            axes[1, 0].set_xlabel("")
+            axes[1, 1].set_xlabel("")
+            ax = axes[2, 0]
+            ax.plot(years, np.maximum(serum, 1e-3), color="tab:orange", label="serum denosumab")
+            marrow = _series(ts, "marrow_denosumab_nM")
+            for i, day in enumerate(_dose_days(f)):
+                ax.axvline(day / DAYS_PER_YEAR, color="tab:orange", lw=0.6, ls=":", label="dose" if i == 0 else None)
+            _overlay(ax, published, "serum_denosumab_ng_per_ml", labelled)
+            ax.set_yscale("log")
+            ax.set_ylim(0.1, max(float(serum.max()) * 3, 10.0))
+            ax.set_ylabel("ng/mL")
+            ax.set_title("Serum denosumab" + (" (marrow: same free concentration)" if marrow is not None else ""))
+            ax.legend(loc="best", fontsize=8)
+            ax.set_xlabel("years")
+            ax = axes[2, 1]
+            for name, label in (("free_rankl_nM", "free RANKL"), ("rankl_opg_nM", "RANKL:OPG"),
+                                ("rankl_denosumab_nM", "RANKL:denosumab")):
+                values = _series(ts, name)
+                if values is not None:
+                    ax.plot(years, np.maximum(values * 1e3, 1e-4), label=label)
+            ax.set_yscale("log")
+            ax.set_ylabel("pM (marrow-volume mean)")
+            ax.set_title("RANKL partition")
+            ax.legend(loc="best", fontsize=8)
+            ax.set_xlabel("years")
         fig.suptitle(str(title))
         fig.savefig(out_path, dpi=110)
         plt.close(fig)
+    return out_path
+
+
+def plot_arms(results_paths: list[Path | str], out_path: Path | str) -> Path:
+    """Compare arms (one results.h5 each): BMD, CTX, P1NP (% change) and serum denosumab over time."""
+    out_path = Path(out_path)
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True, constrained_layout=True)
+    panels = (("bmd_change_pct", "BMD proxy (% change)"), ("ctx_change_pct", "CTX proxy (% change)"),
+              ("p1np_change_pct", "P1NP proxy (% change)"), ("serum_denosumab_ng_per_ml", "serum denosumab (ng/mL)"))
+    for path in results_paths:
+        path = Path(path)
+        with _open(path) as f:
+            ts = f["timeseries"]
+            years = ts["day"][()] / DAYS_PER_YEAR
+            name = str(f.attrs.get("run_name", path.parent.name))
+            for ax, (series, _) in zip(axes.flat, panels):
+                values = _series(ts, series)
+                if values is not None:
+                    if series == "serum_denosumab_ng_per_ml":
+                        values = np.maximum(values, 1e-3)
+                    ax.plot(years, values, label=name, lw=1.2)
+    for ax, (series, title) in zip(axes.flat, panels):
+        ax.set_title(title)
+        if series == "serum_denosumab_ng_per_ml":
+            ax.set_yscale("log")
+            ax.set_ylim(0.1, None)
+        else:
+            ax.axhline(0, color="0.6", lw=0.8)
+    axes[0, 0].legend(loc="best", fontsize=7)
+    for ax in axes[1]:
+        ax.set_xlabel("years")
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
     return out_path

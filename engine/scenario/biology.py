@@ -152,6 +152,20 @@ class BiologyParameters(BaseModel):
         14.0, unit="day",
         source="targets.md §8b 'Osteoclast lifespan' (~2 weeks; Manolagas 2000 Endocr Rev 21:115)",
         description="Mean lifetime of an osteoclast (apoptosis of the whole cell) in a premenopausal woman.")
+    osteoclast_rankl_withdrawal_apoptosis_per_day: float = _param(
+        1.0, unit="1/day at zero RANK occupancy", ge=0.0,
+        source=("RANKL is a survival factor of mature osteoclasts: deprived of it they die within about a day, "
+                "and RANKL blockade in vivo removes osteoclasts within days (Lacey 2000 Am J Pathol 157:435; "
+                "Fuller 1998 J Exp Med 188:997); serum CTX falls ~85 % by day 3 after denosumab "
+                "(targets.md §2 'Serum CTX fall'); rate from-memory"),
+        description=("Extra apoptosis hazard of an osteoclast when RANKL is withdrawn, rising linearly as the marrow "
+                     "RANK occupancy falls below osteoclast_survival_occupancy_fraction of the reference."))
+    osteoclast_survival_occupancy_fraction: float = _param(
+        0.25, unit="1", le=1.0,
+        source=("Assumption: survival needs far less RANKL signal than differentiation, so physiological "
+                "variation (premenopausal occupancy ~0.6 of the postmenopausal one) does not touch it; only "
+                "drug-level blockade does"),
+        description="Share of the reference RANK occupancy below which osteoclasts lose RANKL's survival signal.")
     osteoclast_resorption_um3_per_day_per_nucleus: float = _param(
         4000.0, unit="µm^3/day per nucleus",
         source=("Derived from the cortical cutting cone (targets.md §8b 'Cortical BMU'): a ~200 µm wide cone "

@@ -179,19 +179,29 @@ def _check_patient(s: Scenario) -> list[Problem]:
 
 
 def _check_regimen(s: Scenario) -> list[Problem]:
+    problems = _check_dosing_lines(s.regimen, ("regimen",))
+    for name, lines in s.arms.items():
+        problems += _check_dosing_lines(lines, ("arms", name))
+    if s.arms and s.regimen:
+        problems.append(Problem(("regimen",), "must be empty when arms are given (each arm is a full regimen; "
+                                              f"arms: {', '.join(s.arms)})"))
+    return problems
+
+
+def _check_dosing_lines(lines, where: tuple) -> list[Problem]:
     problems: list[Problem] = []
-    for i, dose in enumerate(s.regimen):
+    for i, dose in enumerate(lines):
         rules = DRUG_RULES[dose.drug]
         if dose.route not in rules["routes"]:
-            problems.append(Problem(("regimen", i, "route"),
+            problems.append(Problem((*where, i, "route"),
                                     f"is not a route for {dose.drug}; allowed: {', '.join(rules['routes'])}",
                                     dose.route, True))
         low, high = rules["dose_mg"]
         if not low <= dose.dose_mg <= high:
-            problems.append(Problem(("regimen", i, "dose_mg"),
+            problems.append(Problem((*where, i, "dose_mg"),
                                     f"is outside {low:g}-{high:g} mg for {dose.drug} (usual: {rules['usual']})",
                                     dose.dose_mg, True))
         if dose.number_of_doses > 1 and dose.interval_days is None:
-            problems.append(Problem(("regimen", i, "interval_days"),
+            problems.append(Problem((*where, i, "interval_days"),
                                     f"is required when number_of_doses = {dose.number_of_doses} > 1 (days between doses)"))
     return problems

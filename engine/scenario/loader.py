@@ -50,6 +50,13 @@ class LoadedScenario:
         stem = Path(self.source).stem
         return stem if stem and not stem.startswith("<") else "scenario"
 
+    def arm(self, name: str) -> "LoadedScenario":
+        """This scenario with arm `name` as its regimen (named <scenario>_<arm>). KeyError if no such arm."""
+        regimen = self.scenario.arms[name]
+        scenario = self.scenario.model_copy(update={"regimen": regimen, "arms": {},
+                                                    "name": f"{self.name}_{name}"})
+        return LoadedScenario(scenario=scenario, text=self.text, source=self.source, base_dir=self.base_dir)
+
     def resolved_json(self) -> str:
         """The fully resolved scenario (all defaults filled in) as JSON."""
         return json.dumps(self.scenario.model_dump(mode="json"), sort_keys=True)

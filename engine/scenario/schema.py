@@ -6,6 +6,7 @@ Structure of a scenario file (all keys documented in `scenarios/README.md`):
     geometry:  volume_size_um, voxel_size_um, structure (synthetic_trabecular | micro_ct)
     patient:   sex, age_years, years_since_menopause, conditions
     regimen:   [ {drug, dose_mg, route, start_day, interval_days, number_of_doses}, ... ]
+    arms:      {name: [dosing lines], ...}  (alternative regimens; one run per arm)
     biology:   overrides of `BiologyParameters`
     numerics:  field-solver settings
     outputs:   folder, cadences, snapshot fields
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from engine.scenario.biology import BiologyParameters
 
@@ -119,6 +120,12 @@ class Scenario(_Strict):
     geometry: Geometry
     patient: Patient
     regimen: tuple[DoseEntry, ...] = Field((), description="Dosing lines; empty means untreated.")
+    arms: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", max_length=60)],
+               tuple[DoseEntry, ...]] = Field(
+        default_factory=dict,
+        description=("Named alternative regimens (trial arms, e.g. the doses of a dose-ranging study), each a list "
+                     "of dosing lines ([] = placebo). `bmu run --arm NAME` runs one arm; without --arm every arm "
+                     "runs, into OUT/<arm>/. When arms are given, `regimen` must be empty."))
     biology: BiologyParameters = Field(default_factory=BiologyParameters)
     numerics: Numerics = Field(default_factory=Numerics)
     outputs: Outputs = Field(default_factory=Outputs)

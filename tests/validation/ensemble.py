@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.model import BoneModel
 from engine.physiology.patient_state import DAYS_PER_YEAR
-from engine.readouts import record
+from engine.readouts import MARKER_WINDOW_DAYS, record
 from engine.scenario import scenario_from_text
 
 
@@ -30,6 +30,10 @@ geometry:
 patient: {patient}
 """
 
+FREEDOM_PATIENT = "{sex: female, age_years: 72, years_since_menopause: 22}"  # targets.md §3 'Trial size'
+DENOSUMAB_Q6M = """regimen:
+  - {{drug: denosumab, dose_mg: {dose_mg}, route: subcutaneous, start_day: 0, interval_days: {interval_days}, number_of_doses: {doses}}}
+"""
 POSTMENOPAUSAL = "{sex: female, age_years: 60, years_since_menopause: 8}"
 EARLY_POSTMENOPAUSAL = "{sex: female, age_years: 51, years_since_menopause: 0.5}"
 PREMENOPAUSAL = "{sex: female, age_years: 40}"
@@ -96,3 +100,47 @@ def run_ensemble(patient: str, seeds, days: int = 730, size_um: int = 600) -> Po
         pooled.mar_um_per_day += mar
         pooled.bmd_change_pct_per_year.append(bmd[-1] / years)
     return pooled
+
+
+@dataclass
+class MarkerSeries:
+    """Serum-marker-like curves of an ensemble: each volume's daily fluxes summed over the seeds (serum
+    markers add up the whole skeleton's BMUs), as % change from the summed spin-up baselines."""
+
+    day: np.ndarray
+    ctx_change_pct: np.ndarray
+    p1np_change_pct: np.ndarray
+    bmd_change_pct: np.ndarray
+    serum_ng_per_ml: np.ndarray
+
+    def at(self, name: str, day: float) -> float:
+        return float(getattr(self, name)[int(np.searchsorted(self.day, day))])
+
+    def window_mean(self, name: str, first_day: float, last_day: float) -> float:
+        sel = (self.day >= first_day) & (self.day <= last_day)
+        return float(np.mean(getattr(self, name)[sel]))
+
+
+def run_marker_ensemble(patient: str, seeds, days: int, regimen: str = "", size_um: int = 600,
+                        window_days: int = MARKER_WINDOW_DAYS) -> MarkerSeries:
+    """Spin up and run one volume per seed with `regimen` (YAML text, e.g. DENOSUMAB_Q6M.format(...))."""
+    n = days + 1
+    ctx, p1np, mineral = np.zeros(n), np.zeros(n), np.zeros(n)
+    ctx0 = p1np0 = mineral0 = 0.0
+    serum = np.zeros(n)
+    for seed in seeds:
+        model = BoneModel(scenario_from_text(TEMPLATE.format(seed=seed, days=days, size_um=size_um,
+                                                             patient=patient) + regimen).scenario)
+        model.spin_up()
+        c0, f0 = model.remodeling.marker_baseline
+        ctx0, p1np0, mineral0 = ctx0 + c0, p1np0 + f0, mineral0 + model.baseline_mineral
+        for d in range(n):
+            if d:
+                model.step()
+            c, f = model.remodeling.mean_flux(window_days)
+            ctx[d] += c
+            p1np[d] += f
+            mineral[d] += float(model.grid.mineral_fraction.sum(dtype=np.float64))
+            serum[d] = model.exposure.serum_denosumab_ng_per_ml
+    return MarkerSeries(np.arange(n), 100.0 * (ctx / ctx0 - 1.0), 100.0 * (p1np / p1np0 - 1.0),
+                        100.0 * (mineral / mineral0 - 1.0), serum)

@@ -1,0 +1,169 @@
+"""Denosumab: target-mediated pharmacokinetics, and the free drug that reaches the bone marrow.
+
+Pharmacokinetics (structure of the published population-PK models, Sutjandra 2011 Clin Pharmacokinet
+50:793 and Gibiansky 2012 Clin Pharmacokinet 51:247, targets.md §1 'PopPK model structure'):
+    SC depot --ka, F--> central (Vc) <--Q--> peripheral (Vp)
+    central elimination = linear CL  +  saturable target-mediated elimination Vmax·C/(Km + C)
+The saturable term is the Michaelis–Menten approximation of target-mediated drug disposition (TMDD:
+drug bound to RANKL is internalised and degraded; Gibiansky 2008 J Pharmacokinet Pharmacodyn 35:573
+shows when the QSS and MM approximations coincide). At high concentration the target route is saturated
+and the drug clears linearly (t½ ≈ 4 weeks); as the concentration falls below Km the target route
+takes over and the concentration collapses within weeks. That is why serum denosumab "declines over
+4–5 months" (label) and why AUC grows more than dose-proportionally at low doses.
+
+Parameter values (table `DENOSUMAB_PK`): bioavailability, absorption half-life, central volume and
+linear clearance from Gibiansky 2012 (the values confirmed in targets.md §1); distribution (Q, Vp) and
+the saturable route (Vmax, Km) from Peterson et al. 2004 (AAPS J 6(S1) W4340), as coded in OpenBoneMin
+(`inst/OpenBoneMin.cpp`, ../shared/notes/dependencies.md §A), the only published values of those terms
+we could read. Doses follow the scenario's regimen (`engine.pharmacology.regimen`), never a built-in
+schedule. Body-weight scaling of CL and V (a covariate in both papers) is not applied: the values are
+for a ~66 kg adult.
+
+Exposure of the marrow. Serum denosumab is ~46 nM at Cmax and its RANKL K_D is ~3 pM: if the marrow saw
+serum concentrations, RANKL would stay blocked through the whole dosing interval, which the markers
+contradict (CTX recovers partly before the next dose, targets.md §2). An IgG reaches tissues far below
+its plasma concentration; we take the antibody biodistribution coefficient of bone, the tissue-to-plasma
+concentration ratio of an IgG without target in bone, 7.3 % (Shah & Betts 2013 mAbs 5:297, from
+memory: an assumption to revisit with marrow-interstitial data). The marrow concentration is uniform
+over the simulated volume (a mm-sized volume is small next to the distances an antibody spreads over)
+and enters the grid as the drug field that binds RANKL in the local equilibrium
+(`engine.kernels.binding`, K_D from `engine.signalling.DENOSUMAB_RANKL_KD_NM`). Osteoclastogenesis
+responds only to the free RANKL that remains, through the agents' rules (activation, fusion of
+precursors into osteoclasts); no rule scales cells by drug concentration.
+
+What happens when the drug is stopped (the mechanism, not a rebound term). While RANKL is blocked,
+precursors stop leaving the pool by differentiation but keep arriving, so the pool grows to about
+1 + k_d·τ ≈ 2× its untreated size (`engine.agents.precursor_pool`; osteoclast precursors accumulating
+behind a RANKL 'gate' and osteomorphs waiting to refuse: McDonald 2021 Cell 184:1330; a model without a
+variable precursor pool cannot overshoot: Martínez-Reina, Calvo-Gallego & Pivonka 2022 Front Bioeng
+Biotechnol). At the same time almost no surface is being remodeled, and osteocytes that died during
+treatment leave flagged sites for targeted remodeling. When the drug washes out, activation (∝ RANK
+occupancy × precursor pool × quiescent surface) jumps above its pre-treatment rate on a surface full of
+old, highly mineralised bone, and each resorbed voxel then removes more mineral than before treatment:
+CTX overshoots and BMD falls. We model the precursor-gate hypothesis; osteomorph recycling (osteoclasts
+fissioning into precursors that refuse) enters only in that dying osteoclast nuclei are not returned to
+the pool.
+"""
+
+from __future__ import annotations
+
+import math
+
+from engine.pharmacology.parameters import Parameter, values
+
+HOURS_PER_DAY = 24.0
+
+DENOSUMAB_PK: tuple[Parameter, ...] = (
+    Parameter("bioavailability", "F", "1", 0.61,
+              "Gibiansky 2012 Clin Pharmacokinet 51:247 (targets.md §1 'PopPK F, absorption t½ (cancer)')",
+              "EU SmPC 62 %; Sutjandra 2011 ≈ 64 %; OpenBoneMin codes 0.729 (Peterson 2004)"),
+    Parameter("absorption_half_life_days", "ln2/ka", "day", 2.7,
+              "Gibiansky 2012 (targets.md §1)", "OpenBoneMin ka = 0.00592 /h (t½ 4.9 d, Peterson 2004)"),
+    Parameter("central_volume_L", "Vc", "L", 2.62,
+              "Gibiansky 2012, per 66 kg (targets.md §1 'PopPK Vc, linear CL (cancer)')",
+              "OpenBoneMin 2.34 L (Peterson 2004)"),
+    Parameter("linear_clearance_L_per_day", "CL", "L/day", 3.25e-3 * HOURS_PER_DAY,
+              "Gibiansky 2012: 3.25 mL/h per 66 kg (targets.md §1)", "OpenBoneMin 2.75 mL/h (Peterson 2004)"),
+    Parameter("peripheral_volume_L", "Vp", "L", 1.324,
+              "Peterson 2004 AAPS J 6(S1) W4340, as OpenBoneMin DENVP = 1324 mL (dependencies.md §A)", ""),
+    Parameter("intercompartmental_clearance_L_per_day", "Q", "L/day", 18.67e-3 * HOURS_PER_DAY,
+              "Peterson 2004, as OpenBoneMin DENQ = 18.67 mL/h (dependencies.md §A)", ""),
+    Parameter("target_mediated_vmax_mg_per_day", "Vmax", "mg/day", 3110e-6 * HOURS_PER_DAY,
+              "Peterson 2004, as OpenBoneMin DENVMAX = 3110 (dependencies.md §A)",
+              "unit not stated in the code; ng/h is the reading consistent with Km in ng/mL and amounts in ng, "
+              "and the only one that reproduces the label's half-life and AUC"),
+    Parameter("target_mediated_km_ng_per_ml", "Km", "ng/mL", 188.0,
+              "Peterson 2004, as OpenBoneMin DENKM = 188 (dependencies.md §A)", ""),
+    Parameter("molecular_weight_g_per_mol", "MW", "g/mol", 147_000.0,
+              "Prolia USPI §11: ≈147 kDa (targets.md §1 'Molecular weight')",
+              "OpenBoneMin converts with 150 kDa"),
+    Parameter("marrow_to_serum_ratio", "-", "1", 1.0,
+              ("Assumption: bone-marrow capillaries are sinusoids with a discontinuous endothelium that lets "
+               "IgG through (Sarin 2010 J Angiogenes Res 2:14), so free drug in the marrow interstitium equals "
+               "free drug in serum"),
+              ("the tissue-averaged antibody biodistribution coefficient of bone, 7.3 % (Shah & Betts 2013 "
+               "mAbs 5:297, from memory), includes mineralised matrix; with it RANKL is freed ~3 weeks earlier "
+               "and CTX escapes before month 6, against the label (targets.md §2)")),
+)
+
+
+class DenosumabPK:
+    """Amounts (mg) in the SC depot, central and peripheral compartments, integrated in time.
+
+    `dose()` adds an administration; `advance(days)` integrates with classical Runge–Kutta in steps of at
+    most `max_step_days` (1 h by default: every rate constant is < 1/day, so the error is far below
+    assay precision, and a fixed grid keeps runs reproducible to the bit).
+    """
+
+    def __init__(self, parameters: dict[str, float] | None = None, max_step_days: float = 1.0 / HOURS_PER_DAY):
+        p = values(DENOSUMAB_PK)
+        if parameters:
+            unknown = set(parameters) - set(p)
+            if unknown:
+                raise KeyError(f"unknown denosumab PK parameters: {sorted(unknown)}")
+            p.update(parameters)
+        self.p = p
+        self.ka_per_day = math.log(2.0) / p["absorption_half_life_days"]
+        self.max_step_days = max_step_days
+        self.depot_mg = 0.0
+        self.central_mg = 0.0
+        self.peripheral_mg = 0.0
+
+    # --- state ----------------------------------------------------------------------------------
+    def state(self) -> dict[str, float]:
+        return {"depot_mg": self.depot_mg, "central_mg": self.central_mg, "peripheral_mg": self.peripheral_mg}
+
+    def set_state(self, state: dict[str, float]) -> None:
+        self.depot_mg, self.central_mg, self.peripheral_mg = (float(state[k]) for k in
+                                                              ("depot_mg", "central_mg", "peripheral_mg"))
+
+    @property
+    def serum_ng_per_ml(self) -> float:
+        """Serum (central) concentration; mg/L = µg/mL, so ×1000 gives ng/mL."""
+        return self.central_mg / self.p["central_volume_L"] * 1000.0
+
+    @property
+    def serum_nM(self) -> float:
+        return self.serum_ng_per_ml / self.p["molecular_weight_g_per_mol"] * 1e3
+
+    @property
+    def marrow_nM(self) -> float:
+        """Free denosumab in the bone marrow interstitium (see the module docstring)."""
+        return self.serum_nM * self.p["marrow_to_serum_ratio"]
+
+    # --- dynamics -------------------------------------------------------------------------------
+    def dose(self, dose_mg: float, route: str = "subcutaneous") -> None:
+        if route == "subcutaneous":
+            self.depot_mg += self.p["bioavailability"] * dose_mg
+        elif route == "intravenous":
+            self.central_mg += dose_mg
+        else:
+            raise ValueError(f"denosumab route {route!r} is not modelled (subcutaneous or intravenous)")
+
+    def derivatives(self, depot: float, central: float, peripheral: float) -> tuple[float, float, float]:
+        """d/dt of the three amounts (mg/day)."""
+        p = self.p
+        c_ng_per_ml = central / p["central_volume_L"] * 1000.0
+        absorption = self.ka_per_day * depot
+        linear = p["linear_clearance_L_per_day"] / p["central_volume_L"] * central
+        saturable = p["target_mediated_vmax_mg_per_day"] * c_ng_per_ml / (p["target_mediated_km_ng_per_ml"]
+                                                                          + c_ng_per_ml)
+        q = p["intercompartmental_clearance_L_per_day"]
+        distribution = q / p["central_volume_L"] * central - q / p["peripheral_volume_L"] * peripheral
+        return -absorption, absorption - linear - saturable - distribution, distribution
+
+    def advance(self, days: float) -> None:
+        """Integrate `days` forward (no dose inside the interval)."""
+        if days <= 0:
+            return
+        n = max(1, math.ceil(days / self.max_step_days - 1e-9))
+        h = days / n
+        y = (self.depot_mg, self.central_mg, self.peripheral_mg)
+        f = self.derivatives
+        for _ in range(n):
+            k1 = f(*y)
+            k2 = f(*(yi + 0.5 * h * ki for yi, ki in zip(y, k1)))
+            k3 = f(*(yi + 0.5 * h * ki for yi, ki in zip(y, k2)))
+            k4 = f(*(yi + h * ki for yi, ki in zip(y, k3)))
+            y = tuple(yi + h / 6.0 * (a + 2 * b + 2 * c + d) for yi, a, b, c, d in zip(y, k1, k2, k3, k4))
+        self.depot_mg, self.central_mg, self.peripheral_mg = (max(0.0, v) for v in y)
