@@ -1,10 +1,11 @@
 """The remodeling cycle: BMUs are activated on the surface, excavated by osteoclasts and refilled by osteoblasts.
 
 One `step()` per day, after the signalling fields are solved (DESIGN.md, data flow):
-1. precursor pool advances at today's marrow RANK occupancy (`agents.precursor_pool`);
+1. precursor pool and its commitment chain advance at today's marrow RANK occupancy (`agents.precursor_pool`);
 2. osteocytes die at their literature rate; each death flags the surface above it for targeted remodeling;
 3. activation: new BMUs originate on quiescent surface as a Poisson process with rate
-       activation_per_mm2_per_year/365 × quiescent surface (mm²) × (RANK occupancy / reference) × pool
+       activation_per_mm2_per_year/365 × quiescent surface (mm²) × committed precursors (relative), where
+       the committed precursors are (RANK occupancy / reference) × pool, delayed ~4 weeks
    at targeted sites (a share `targeted_remodeling_fraction` while any are pending) or at random surface
    voxels weighted by local RANK occupancy (stochastic remodeling);
 4. osteoclasts decide (fusion, nucleus death, apoptosis; `agents.osteoclast`), then all of them resorb and
@@ -168,8 +169,7 @@ class Remodeling:
         model = self.model
         b = self.biology
         quiescent_mm2 = self.surface_counts[0] * self.voxel_area_mm2
-        signal = self.mean_rank_occupancy / b.reference_rank_occupancy
-        rate = b.activation_per_mm2_per_year / DAYS_PER_YEAR * quiescent_mm2 * signal * self.precursors.relative_size
+        rate = b.activation_per_mm2_per_year / DAYS_PER_YEAR * quiescent_mm2 * self.precursors.committed_relative
         n_new = int(model.rng.poisson(rate))
         for _ in range(n_new):
             targeted = bool(self.targeted_sites) and model.rng.random() < b.targeted_remodeling_fraction

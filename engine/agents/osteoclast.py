@@ -2,8 +2,8 @@
 
 State: its BMU, its nuclei, a position on the bone surface (voxel coordinates, float) and a heading
 along the surface. Each day (`step`) it decides, with the model's generator:
-- fusion: precursors fuse in at `osteoclast_fusion_per_day` × (RANK occupancy here / reference) ×
-  (precursor pool / reference): Poisson;
+- fusion: committed precursors fuse in at `osteoclast_fusion_per_day` × (output of the commitment
+  chain, `PrecursorPool.committed_relative`) × (RANK occupancy here / marrow mean): Poisson;
 - nucleus death: each nucleus dies with probability 1 − exp(−1/nucleus lifespan): binomial;
 - apoptosis of the whole cell with probability 1 − exp(−1/lifespan), the lifespan scaled by the
   patient's estrogen deficiency (`PatientState.osteoclast_lifespan_factor`), plus an extra hazard when
@@ -41,12 +41,14 @@ class Osteoclast(mesa.Agent):
         b = model.biology
         rng = model.rng
         self.age_days += 1
-        signal = model.local_rank_occupancy(self.voxel) / b.reference_rank_occupancy
-        self.nuclei += int(rng.poisson(b.osteoclast_fusion_per_day * signal * model.precursors.relative_size))
+        mean_occupancy = model.remodeling.mean_rank_occupancy
+        # committed precursors fuse where RANKL is: the chain's output, shared out by local RANKL
+        local = model.local_rank_occupancy(self.voxel) / mean_occupancy if mean_occupancy > 0 else 0.0
+        self.nuclei += int(rng.poisson(b.osteoclast_fusion_per_day * local * model.precursors.committed_relative))
         self.nuclei -= int(rng.binomial(self.nuclei, 1.0 - math.exp(-1.0 / b.osteoclast_nucleus_lifespan_days)))
         lifespan = b.osteoclast_lifespan_days * model.physiology.osteoclast_lifespan_factor
         # survival reads the marrow-mean occupancy: the cell's own field cell may be all bone once it has dug in
-        survival = model.remodeling.mean_rank_occupancy / b.reference_rank_occupancy
+        survival = mean_occupancy / b.reference_rank_occupancy
         hazard = 1.0 / lifespan + b.osteoclast_rankl_withdrawal_apoptosis_per_day * max(
             0.0, 1.0 - survival / b.osteoclast_survival_occupancy_fraction)
         if self.nuclei < 1 or rng.random() < 1.0 - math.exp(-hazard):

@@ -11,12 +11,24 @@ happens when a RANKL-blocking drug is stopped. Biology it follows:
 
 With relative size p = pool / (pool at reference occupancy θ_ref):
     dp/dt = f·s − p/τ − k_d (θ/θ_ref) p,    s = 1/τ + k_d   (so p = 1 at θ = θ_ref, supply factor f = 1)
-integrated exactly over a day at today's θ. BMU activation and fusion into osteoclasts scale with p.
+integrated exactly over a day at today's θ.
+
+Committed precursors. The flux of precursors that RANKL commits, u = (θ/θ_ref)·p (1 at the reference),
+does not make resorbing osteoclasts at once: it passes a chain of n equal stages with mean transit time
+T (`osteoclast_commitment_days`, Erlang-distributed; a transit-compartment chain), also integrated
+exactly over each day (matrix exponential of the chain, today's u held constant). BMU activation and
+fusion of new nuclei scale with the chain's output c (= u in a steady state, so calibrations at steady
+state are unchanged). This is what makes resorption lag the free RANKL: when a RANKL-blocking drug
+wears off, resorption returns weeks later, and precursors committed in a brief window of free RANKL
+mostly meet the next dose as osteoclasts without their survival signal.
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
+from scipy.linalg import expm
 
 from engine.scenario.biology import BiologyParameters
 
@@ -26,6 +38,16 @@ class PrecursorPool:
         self.biology = biology
         self.marrow_volume_mm3 = marrow_volume_mm3
         self.relative_size = relative_size
+        n = int(biology.osteoclast_commitment_stages)
+        self._rate = n / biology.osteoclast_commitment_days
+        self._chain = self._rate * (np.diag(np.full(n, -1.0)) + np.diag(np.ones(n - 1), -1))
+        self._day_propagator = expm(self._chain)
+        self.committed_stages = np.full(n, relative_size / self._rate)  # steady state for u = p at θ = θ_ref
+
+    @property
+    def committed_relative(self) -> float:
+        """Output of the commitment chain, relative to the reference steady state (scales activation, fusion)."""
+        return float(self._rate * self.committed_stages[-1])
 
     @property
     def reference_count(self) -> float:
@@ -39,6 +61,10 @@ class PrecursorPool:
     def advance(self, rank_occupancy: float, supply_factor: float = 1.0, days: float = 1.0) -> None:
         """Advance `days` at RANK occupancy θ, with supply scaled by `supply_factor` (physiology)."""
         b = self.biology
+        u = rank_occupancy / b.reference_rank_occupancy * self.relative_size
+        steady = np.full(self.committed_stages.size, u / self._rate)
+        propagator = self._day_propagator if days == 1.0 else expm(self._chain * days)
+        self.committed_stages = steady + propagator @ (self.committed_stages - steady)
         k_d = b.precursor_differentiation_per_day
         supply = (1.0 / b.precursor_lifespan_days + k_d) * supply_factor
         rate = 1.0 / b.precursor_lifespan_days + k_d * rank_occupancy / b.reference_rank_occupancy

@@ -94,6 +94,21 @@ class BiologyParameters(BaseModel):
                 "die (rate ~ 1/precursor lifespan), so blocking RANKL about doubles the pool (McDonald 2021 Cell "
                 "184:1330: osteomorphs accumulate under RANKL inhibition)"),
         description="Rate at which a precursor commits to osteoclast fusion, at the reference RANK occupancy.")
+    osteoclast_commitment_days: float = _param(
+        28.0, unit="day",
+        source=("Assumption from two lags: human monocytes need ~2-3 weeks of RANKL to become resorbing osteoclasts "
+                "in vitro (Susa 2004 J Transl Med 2:6), and a new BMU must first lift the lining cells and build "
+                "its canopy (Hauge 2001 JBMR 16:1575; Parfitt 1994 J Cell Biochem 55:273). Consistent with "
+                "CTX still >= 45 % suppressed at month 6 although serum denosumab is gone by ~month 5 "
+                "(targets.md §1 'Concentration decline', §2 'CTX at end of dosing interval')"),
+        description=("Mean time from a precursor's commitment (RANKL-driven differentiation) to a resorbing "
+                     "osteoclast: Erlang-distributed over osteoclast_commitment_stages stages."))
+    osteoclast_commitment_stages: int = Field(
+        3, ge=1, le=20,
+        description=("Stages of the commitment delay (1 = exponential; more = a sharper delay). Assumption: 3 "
+                     "(differentiation, migration to the surface, fusion)."),
+        json_schema_extra={"unit": "1", "source": "Assumption (shape of the lag; a transit-compartment chain as "
+                                                  "in pharmacometric indirect-response models)"})
     precursors_per_mm3_marrow: float = _param(
         1000.0, unit="cells/mm^3 of marrow, at reference occupancy",
         source=("Order of magnitude: osteoclast-committed monocytic precursors are ~1 % of ~1e5 marrow "

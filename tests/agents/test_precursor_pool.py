@@ -41,3 +41,36 @@ def test_count_scales_with_marrow_volume():
     b = BiologyParameters()
     assert PrecursorPool(b, 0.5).count == pytest.approx(b.precursors_per_mm3_marrow * 0.5)
     assert math.isfinite(PrecursorPool(b, 0.0).count)
+
+
+def test_commitment_chain_is_delayed_and_exact():
+    """The committed output follows u = (θ/θ_ref)·p through n stages of mean T days: compared with scipy's
+    LSODA on the same chain with the same day-wise constant input; and a step in u reaches half of its
+    size after about T days (Erlang median ≈ T(1 − 1/(3n)))."""
+    from scipy.integrate import solve_ivp
+    import numpy as np
+
+    b = BiologyParameters()
+    pool = PrecursorPool(b, 1.0)
+    settle(pool, b.reference_rank_occupancy, days=400)
+    assert pool.committed_relative == pytest.approx(1.0, rel=1e-9)
+    n, rate = b.osteoclast_commitment_stages, b.osteoclast_commitment_stages / b.osteoclast_commitment_days
+    x = np.array(pool.committed_stages)
+    outputs, inputs = [], []
+    for day in range(60):
+        theta = 0.0 if day < 30 else 2 * b.reference_rank_occupancy
+        inputs.append(theta / b.reference_rank_occupancy * pool.relative_size)
+        pool.advance(theta)
+        outputs.append(pool.committed_relative)
+    for day, u in enumerate(inputs):
+        def rhs(_t, y, u=u):
+            d = -rate * y
+            d[0] += u
+            d[1:] += rate * y[:-1]
+            return d
+        x = solve_ivp(rhs, (0, 1), x, method="LSODA", rtol=1e-11, atol=1e-13).y[:, -1]
+        assert rate * x[-1] == pytest.approx(outputs[day], rel=1e-7, abs=1e-10)
+    assert outputs[5] > 0.9  # RANKL blocked at day 0: resorbing-cell supply still high a few days later
+    half_day = next(d for d, c in enumerate(outputs) if c < 0.5)
+    median = b.osteoclast_commitment_days * (1 - 1 / (3 * n))
+    assert abs(half_day - median) <= 3
