@@ -1,6 +1,7 @@
 """`bmu`: the command line. It only wires scenario loading, the runner and the inspector together.
 
-Exit codes: 0 success, 2 bad input (scenario, file, arguments), 130 interrupted (Ctrl-C).
+Exit codes: 0 success, 1 a write failed (disk full, folder not writable), 2 bad input (scenario, file,
+checkpoint, arguments), 130 interrupted (Ctrl-C or SIGTERM; a checkpoint is written first).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ examples:
   bmu inspect outputs/default/results.h5         summarise a results file
   bmu plot outputs/default/results.h5            BV/TV, BMD/CTX/P1NP %, histomorphometry, cells (PNG)
   bmu validate scenarios/my_patient.yaml         check a scenario without running it
+  bmu resume outputs/default/checkpoint.h5       continue an interrupted run
 
 Scenario keys are documented in scenarios/README.md. Units are in the key names
 (voxel_size_um, dose_mg, interval_days, ...).
@@ -38,13 +40,30 @@ formation periods, erosion depth, wall thickness), and OUT/timeseries.png (see `
 Before day 0 the model runs numerics.spin_up_days with the patient held at day 0, so the
 run starts with BMUs in every phase; BMD, CTX and P1NP are % changes from that state.
 Summarise the file with `bmu inspect OUT/results.h5`.
+Checkpoints: OUT/checkpoint.h5 is written every outputs.checkpoint_every_days, at the
+last day, and on Ctrl-C / SIGTERM (exit code 130); `bmu resume OUT/checkpoint.h5`
+continues the run, and the result is identical to an uninterrupted run.
+A folder that already holds a run is refused unless --overwrite is given.
 A scenario error prints one line per problem (file:line: yaml.path = value: what is
 allowed) and exits with code 2.
+"""
+
+EPILOG_RESUME = """\
+examples:
+  bmu resume outputs/default/checkpoint.h5                   continue to the day the run was asked to reach
+  bmu run scenarios/default.yaml --days 400 --out a/         ...and later:
+  bmu resume a/checkpoint.h5 --until-day 1095                extend it to day 1095
+
+The checkpoint holds the whole model state (grid, every agent, precursors, drug compartments, random
+generators). results.h5 in the same folder is continued: rows after the checkpoint's day (written
+before a crash) are dropped first, so nothing is duplicated or missing. A checkpoint written by
+another engine version, or for another scenario (--scenario), is refused with what differs.
 """
 
 EPILOG_INSPECT = """\
 example:
   bmu inspect outputs/default/results.h5
+  bmu inspect outputs/default/checkpoint.h5   day, scenario, engine version, resumable or not
 
 Prints the run (engine version, seed), the patient and regimen, the simulated time range,
 and every /timeseries dataset with its units and last value, then the snapshot fields.
@@ -110,12 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--arm", metavar="NAME",
                      help="for a scenario with arms (e.g. a dose-ranging study): run only this arm "
                           "(default: every arm, each into OUT/<arm>/)")
+    run.add_argument("--overwrite", action="store_true", help="replace results already in the output folder")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    res = sub.add_parser("resume", help="continue a run from its checkpoint",
+                         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_RESUME,
+                         description="Continue an interrupted (or finished) run from OUT/checkpoint.h5.")
+    res.add_argument("checkpoint", type=Path, help="checkpoint.h5 written by `bmu run`")
+    res.add_argument("--until-day", type=_positive_int, metavar="N",
+                     help="run to day N (default: the day the original run was asked to reach)")
+    res.add_argument("--scenario", type=Path, metavar="YAML",
+                     help="refuse unless the checkpoint was written for this scenario")
+    res.add_argument("--quiet", action="store_true", help="no progress bar")
 
     insp = sub.add_parser("inspect", help="summarise a results.h5 file",
                           formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_INSPECT,
                           description="Summarise a results file: scenario, time range, datasets with units, last values.")
-    insp.add_argument("file", type=Path, help="results.h5 written by `bmu run`")
+    insp.add_argument("file", type=Path, help="results.h5 or checkpoint.h5 written by `bmu run`")
 
     plot = sub.add_parser("plot", help="plot a results.h5 time series as PNG",
                           formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_PLOT,
@@ -145,8 +175,45 @@ def _load(path: Path):
         return _error(str(exc))
 
 
-def _cmd_run(args) -> int:
+def _report(summary) -> None:
+    rate = summary.days / summary.wall_s if summary.wall_s > 0 else float("inf")
+    print(f"wrote {summary.results_path} ({summary.days} days in {summary.wall_s:.1f} s, {rate:.1f} days/s; "
+          f"model ready in {summary.build_s:.1f} s)")
+    print(f"plots:   {summary.plot_path}")
+    print(f"summary: bmu inspect {summary.results_path}")
+    print(f"checkpoint: {summary.checkpoint_path} (extend with: bmu resume {summary.checkpoint_path} --until-day N)")
+
+
+def _guarded(call, scenario_path):
+    """Run `call`; map the failures a user can meet to one clear line and an exit code."""
     from engine.grid.synthetic import GeometryError
+    from engine.io.checkpoint import CheckpointError
+    from engine.io.results import ResultsError
+    from engine.runner import OutputExistsError, ResumeError, RunInterrupted
+
+    try:
+        return call()
+    except RunInterrupted as exc:
+        print(f"\ninterrupted at day {exc.day}: checkpoint written to {exc.checkpoint_path}\n"
+              f"resume with: bmu resume {exc.checkpoint_path}", file=sys.stderr)
+        return 130
+    except GeometryError as exc:
+        return _error(f"{scenario_path}: {exc}")
+    except (OutputExistsError, ResumeError, ResultsError) as exc:
+        return _error(str(exc))
+    except CheckpointError as exc:
+        code = 1 if "cannot write" in str(exc) else 2
+        _error(str(exc))
+        return code
+    except PermissionError as exc:
+        _error(f"cannot write output: {exc}")
+        return 1
+    except OSError as exc:
+        _error(f"cannot write output: {exc.strerror or exc}")
+        return 1
+
+
+def _cmd_run(args) -> int:
     from engine.io.plots import plot_arms
     from engine.runner import default_output_dir, run
 
@@ -159,7 +226,7 @@ def _cmd_run(args) -> int:
         return _error(f"{args.scenario}: --arm {args.arm}: no such arm; {where}")
     out = args.out if args.out is not None else default_output_dir(loaded)
     if not arms:
-        jobs = [(loaded, args.out)]
+        jobs = [(loaded, out)]
     elif args.arm is not None:
         jobs = [(loaded.arm(args.arm), out / args.arm)]
     else:
@@ -168,32 +235,59 @@ def _cmd_run(args) -> int:
     for job, job_out in jobs:
         if len(jobs) > 1:
             print(f"arm {job.name}", file=sys.stderr)
-        try:
-            summary = run(job, out_dir=job_out, days=args.days, seed=args.seed, progress=not args.quiet,
-                          log=lambda m: print(m, file=sys.stderr))
-        except GeometryError as exc:
-            return _error(f"{args.scenario}: {exc}")
-        except PermissionError as exc:
-            return _error(f"cannot write output: {exc}")
+        summary = _guarded(lambda: run(job, out_dir=job_out, days=args.days, seed=args.seed,
+                                       progress=not args.quiet, log=lambda m: print(m, file=sys.stderr),
+                                       overwrite=args.overwrite), args.scenario)
+        if isinstance(summary, int):
+            return summary
         summaries.append(summary)
-        rate = summary.days / summary.wall_s if summary.wall_s > 0 else float("inf")
-        print(f"wrote {summary.results_path} ({summary.days} days in {summary.wall_s:.1f} s, {rate:.1f} days/s; "
-              f"model built in {summary.build_s:.1f} s)")
-        print(f"plots:   {summary.plot_path}")
-        print(f"summary: bmu inspect {summary.results_path}")
+        _report(summary)
     if len(summaries) > 1:
         print(f"arms:    {plot_arms([s.results_path for s in summaries], out / 'arms.png')}")
     return 0
 
 
+def _cmd_resume(args) -> int:
+    from engine.runner import resume
+
+    expected = None
+    if args.scenario is not None:
+        expected = _load(args.scenario)
+        if isinstance(expected, int):
+            return expected
+    summary = _guarded(lambda: resume(args.checkpoint, until_day=args.until_day, progress=not args.quiet,
+                                      log=lambda m: print(m, file=sys.stderr), expected=expected), args.checkpoint)
+    if isinstance(summary, int):
+        return summary
+    _report(summary)
+    return 0
+
+
 def _cmd_inspect(args) -> int:
+    from engine.io.checkpoint import FORMAT, CheckpointError, read_info, summary
     from engine.io.inspect import InspectError, summarize
 
+    if _is_checkpoint(args.file, FORMAT):
+        try:
+            print(summary(read_info(args.file)))
+        except CheckpointError as exc:
+            return _error(str(exc))
+        return 0
     try:
         print(summarize(args.file))
     except InspectError as exc:
         return _error(str(exc))
     return 0
+
+
+def _is_checkpoint(path: Path, fmt: str) -> bool:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return f.attrs.get("format") == fmt
+    except (OSError, ValueError):
+        return False
 
 
 def _cmd_plot(args) -> int:
@@ -221,7 +315,8 @@ def _cmd_validate(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"run": _cmd_run, "inspect": _cmd_inspect, "plot": _cmd_plot, "validate": _cmd_validate}
+    handlers = {"run": _cmd_run, "resume": _cmd_resume, "inspect": _cmd_inspect, "plot": _cmd_plot,
+                "validate": _cmd_validate}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -17,6 +17,7 @@ or the `rng` argument), so a run is reproducible; the geometry has its own seed 
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import mesa
@@ -82,6 +83,22 @@ class BoneModel(mesa.Model):
             opg_secretion_molecules_per_day=self.biology.osteocyte_opg_secretion_molecules_per_day)
         for cell in cells:
             self.remodeling.register_occupant(cell)
+
+    # --- checkpoints (pickle) -------------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        """Mesa 3 counts agent ids in a class-level dict keyed by model (`mesa.Agent._ids`), outside the
+        model; the next id is stored with the state so a resumed model gives the same ids."""
+        counter = mesa.Agent._ids[self]
+        next_id = next(counter)
+        mesa.Agent._ids[self] = itertools.count(next_id)
+        state = self.__dict__.copy()
+        state["_next_agent_id"] = next_id
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        next_id = state.pop("_next_agent_id")
+        self.__dict__.update(state)
+        mesa.Agent._ids[self] = itertools.count(next_id)
 
     # --- views ----------------------------------------------------------------------------------
     @property

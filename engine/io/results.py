@@ -15,12 +15,15 @@ Layout of `results.h5` (readable with plain h5py, HDFView or xarray; no engine c
     /agents/osteocytes     table at snapshot days: day, unique_id, z, y, x
 
 Every write goes through `append_*`, which extends resizable datasets, so a run that stops early
-leaves a valid file with the rows written so far.
+leaves a valid file with the rows written so far. `ResultsWriter.reopen` continues a file after a
+checkpoint: it checks that the file belongs to the checkpoint's run (`run_id`) and truncates every
+table to the checkpoint's day, so a crash between checkpoints leaves neither duplicated nor missing rows.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import uuid
 from pathlib import Path
 
 import h5py
@@ -40,21 +43,32 @@ AGENT_DTYPE = np.dtype([("day", np.int32), ("unique_id", np.int64), ("z", np.int
 TIMESERIES_BLOCK_ROWS = 64
 
 
+class ResultsError(Exception):
+    """results.h5 cannot be continued (wrong run, unreadable); the message says which and why."""
+
+
 class ResultsWriter:
     """Creates results.h5 and appends rows and snapshots to it."""
 
     def __init__(self, path: Path | str, loaded: LoadedScenario, seed: int, grid_shape: tuple[int, int, int],
                  voxel_size_um: float, readout_units: dict[str, tuple[str, str]],
-                 field_units: dict[str, str], field_long_names: dict[str, str], snapshot_fields: tuple[str, ...]):
+                 field_units: dict[str, str], field_long_names: dict[str, str], snapshot_fields: tuple[str, ...],
+                 _reopen: h5py.File | None = None):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = h5py.File(self.path, "w")
         self.readout_units = readout_units
         self._pending: list[dict] = []
         self.snapshot_fields = snapshot_fields
         self.grid_shape = grid_shape
+        if _reopen is not None:
+            self.file = _reopen
+            self.run_id = str(self.file.attrs["run_id"])
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = h5py.File(self.path, "w")
+        self.run_id = uuid.uuid4().hex
         f = self.file
         f.attrs.update({
+            "run_id": self.run_id,
             "engine_version": __version__, "schema_version": SCHEMA_VERSION, "seed": seed,
             "run_name": loaded.name, "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "voxel_size_um": voxel_size_um, "grid_shape_zyx": np.array(grid_shape, np.int64),
@@ -88,6 +102,44 @@ class ResultsWriter:
         agents = f.create_group("agents")
         agents.create_dataset("osteocytes", shape=(0,), maxshape=(None,), dtype=AGENT_DTYPE, chunks=(4096,))
         agents["osteocytes"].attrs["long_name"] = "osteocyte positions (voxel indices z, y, x) at snapshot days"
+
+    @classmethod
+    def reopen(cls, path: Path | str, run_id: str, day: int, readout_units: dict[str, tuple[str, str]],
+               snapshot_fields: tuple[str, ...], timeseries_every_days: int = 1,
+               snapshot_every_days: int = 1) -> "ResultsWriter":
+        """Continue results.h5 of run `run_id` after its checkpoint at `day`: rows after that day are dropped,
+        and so is a row *at* that day that only the earlier run's last day put there (off the cadence), so
+        the file ends up as an uninterrupted run would have written it."""
+        path = Path(path)
+        if not path.exists():
+            raise ResultsError(f"{path}: not found (the checkpoint's run wrote its results there)")
+        try:
+            f = h5py.File(path, "r+")
+        except OSError as exc:
+            raise ResultsError(f"{path}: cannot be opened for writing ({exc})") from None
+        found = f.attrs.get("run_id")
+        if found is None or str(found) != run_id:
+            f.close()
+            raise ResultsError(f"{path}: belongs to another run (run_id {found!s:.12} ≠ checkpoint's {run_id:.12}); "
+                               "resume writes only into the results of the run that wrote the checkpoint")
+        ts = f["timeseries"]
+        keep = int(np.searchsorted(ts["day"][()], day, side="right" if day % timeseries_every_days == 0 else "left"))
+        for name in list(ts):
+            if ts[name].shape[0] > keep:
+                ts[name].resize(keep, axis=0)
+        snap = f["snapshots"]
+        on_cadence = day % snapshot_every_days == 0
+        keep_snap = int(np.searchsorted(snap["day"][()], day, side="right" if on_cadence else "left"))
+        for name in ["day", *snapshot_fields]:
+            if name in snap and snap[name].shape[0] > keep_snap:
+                snap[name].resize(keep_snap, axis=0)
+        agents = f["agents/osteocytes"]
+        keep_agents = int(np.searchsorted(agents["day"][()], day, side="right" if on_cadence else "left"))
+        agents.resize(keep_agents, axis=0)
+        if "bmus" in f:  # written when a run ends; rewritten when the continued run ends
+            del f["bmus"]
+        shape = tuple(int(n) for n in f.attrs["grid_shape_zyx"])
+        return cls(path, None, 0, shape, 0.0, readout_units, {}, {}, snapshot_fields, _reopen=f)
 
     @staticmethod
     def _write_parameters(group: h5py.Group, loaded: LoadedScenario) -> None:

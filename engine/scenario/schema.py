@@ -109,7 +109,8 @@ class Outputs(_Strict):
     snapshot_fields: tuple[Literal["bone_fraction", "mineral_fraction", "rankl_nM", "opg_nM", "rankl_opg_nM",
                                    "rank_occupancy", "osteoid_fraction", "bmu_label"], ...] = Field(
         ("bone_fraction", "mineral_fraction", "rankl_nM"), description="Fields written at each snapshot.")
-    checkpoint_every_days: int = Field(365, ge=1, description="Write a checkpoint every this many days.")
+    checkpoint_every_days: int = Field(
+        365, ge=1, description="Write checkpoint.h5 every this many days (also at the last day and on Ctrl-C/SIGTERM).")
 
 
 class Scenario(_Strict):

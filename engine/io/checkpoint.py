@@ -1,0 +1,185 @@
+"""Checkpoints: the whole model state in one HDF5 file, written so that a crash never destroys the last one.
+
+Layout of `checkpoint.h5`:
+
+    /            attrs: format = "bmu-checkpoint", checkpoint_version, engine_version, schema_version,
+                        scenario_name, scenario_sha256 (resolved scenario), scenario_yaml, scenario_source,
+                        day, clock, seed, until_day (the day the run was asked to reach), run_id (of the
+                        results.h5 it belongs to), results_file, created_utc
+    /state       uint8 bytes: the pickled BoneModel - every grid array, every agent with its unique id and
+                 state, BMUs, the precursor pool and commitment chain, drug compartments and pending doses,
+                 physiology, the model's numpy Generator and Mesa's `random.Random` (numba kernels draw no
+                 random numbers, so there is no other generator), day and clock
+    /state       attrs: sha256 of the bytes (a damaged file is detected before unpickling)
+
+Crash safety: the file is written to a temporary name in the same folder, flushed and fsync'ed, then
+renamed over the old checkpoint (`os.replace`, atomic on POSIX), and the folder is fsync'ed. A process
+killed at any moment leaves either the old or the new checkpoint, never a half-written one.
+
+Compatibility: a pickled state is only loaded by the engine version that wrote it (the classes must
+match); anything else is refused with a message that says what differs. There is no --force.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+import pickle
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from engine import __version__
+from engine.scenario.schema import SCHEMA_VERSION
+
+FORMAT = "bmu-checkpoint"
+CHECKPOINT_VERSION = 1
+CHECKPOINT_NAME = "checkpoint.h5"
+#: Test hook: seconds to sleep half-way through writing the temporary file (kill -9 test).
+PAUSE_ENV = "BMU_CHECKPOINT_TEST_PAUSE_S"
+
+
+class CheckpointError(Exception):
+    """A checkpoint cannot be written or used; the message names the file and what is wrong."""
+
+
+@dataclass
+class CheckpointInfo:
+    path: Path
+    attrs: dict
+
+    @property
+    def day(self) -> int:
+        return int(self.attrs["day"])
+
+    def incompatibility(self) -> str | None:
+        """Why this engine cannot resume it, or None."""
+        a = self.attrs
+        problems = []
+        if int(a.get("checkpoint_version", -1)) != CHECKPOINT_VERSION:
+            problems.append(f"checkpoint format version {a.get('checkpoint_version')} (this engine reads "
+                            f"{CHECKPOINT_VERSION})")
+        if int(a.get("schema_version", -1)) != SCHEMA_VERSION:
+            problems.append(f"scenario schema version {a.get('schema_version')} (this engine: {SCHEMA_VERSION})")
+        if str(a.get("engine_version")) != __version__:
+            problems.append(f"written by bmu-engine {a.get('engine_version')}, this is {__version__} (a checkpoint "
+                            "holds the engine's own objects; resume it with the version that wrote it)")
+        return "; ".join(problems) or None
+
+
+def write_checkpoint(path: Path | str, model, *, loaded, seed: int, until_day: int, run_id: str,
+                     results_file: str) -> Path:
+    """Write the model's state atomically to `path` (temporary file + fsync + rename)."""
+    path = Path(path)
+    blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    attrs = {
+        "format": FORMAT, "checkpoint_version": CHECKPOINT_VERSION, "engine_version": __version__,
+        "schema_version": SCHEMA_VERSION, "scenario_name": loaded.name, "scenario_sha256": loaded.resolved_hash(),
+        "scenario_yaml": loaded.text, "scenario_source": loaded.source, "day": int(model.day),
+        "clock": int(model.clock), "seed": int(seed), "until_day": int(until_day), "run_id": run_id,
+        "results_file": results_file,
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs.update(attrs)
+            data = np.frombuffer(blob, dtype=np.uint8)
+            ds = f.create_dataset("state", shape=data.shape, dtype=np.uint8)
+            half = len(data) // 2
+            ds[:half] = data[:half]
+            pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
+            if pause > 0:
+                f.flush()
+                print(f"checkpoint: half written to {tmp}", flush=True)
+                time.sleep(pause)
+            ds[half:] = data[half:]
+            ds.attrs["sha256"] = hashlib.sha256(blob).hexdigest()
+            f.flush()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        reason = "the disk is full" if getattr(exc, "errno", None) == 28 or "No space" in str(exc) else str(exc)
+        kept = f"; the previous checkpoint {path} is kept" if path.exists() else ""
+        raise CheckpointError(f"cannot write checkpoint {path}: {reason}{kept}") from None
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read_info(path: Path | str) -> CheckpointInfo:
+    """The checkpoint's attributes, after checking that the file is a readable checkpoint."""
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such file")
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder; give the checkpoint file (…/{CHECKPOINT_NAME})")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: is empty (0 bytes), not a checkpoint")
+    try:
+        with h5py.File(path, "r") as f:
+            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+            if attrs.get("format") != FORMAT:
+                raise CheckpointError(f"{path}: is an HDF5 file but not a bmu checkpoint "
+                                      f"(format attribute {attrs.get('format')!r}; a results.h5 is not resumable)")
+            if "state" not in f:
+                raise CheckpointError(f"{path}: has no /state dataset (damaged checkpoint)")
+    except OSError as exc:
+        raise CheckpointError(f"{path}: not a readable HDF5 file (truncated, corrupted or another format: {exc})") \
+            from None
+    return CheckpointInfo(path, attrs)
+
+
+def load_model(info: CheckpointInfo):
+    """Unpickle the model of a compatible checkpoint (its bytes are checked against their sha256 first)."""
+    why = info.incompatibility()
+    if why:
+        raise CheckpointError(f"{info.path}: cannot be resumed by this engine: {why}")
+    try:
+        with h5py.File(info.path, "r") as f:
+            blob = f["state"][()].tobytes()
+            expected = f["state"].attrs.get("sha256")
+    except (OSError, KeyError) as exc:
+        raise CheckpointError(f"{info.path}: the state cannot be read (damaged file: {exc})") from None
+    if expected is None or hashlib.sha256(blob).hexdigest() != str(expected):
+        raise CheckpointError(f"{info.path}: the stored state does not match its checksum (corrupted file)")
+    try:
+        return pickle.loads(blob)
+    except Exception as exc:  # any unpickling failure is a damaged or foreign file
+        raise CheckpointError(f"{info.path}: the state cannot be restored ({exc.__class__.__name__}: {exc})") from None
+
+
+def summary(info: CheckpointInfo) -> str:
+    """What `bmu inspect` prints for a checkpoint."""
+    a = info.attrs
+    why = info.incompatibility()
+    lines = [f"{info.path}: bmu checkpoint",
+             f"  scenario       {a.get('scenario_name')} ({a.get('scenario_source')}), sha256 {str(a.get('scenario_sha256'))[:12]}",
+             f"  day            {a.get('day')} (run asked to reach day {a.get('until_day')}), seed {a.get('seed')}",
+             f"  engine         {a.get('engine_version')} (schema {a.get('schema_version')}), written {a.get('created_utc')}",
+             f"  results        {a.get('results_file')}",
+             f"  resumable      {'yes, with this engine' if why is None else 'no: ' + why}"]
+    if why is None:
+        lines.append(f"  resume with    bmu resume {info.path}")
+    return "\n".join(lines)
