@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from engine.io.published import points_for_results  # noqa: E402
+from engine.pharmacology.regimen import expand_regimen  # noqa: E402
+from engine.scenario.schema import DoseEntry  # noqa: E402
 from engine.physiology.patient_state import DAYS_PER_YEAR  # noqa: E402
 
 
@@ -71,11 +73,7 @@ def _dose_days(f: h5py.File) -> list[float]:
         regimen = json.loads(f["scenario"].attrs["resolved_json"]).get("regimen") or []
     except (KeyError, TypeError, ValueError):
         return []
-    days = []
-    for line in regimen:
-        interval = line.get("interval_days") or 0.0
-        days += [line["start_day"] + k * interval for k in range(line["number_of_doses"])]
-    return days
+    return [e.day for e in expand_regimen(DoseEntry(**line) for line in regimen)]
 
 
 def plot_results(results_path: Path | str, out_path: Path | str | None = None) -> Path:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from engine.pharmacology.regimen import expand_regimen
 from engine.physiology.patient_state import DAYS_PER_YEAR
+from engine.scenario.schema import DoseEntry
 
 MONTH_DAYS = DAYS_PER_YEAR / 12.0
 
@@ -81,11 +83,7 @@ def points_for_regimen(regimen: list[dict], duration_days: float) -> list[Publis
         return [p for p in _placebo() if p.day <= duration_days]
     if any(line["drug"] != "denosumab" for line in regimen):
         return []
-    doses = []
-    for line in regimen:
-        interval = line.get("interval_days") or 0.0
-        doses += [(line["start_day"] + k * interval, line["dose_mg"]) for k in range(line["number_of_doses"])]
-    doses.sort()
+    doses = [(e.day, e.dose_mg) for e in expand_regimen(DoseEntry(**line) for line in regimen)]
     gaps = [b[0] - a[0] for a, b in zip(doses, doses[1:])]
     q6m = all(abs(g - 6 * MONTH_DAYS) <= 21 for g in gaps)
     if doses[0][0] > 1 or any(d != 60 for _, d in doses) or not q6m:
