@@ -90,7 +90,7 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
         published = _published(f, days)
         labelled: set = set()
         rows = 3 if drug else 2
-        fig, axes = plt.subplots(rows, 2, figsize=(11, 3.75 * rows), sharex=True, constrained_layout=True)
+        fig, axes = plt.subplots(rows, 2, figsize=(13.5, 3.75 * rows), sharex=True, constrained_layout=True)
         ax = axes[0, 0]
         ax.plot(years, _series(ts, "bv_tv"), color="0.2")
         ax.set_ylabel("BV/TV")
@@ -113,7 +113,7 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
             ax.text(0.01, 0.98, f"clipped at +{MARKER_PLOT_CAP_PCT:g} % (max {top:+.0f} %)", transform=ax.transAxes,
                     va="top", fontsize=7, color="0.4")
         ax.set_title("Clinical proxies" + (" (black: published)" if published else ""))
-        ax.legend(loc="best", fontsize=7)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=6, frameon=False)
         ax = axes[1, 0]
         for name, label in (("eroded_surface_pct", "ES/BS (%)"), ("osteoid_surface_pct", "OS/BS (%)")):
             values = _series(ts, name)
