@@ -10,7 +10,7 @@ dose-ranging arms for 1 year, and prints Markdown tables:
 - dose-ranging: CTX over the last two weeks of each interval and BMD at 12 months per arm (§5).
 The tables are also written to outputs/benchmarks/validate_denosumab.md (and the curves to a .npz).
 
-    .venv/bin/python benchmarks/validate_denosumab.py                 # 10 seeds, ~15 min on 2 cores
+    .venv/bin/python benchmarks/validate_denosumab.py                 # 10 seeds, ~20-40 min on 2 cores
     .venv/bin/python benchmarks/validate_denosumab.py --seeds 4 --skip-dose-ranging
 """
 
