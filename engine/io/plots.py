@@ -10,6 +10,7 @@ files, so they work on any run, finished or not.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import h5py
@@ -19,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from engine.io.published import points_for_results  # noqa: E402
+from engine.io.published import points_for_regimen  # noqa: E402
 from engine.pharmacology.regimen import expand_regimen  # noqa: E402
 from engine.scenario.schema import DoseEntry  # noqa: E402
 from engine.physiology.patient_state import DAYS_PER_YEAR  # noqa: E402
@@ -48,9 +49,12 @@ def _open(results_path: Path) -> h5py.File:
     return f
 
 
-def _published(f: h5py.File, days: np.ndarray):
-    resolved = f["scenario"].attrs.get("resolved_json") if "scenario" in f else None
-    return points_for_results(resolved, float(days[-1]) if len(days) else 0.0)
+def _regimen(f: h5py.File) -> list[dict]:
+    """The run's dosing lines, from the resolved scenario stored in results.h5 ([] if absent)."""
+    try:
+        return json.loads(f["scenario"].attrs["resolved_json"]).get("regimen") or []
+    except (KeyError, TypeError, ValueError):
+        return []
 
 
 def _overlay(ax, points, readout: str, labelled: set) -> None:
@@ -67,12 +71,7 @@ def _overlay(ax, points, readout: str, labelled: set) -> None:
                     lw=0.8, label=label, zorder=5)
 
 
-def _dose_days(f: h5py.File) -> list[float]:
-    import json
-    try:
-        regimen = json.loads(f["scenario"].attrs["resolved_json"]).get("regimen") or []
-    except (KeyError, TypeError, ValueError):
-        return []
+def _dose_days(regimen: list[dict]) -> list[float]:
     return [e.day for e in expand_regimen(DoseEntry(**line) for line in regimen)]
 
 
@@ -87,7 +86,8 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
         title = f.attrs.get("run_name", results_path.parent.name)
         serum = _series(ts, "serum_denosumab_ng_per_ml")
         drug = serum is not None and bool(np.any(serum > 0))
-        published = _published(f, days)
+        regimen = _regimen(f)
+        published = points_for_regimen(regimen, float(days[-1]) if len(days) else 0.0)
         labelled: set = set()
         rows = 3 if drug else 2
         fig, axes = plt.subplots(rows, 2, figsize=(13.5, 3.75 * rows), sharex=True, constrained_layout=True)
@@ -146,7 +146,7 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
             ax = axes[2, 0]
             ax.plot(years, np.maximum(serum, 1e-3), color="tab:orange", label="serum denosumab")
             marrow = _series(ts, "marrow_denosumab_nM")
-            for i, day in enumerate(_dose_days(f)):
+            for i, day in enumerate(_dose_days(regimen)):
                 ax.axvline(day / DAYS_PER_YEAR, color="tab:orange", lw=0.6, ls=":", label="dose" if i == 0 else None)
             _overlay(ax, published, "serum_denosumab_ng_per_ml", labelled)
             ax.set_yscale("log")

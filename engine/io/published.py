@@ -11,7 +11,6 @@ relative to the day the next dose would have been due. Placebo runs get the plac
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from engine.pharmacology.regimen import expand_regimen
@@ -93,12 +92,3 @@ def points_for_regimen(regimen: list[dict], duration_days: float) -> list[Publis
     if covered_until < duration_days:
         points += _off_denosumab(covered_until)
     return [p for p in points if p.day <= duration_days]
-
-
-def points_for_results(resolved_json: str, duration_days: float) -> list[PublishedPoint]:
-    """Points for a results.h5 whose /scenario attrs hold `resolved_json`."""
-    try:
-        scenario = json.loads(resolved_json)
-    except (TypeError, ValueError):
-        return []
-    return points_for_regimen(list(scenario.get("regimen") or []), duration_days)

@@ -73,14 +73,20 @@ class Pooled:
         return sum(b["formed_um3"] for b in self.bmus) / sum(b["resorbed_um3"] for b in self.bmus)
 
 
+def spun_up_biopsy(patient: str, seed: int, days: int, size_um: int, regimen: str = "") -> BoneModel:
+    """One virtual biopsy of the TEMPLATE (plus `regimen` YAML text), after its spin-up."""
+    model = BoneModel(scenario_from_text(TEMPLATE.format(seed=seed, days=days, size_um=size_um,
+                                                         patient=patient) + regimen).scenario)
+    model.spin_up()
+    return model
+
+
 def run_ensemble(patient: str, seeds, days: int = 730, size_um: int = 600) -> Pooled:
     """Run one volume per seed (spin-up, then `days`), pooling the BMUs that finished while observed
     (in a steady state as many finish as begin, so this counts the remodeling of the observed years)."""
     pooled = Pooled()
     for seed in seeds:
-        model = BoneModel(scenario_from_text(TEMPLATE.format(seed=seed, days=days, size_um=size_um,
-                                                             patient=patient)).scenario)
-        model.spin_up()
+        model = spun_up_biopsy(patient, seed, days, size_um)
         start = model.clock
         h = model.grid.voxel_size_um
         surface, bone, mar, bmd = [], [], [], []
@@ -113,9 +119,6 @@ class MarkerSeries:
     bmd_change_pct: np.ndarray
     serum_ng_per_ml: np.ndarray
 
-    def at(self, name: str, day: float) -> float:
-        return float(getattr(self, name)[int(np.searchsorted(self.day, day))])
-
     def window_mean(self, name: str, first_day: float, last_day: float) -> float:
         sel = (self.day >= first_day) & (self.day <= last_day)
         return float(np.mean(getattr(self, name)[sel]))
@@ -129,9 +132,7 @@ def run_marker_ensemble(patient: str, seeds, days: int, regimen: str = "", size_
     ctx0 = p1np0 = mineral0 = 0.0
     serum = np.zeros(n)
     for seed in seeds:
-        model = BoneModel(scenario_from_text(TEMPLATE.format(seed=seed, days=days, size_um=size_um,
-                                                             patient=patient) + regimen).scenario)
-        model.spin_up()
+        model = spun_up_biopsy(patient, seed, days, size_um, regimen)
         c0, f0 = model.remodeling.marker_baseline
         ctx0, p1np0, mineral0 = ctx0 + c0, p1np0 + f0, mineral0 + model.baseline_mineral
         for d in range(n):
