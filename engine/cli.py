@@ -20,6 +20,7 @@ examples:
   bmu plot outputs/default/results.h5            BV/TV, BMD/CTX/P1NP %, histomorphometry, cells (PNG)
   bmu validate scenarios/my_patient.yaml         check a scenario without running it
   bmu resume outputs/default/checkpoint.h5       continue an interrupted run
+  bmu view scenarios/default.yaml                watch remodeling in the browser (SolaraViz)
 
 Scenario keys are documented in scenarios/README.md. Units are in the key names
 (voxel_size_um, dose_mg, interval_days, ...).
@@ -80,6 +81,23 @@ cell counts (osteoclasts, nuclei, osteoblasts, lining cells, osteocytes, precurs
 `bmu run` writes the same figure as timeseries.png next to results.h5.
 """
 
+EPILOG_VIEW = """\
+examples:
+  bmu view scenarios/default.yaml                 simulate in the browser: open the printed address
+  bmu view scenarios/denosumab_stop_after_2y.yaml --port 8800
+  bmu view outputs/default/results.h5             replay a finished run from its snapshots (no simulation)
+
+Starts Mesa's SolaraViz on 127.0.0.1 and prints its address. Panels: a slice of the volume (bone
+coloured by mineralization, osteoid, marrow, and the cells: osteoclasts, osteoblasts, lining cells,
+osteocytes); the same slice of a signalling field (free RANKL, OPG, denosumab, RANK occupancy) with
+its colour range and units; a 3-D surface rendering with active BMUs in red; BMD/CTX/P1NP %, serum
+denosumab and cell counts with dose days dotted. The sidebar has Step / Play / Reset, the slice
+controls (axis, depth, cells on/off) and the model inputs (regimen, years since menopause, seed),
+which take effect on Reset. A live view spins the model up first (numerics.spin_up_days; lower it
+with --spin-up-days for a quick look). Each panel shows how long its last frame took to draw.
+Ctrl-C stops the server.
+"""
+
 EPILOG_VALIDATE = """\
 example:
   bmu validate scenarios/default.yaml
@@ -106,6 +124,16 @@ def _nonnegative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 65535, got {value}")
     return value
 
 
@@ -152,6 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Plot BV/TV, BMD/CTX/P1NP proxies, histomorphometry and cell counts over time.")
     plot.add_argument("file", type=Path, help="results.h5 written by `bmu run`")
     plot.add_argument("--out", type=Path, metavar="PNG", help="output image (default: timeseries.png next to FILE)")
+
+    view = sub.add_parser("view", help="watch a scenario (or replay a results.h5) in the browser",
+                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_VIEW,
+                          description="Start the SolaraViz browser view of a scenario (live) or of a results.h5 (replay).")
+    view.add_argument("source", type=Path, help="scenario YAML (live simulation) or results.h5 (replay)")
+    view.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765)")
+    view.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
+    view.add_argument("--spin-up-days", type=_nonnegative_int, metavar="N",
+                      help="days simulated before day 0 of a live view (default: the scenario's numerics.spin_up_days)")
 
     val = sub.add_parser("validate", help="check a scenario without running it",
                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_VALIDATE,
@@ -302,6 +339,44 @@ def _cmd_plot(args) -> int:
     return 0
 
 
+def _cmd_view(args) -> int:
+    import os
+    import socket
+
+    from engine.view.page import is_results_file
+
+    source = args.source
+    if not source.exists():
+        return _error(f"{source}: no such file (give a scenario .yaml or a results.h5)")
+    if is_results_file(source):
+        from engine.view.models import ReplayModel
+        try:
+            ReplayModel(results_path=str(source))
+        except (OSError, ValueError, KeyError) as exc:
+            return _error(f"{source}: cannot be replayed: {exc}")
+    else:
+        loaded = _load(source)
+        if isinstance(loaded, int):
+            return loaded
+    with socket.socket() as probe:
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as exc:
+            return _error(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); choose another --port")
+    app = Path(__file__).parent / "view" / "app.py"
+    # solara-assets (a dependency) serves the page's JavaScript from the venv, so no CDN is needed;
+    # telemetry off: the view must work on a machine without internet access
+    env = dict(os.environ, BMU_VIEW_SOURCE=str(source.resolve()), SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
+    if args.spin_up_days is not None:
+        env["BMU_VIEW_SPIN_UP_DAYS"] = str(args.spin_up_days)
+    command = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port),
+               "--production", "--no-open", "--log-level", "warning"]
+    mode = "replay of" if is_results_file(source) else "live simulation of"
+    print(f"bmu view: {mode} {source}\n  open http://{args.host}:{args.port} in a browser "
+          "(the first page load builds the model; Ctrl-C stops the server)", flush=True)
+    os.execve(sys.executable, command, env)  # the server replaces this process: Ctrl-C/SIGTERM reach it
+
+
 def _cmd_validate(args) -> int:
     import yaml
 
@@ -316,7 +391,7 @@ def _cmd_validate(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": _cmd_run, "resume": _cmd_resume, "inspect": _cmd_inspect, "plot": _cmd_plot,
-                "validate": _cmd_validate}
+                "validate": _cmd_validate, "view": _cmd_view}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

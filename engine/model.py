@@ -24,6 +24,7 @@ import mesa
 import numpy as np
 
 from engine.agents.osteocyte import Osteocyte
+from engine.agents.positions import PositionTable
 from engine.grid.voxel_grid import VoxelGrid, build_grid
 from engine.kernels.surfaces import BONE_LEVEL
 from engine.pharmacology import DrugExposure
@@ -56,6 +57,7 @@ class BoneModel(mesa.Model):
         self.day = 0
         self.clock = 0
         self._osteocyte_sources = None  # cached (positions, rankl, opg) arrays; None = rebuild
+        self.osteocyte_voxels = PositionTable()  # every osteocyte's voxel, kept up to date (browser view)
         self._grid_fields_day = None
         self.grid = grid if grid is not None else build_grid(scenario, base_dir)
         self.physiology = PatientState(scenario.patient, self.biology)

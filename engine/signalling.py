@@ -181,6 +181,16 @@ class SignallingFields:
             upsample(coarse, self.factor, fine[name])
             fine[name] *= in_marrow
 
+    def field_plane(self, name: str, axis: int, index: int) -> np.ndarray:
+        """One voxel-resolution plane of a field (as `write_grid_fields` would give it), without
+        upsampling the whole volume: the browser view draws a slice per frame."""
+        coarse = self.drug_total_nM if name == "drug_nM" else self.coarse[name]
+        f = self.factor
+        plane = np.take(coarse, index // f, axis=axis)
+        if f > 1:
+            plane = np.repeat(np.repeat(plane, f, axis=0), f, axis=1)
+        return plane * (np.take(self.fine_marrow, index, axis=axis) > 0)
+
     def marrow_mean(self, name: str) -> float:
         """Marrow-volume-weighted mean of a field over the volume (equal to the mean over voxels)."""
         total = float(self.marrow.sum())

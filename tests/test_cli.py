@@ -103,3 +103,30 @@ def test_unknown_arm_is_a_clear_error(small_scenario_file, small_scenario_text, 
     path.write_text(small_scenario_text + ARMS)
     done = bmu("run", path, "--arm", "120mg", "--days", "1")
     assert done.returncode == 2 and "placebo, 60mg" in done.stderr
+
+
+def test_view_refuses_a_missing_file_a_bad_scenario_and_a_busy_port(tmp_path, capsys, small_scenario_file):
+    from engine.cli import main
+    import socket
+    assert main(["view", str(tmp_path / "nope.yaml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("duration_days: -1\n")
+    assert main(["view", str(bad)]) == 2
+    assert "duration_days" in capsys.readouterr().err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["view", str(small_scenario_file), "--port", str(port)]) == 2
+    assert "choose another --port" in capsys.readouterr().err
+
+
+def test_view_refuses_an_h5_that_is_not_a_results_file(tmp_path, capsys):
+    from engine.cli import main
+    import h5py
+    path = tmp_path / "x.h5"
+    with h5py.File(path, "w") as f:
+        f["a"] = 1
+    assert main(["view", str(path)]) == 2
+    assert "cannot be replayed" in capsys.readouterr().err

@@ -22,6 +22,7 @@ class Osteocyte(mesa.Agent):
         self._rankl = float(rankl_secretion_molecules_per_day)
         self._opg = float(opg_secretion_molecules_per_day)
         model.osteocytes_changed()
+        model.osteocyte_voxels.add(self.unique_id, self.voxel)
 
     @property
     def rankl_secretion_molecules_per_day(self) -> float:
@@ -44,3 +45,4 @@ class Osteocyte(mesa.Agent):
     def remove(self) -> None:
         super().remove()
         self.model.osteocytes_changed()
+        self.model.osteocyte_voxels.remove(self.unique_id)
