@@ -21,6 +21,7 @@ examples:
   bmu validate scenarios/my_patient.yaml         check a scenario without running it
   bmu resume outputs/default/checkpoint.h5       continue an interrupted run
   bmu view scenarios/default.yaml                watch remodeling in the browser (SolaraViz)
+  bmu trial scenarios/trials/freedom_3y.yaml     a virtual trial on Dask, with a report vs published results
 
 Scenario keys are documented in scenarios/README.md. Units are in the key names
 (voxel_size_um, dose_mg, interval_days, ...).
@@ -96,6 +97,25 @@ controls (axis, depth, cells on/off) and the model inputs (regimen, years since 
 which take effect on Reset. A live view spins the model up first (numerics.spin_up_days; lower it
 with --spin-up-days for a quick look). Each panel shows how long its last frame took to draw.
 Ctrl-C stops the server.
+"""
+
+EPILOG_TRIAL = """\
+examples:
+  bmu trial scenarios/trials/freedom_3y.yaml --workers 2                  LocalCluster on this machine
+  bmu trial scenarios/trials/freedom_3y.yaml --scheduler tcp://host:8786  an existing Dask cluster
+  bmu trial scenarios/trials/freedom_3y.yaml --resume                     finish only the patients not yet done
+  bmu trial scenarios/trials/freedom_3y.yaml --patients-per-arm 4 --out outputs/quick   a quick look
+  bmu trial scenarios/trials/dose_ranging_phase2.yaml
+  bmu trial scenarios/trials/denosumab_discontinuation.yaml
+
+A trial file names a base scenario, arms (regimens), a population (age, years since menopause,
+baseline T-score ranges), log-normal inter-individual variability of chosen parameters, a trial seed
+and published rows to compare with. Patient i is the same virtual person in every arm; the cohort
+depends only on the trial seed, not on the number of workers. Each patient is one Dask task (one numba
+thread per worker), retried once if it fails; a patient that fails twice is reported with its seed and
+the trial goes on. Writes OUT/trial.h5 (per-patient time series, arm mean/SD/95 % CI), OUT/report.html
+and report.md with PNGs (simulated mean ± CI with the published points, and a pass/miss table), and
+OUT/patients/<id>/results.h5. Default OUT: outputs/<trial name>.
 """
 
 EPILOG_VALIDATE = """\
@@ -189,6 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
     view.add_argument("--spin-up-days", type=_nonnegative_int, metavar="N",
                       help="days simulated before day 0 of a live view (default: the scenario's numerics.spin_up_days)")
+
+    tri = sub.add_parser("trial", help="run a virtual trial (cohorts x arms) on Dask and write a report",
+                         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_TRIAL,
+                         description="Run a virtual clinical trial: virtual patients in arms, in parallel on Dask.")
+    tri.add_argument("trial", type=Path, help="trial YAML (see scenarios/trials/)")
+    tri.add_argument("--workers", type=_positive_int, default=2, help="local Dask workers, one core each (default 2)")
+    tri.add_argument("--scheduler", metavar="ADDRESS", help="address of an existing Dask scheduler (tcp://host:8786)")
+    tri.add_argument("--resume", action="store_true", help="keep the patients already in OUT/trial.h5, run the rest")
+    tri.add_argument("--patients-per-arm", type=_positive_int, metavar="N", help="override the trial's cohort size")
+    tri.add_argument("--out", type=Path, help="output folder (default outputs/<trial name>)")
 
     val = sub.add_parser("validate", help="check a scenario without running it",
                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_VALIDATE,
@@ -377,6 +407,30 @@ def _cmd_view(args) -> int:
     os.execve(sys.executable, command, env)  # the server replaces this process: Ctrl-C/SIGTERM reach it
 
 
+def _cmd_trial(args) -> int:
+    from engine.trials.loader import TrialError, load_trial
+    from engine.trials.runner import run_trial
+
+    try:
+        loaded = load_trial(args.trial)
+    except TrialError as exc:
+        return _error(str(exc))
+    out = args.out or Path("outputs") / loaded.trial.name
+    try:
+        summary = run_trial(loaded, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                            patients_per_arm=args.patients_per_arm, progress=True)
+    except (OSError, ValueError) as exc:
+        return _error(str(exc))
+    print(f"trial {loaded.trial.name}: {summary.n_done} patients run, {summary.n_skipped} kept from before, "
+          f"{len(summary.failures)} failed, in {summary.wall_s / 60:.1f} min ({summary.resolution})")
+    print(f"data:   {summary.trial_path}")
+    if summary.report_path:
+        print(f"report: {summary.report_path}")
+    for pid, failure in summary.failures.items():
+        print(f"failed: {pid} (seed {failure['seed']}): {failure['error']}", file=sys.stderr)
+    return 0 if not summary.failures else 1
+
+
 def _cmd_validate(args) -> int:
     import yaml
 
@@ -391,7 +445,7 @@ def _cmd_validate(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": _cmd_run, "resume": _cmd_resume, "inspect": _cmd_inspect, "plot": _cmd_plot,
-                "validate": _cmd_validate, "view": _cmd_view}
+                "validate": _cmd_validate, "view": _cmd_view, "trial": _cmd_trial}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

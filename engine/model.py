@@ -61,7 +61,7 @@ class BoneModel(mesa.Model):
         self._grid_fields_day = None
         self.grid = grid if grid is not None else build_grid(scenario, base_dir)
         self.physiology = PatientState(scenario.patient, self.biology)
-        self.exposure = DrugExposure(scenario.regimen)
+        self.exposure = DrugExposure(scenario.regimen, scenario.pharmacokinetics.denosumab or None)
         n = scenario.numerics
         self.signalling = SignallingFields(self.grid, self.biology, field_cell_factor(scenario),
                                            n.field_solver_rtol, n.field_solver_max_iterations)

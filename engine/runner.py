@@ -88,9 +88,10 @@ def check_output_dir(out_dir: Path, overwrite: bool) -> None:
 
 
 def run(loaded: LoadedScenario, out_dir: Path | None = None, days: int | None = None, seed: int | None = None,
-        progress: bool = True, log=print, overwrite: bool = True) -> RunSummary:
+        progress: bool = True, log=print, overwrite: bool = True, plot: bool = True) -> RunSummary:
     """Build the model, step it `days` days (default: the scenario's duration) and write results.h5 and
-    checkpoint.h5. With overwrite=False an output folder that already holds a run is refused."""
+    checkpoint.h5 (and timeseries.png unless plot=False, as virtual-trial patients do). With
+    overwrite=False an output folder that already holds a run is refused."""
     scenario = loaded.scenario
     days = scenario.duration_days if days is None else days
     seed = scenario.seed if seed is None else seed
@@ -99,10 +100,10 @@ def run(loaded: LoadedScenario, out_dir: Path | None = None, days: int | None = 
     for note in not_yet_modelled(loaded):
         log(f"note: {note}")
     with _StopRequest(log) as stop:
-        return _build_and_simulate(loaded, scenario, seed, days, out_dir, progress, log, stop)
+        return _build_and_simulate(loaded, scenario, seed, days, out_dir, progress, log, stop, plot)
 
 
-def _build_and_simulate(loaded, scenario, seed, days, out_dir, progress, log, stop) -> RunSummary:
+def _build_and_simulate(loaded, scenario, seed, days, out_dir, progress, log, stop, plot=True) -> RunSummary:
     t0 = time.perf_counter()
     model = BoneModel(scenario, base_dir=loaded.base_dir, rng=seed)
     grid = model.grid
@@ -118,7 +119,7 @@ def _build_and_simulate(loaded, scenario, seed, days, out_dir, progress, log, st
         f"BV/TV {float(np.mean(grid.bone_fraction)):.3f}")
     writer = ResultsWriter(out_dir / "results.h5", loaded, seed, grid.shape, grid.voxel_size_um, READOUTS,
                            FIELD_UNITS, FIELD_LONG_NAMES, scenario.outputs.snapshot_fields)
-    return _simulate(model, writer, loaded, seed, days, out_dir, progress, build_s, True, stop)
+    return _simulate(model, writer, loaded, seed, days, out_dir, progress, build_s, True, stop, plot)
 
 
 def resume(checkpoint_path: Path | str, until_day: int | None = None, progress: bool = True, log=print,
@@ -192,7 +193,8 @@ class _StopRequest:
 
 
 def _simulate(model: BoneModel, writer: ResultsWriter, loaded: LoadedScenario, seed: int, until: int,
-              out_dir: Path, progress: bool, build_s: float, first_day: bool, stop: _StopRequest) -> RunSummary:
+              out_dir: Path, progress: bool, build_s: float, first_day: bool, stop: _StopRequest,
+              plot: bool = True) -> RunSummary:
     outputs = model.scenario.outputs
     grid = model.grid
     checkpoint_path = out_dir / CHECKPOINT_NAME
@@ -235,6 +237,6 @@ def _simulate(model: BoneModel, writer: ResultsWriter, loaded: LoadedScenario, s
         writer.write_bmus(model.remodeling.completed, model.clock - model.day)
         checkpoint()
     wall = time.perf_counter() - t1
-    plot_path = plot_results(writer.path, out_dir / "timeseries.png")
+    plot_path = plot_results(writer.path, out_dir / "timeseries.png") if plot else None
     return RunSummary(results_path=writer.path, plot_path=plot_path, days=until - start_day, wall_s=wall,
                       build_s=build_s, last=last, checkpoint_path=checkpoint_path)

@@ -152,8 +152,8 @@ def _format_problem(problem: Problem, lines: dict[tuple, int]) -> str:
     return f"{_line_prefix(problem.path, lines)}: {_path_str(problem.path)}{value}: {problem.message}"
 
 
-def _format_pydantic_error(err: dict, data: dict, lines: dict[tuple, int]) -> str:
-    path, model, node = _yaml_path(err["loc"])
+def _format_pydantic_error(err: dict, data: dict, lines: dict[tuple, int], root: type[BaseModel] = Scenario) -> str:
+    path, model, node = _yaml_path(err["loc"], root)
     kind = err["type"]
     if kind == "extra_forbidden":
         key = path[-1]
@@ -194,12 +194,12 @@ def _unwrap(annotation):
     return None
 
 
-def _yaml_path(loc: tuple) -> tuple[tuple, type[BaseModel] | None, object]:
+def _yaml_path(loc: tuple, root: type[BaseModel] = Scenario) -> tuple[tuple, type[BaseModel] | None, object]:
     """Turn a pydantic `loc` into the YAML path (dropping union tags), the model at its parent, and what
     the path itself points to (a model class, a {tag: model} dict for a tagged union, or None)."""
     path: list = []
-    model: object = Scenario
-    parent_model: type[BaseModel] | None = Scenario
+    model: object = root
+    parent_model: type[BaseModel] | None = root
     for part in loc:
         if isinstance(model, dict):  # tagged union: pydantic puts the tag in loc, YAML does not have it
             if part in model:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from engine.scenario.biology import BiologyParameters
 
@@ -113,6 +113,27 @@ class Outputs(_Strict):
         365, ge=1, description="Write checkpoint.h5 every this many days (also at the last day and on Ctrl-C/SIGTERM).")
 
 
+class Pharmacokinetics(_Strict):
+    """Per-patient PK parameter values (e.g. sampled by a virtual trial); empty = the cited table values."""
+
+    denosumab: dict[str, float] = Field(
+        default_factory=dict,
+        description="Denosumab PK parameters by table name (engine.pharmacology.denosumab.DENOSUMAB_PK), e.g. "
+                    "linear_clearance_L_per_day: 0.09; each must be > 0.")
+
+    @field_validator("denosumab")
+    @classmethod
+    def _known_denosumab_names(cls, value: dict[str, float]) -> dict[str, float]:
+        from engine.pharmacology.denosumab import DENOSUMAB_PK
+        known = [p.name for p in DENOSUMAB_PK]
+        for name, number in value.items():
+            if name not in known:
+                raise ValueError(f"unknown denosumab PK parameter {name!r}; allowed: {', '.join(known)}")
+            if not number > 0:
+                raise ValueError(f"{name} must be > 0, got {number}")
+        return value
+
+
 class Scenario(_Strict):
     name: str | None = Field(None, min_length=1, max_length=100, description="Run name; default: the file name without .yaml.")
     description: str = Field("", description="Free text shown by `bmu inspect`.")
@@ -128,5 +149,6 @@ class Scenario(_Strict):
                      "of dosing lines ([] = placebo). `bmu run --arm NAME` runs one arm; without --arm every arm "
                      "runs, into OUT/<arm>/. When arms are given, `regimen` must be empty."))
     biology: BiologyParameters = Field(default_factory=BiologyParameters)
+    pharmacokinetics: Pharmacokinetics = Field(default_factory=Pharmacokinetics)
     numerics: Numerics = Field(default_factory=Numerics)
     outputs: Outputs = Field(default_factory=Outputs)

@@ -1,0 +1,146 @@
+"""Virtual patients of a trial: characteristics sampled from the population, parameters with
+inter-individual variability, and seeds, all derived from the trial seed.
+
+Patient i of every arm is the same virtual person (same seed, same uniform draws, hence the same age,
+baseline T-score, geometry and parameter deviations, mapped through the arm's population if it has
+its own): arms differ by their regimen only, as in a crossover of identical twins (common random
+numbers make arm differences precise with few patients). Nothing depends on the number of workers or
+the order in which patients finish.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.pharmacology.denosumab import DENOSUMAB_PK
+from engine.pharmacology.parameters import values
+from engine.scenario.loader import LoadedScenario
+from engine.trials.schema import Population, Trial
+
+#: Lumbar-spine BMD: young-adult SD ≈ 10.5 % of the young-adult mean (NHANES III / Hologic reference:
+#: 1.047 ± 0.110 g/cm²; Looker 1998 Osteoporos Int 8:468), so a T-score T means BMD ≈ mean × (1 + 0.105 T).
+T_SCORE_SD_FRACTION = 0.105
+#: Trabecular BV/TV of young adult (premenopausal) women, iliac crest ≈ 0.22–0.25 (Recker 2004 JBMR
+#: 19:1628; Parfitt 1983). Assumption: spine BMD scales with trabecular BV/TV at fixed mineralization.
+YOUNG_ADULT_BV_TV = 0.24
+
+
+#: Natural menopause happens at ≥ 40 y (before 40 it is premature ovarian insufficiency; ESHRE 2016
+#: guideline); sampled years since menopause are capped at age − 40.
+MIN_MENOPAUSE_AGE_YEARS = 40.0
+
+
+def bv_tv_for_t_score(t_score: float) -> float:
+    """Trabecular BV/TV of a patient whose lumbar-spine T-score is `t_score` (clipped to 0.05–0.40)."""
+    return float(np.clip(YOUNG_ADULT_BV_TV * (1.0 + T_SCORE_SD_FRACTION * t_score), 0.05, 0.40))
+
+
+@dataclass(frozen=True)
+class PatientSpec:
+    """Everything a worker needs to simulate one patient (plain data: it travels to Dask workers)."""
+
+    arm: str
+    index: int                   # within the arm (the same person in every arm)
+    patient_id: str              # "<arm>-<index:04d>"
+    seed: int                    # model seed
+    characteristics: dict        # sampled values, for trial.h5 and the report
+    scenario: dict = field(repr=False)   # full scenario (JSON-able), validated on the worker
+
+
+def _uniform(u: float, bounds):
+    return None if bounds is None else float(bounds[0] + u * (bounds[1] - bounds[0]))
+
+
+def _set(data: dict, dotted: str, value) -> None:
+    keys = dotted.split(".")
+    node = data
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = value
+
+
+def _get(data: dict, dotted: str):
+    node = data
+    for key in dotted.split("."):
+        node = node[key]
+    return node
+
+
+def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | None = None) -> list[PatientSpec]:
+    """All patients of all arms, arm by arm (arm order of the YAML), index 0..n-1."""
+    n = trial.patients_per_arm if patients_per_arm is None else patients_per_arm
+    base_data = base.scenario.model_dump(mode="json")
+    pk_table = values(DENOSUMAB_PK)
+    # person i: one generator per index, from the trial seed (SeedSequence spawn keys)
+    draws = []
+    for i in range(n):
+        rng = np.random.default_rng(np.random.SeedSequence(trial.seed, spawn_key=(i,)))
+        draws.append({
+            "seed": int(rng.integers(0, 2**31 - 1)),
+            "geometry_seed": int(rng.integers(0, 2**31 - 1)),
+            "u_age": float(rng.random()), "u_ysm": float(rng.random()), "u_t": float(rng.random()),
+            "z": rng.standard_normal(len(trial.variability)),
+        })
+    cohort = []
+    for arm_name, arm in trial.arms.items():
+        population = _merge(trial.population, arm.population)
+        for i, d in enumerate(draws):
+            data = copy.deepcopy(base_data)
+            data["arms"] = {}
+            data["regimen"] = [line.model_dump(mode="json") for line in arm.regimen]
+            data["seed"] = d["seed"]
+            data["name"] = f"{trial.name}_{arm_name}-{i:04d}"
+            if trial.duration_days is not None:
+                data["duration_days"] = trial.duration_days
+            if trial.resolution.voxel_size_um is not None:
+                data["geometry"]["voxel_size_um"] = trial.resolution.voxel_size_um
+            if trial.resolution.volume_size_um is not None:
+                data["geometry"]["volume_size_um"] = list(trial.resolution.volume_size_um)
+            duration = data["duration_days"]
+            data["outputs"].update(snapshot_every_days=duration, checkpoint_every_days=duration, timeseries_every_days=1)
+            chars: dict = {}
+            patient = data["patient"]
+            if population.sex is not None:
+                patient["sex"] = population.sex
+            age = _uniform(d["u_age"], population.age_years)
+            if age is not None:
+                patient["age_years"] = chars["age_years"] = round(age, 2)
+            ysm = _uniform(d["u_ysm"], population.years_since_menopause)
+            if patient["sex"] == "male":
+                patient["years_since_menopause"] = None
+            elif ysm is not None:
+                # menopause no earlier than 40 y (earlier is premature ovarian insufficiency, another population)
+                ysm = min(ysm, max(patient["age_years"] - MIN_MENOPAUSE_AGE_YEARS, 0.0))
+                patient["years_since_menopause"] = chars["years_since_menopause"] = round(ysm, 2)
+            if population.conditions is not None:
+                patient["conditions"] = list(population.conditions)
+            t_score = _uniform(d["u_t"], population.baseline_t_score)
+            structure = data["geometry"]["structure"]
+            if structure.get("type") == "synthetic_trabecular":
+                structure["seed"] = d["geometry_seed"]
+                if t_score is not None:
+                    chars["baseline_t_score"] = round(t_score, 3)
+                    structure["bv_tv"] = chars["bv_tv"] = round(bv_tv_for_t_score(t_score), 4)
+            for v, z in zip(trial.variability, d["z"]):
+                omega = float(np.sqrt(np.log1p((v.cv_pct / 100.0) ** 2)))
+                if v.parameter.startswith("pharmacokinetics.denosumab."):
+                    name = v.parameter.split(".")[-1]
+                    typical = data.get("pharmacokinetics", {}).get("denosumab", {}).get(name, pk_table[name])
+                else:
+                    typical = _get(data, v.parameter)
+                value = float(typical * np.exp(omega * z))
+                _set(data, v.parameter, value)
+                chars[v.parameter] = value
+            cohort.append(PatientSpec(arm=arm_name, index=i, patient_id=f"{arm_name}-{i:04d}", seed=d["seed"],
+                                      characteristics=chars, scenario=data))
+    return cohort
+
+
+def _merge(trial_population: Population, arm_population: Population | None) -> Population:
+    if arm_population is None:
+        return trial_population
+    update = {k: v for k, v in arm_population.model_dump().items() if v is not None}
+    return trial_population.model_copy(update=update)

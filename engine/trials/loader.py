@@ -1,0 +1,63 @@
+"""Trial YAML → validated `Trial` plus its base scenario, or `TrialError` with one line per problem in
+the scenario loader's format (file:line: yaml.path = value: what is allowed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from engine.scenario.loader import (LoadedScenario, ScenarioError, _format_pydantic_error, _line_map, _line_prefix,
+                                    load_scenario)
+from engine.trials.schema import Trial
+
+
+class TrialError(ScenarioError):
+    """A trial file cannot be used; `str(error)` is one line per problem."""
+
+
+@dataclass(frozen=True)
+class LoadedTrial:
+    trial: Trial
+    text: str
+    source: str
+    base_dir: Path
+    base: LoadedScenario
+
+    def published_file(self) -> Path | None:
+        return (self.base_dir / self.trial.published.file) if self.trial.published else None
+
+
+def load_trial(path: str | Path) -> LoadedTrial:
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise TrialError(source, [": file not found" if not path.exists() else ": is not a file"])
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise TrialError(source, [f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    lines, duplicates = _line_map(node)
+    if duplicates:
+        raise TrialError(source, [f":{line}: {'.'.join(map(str, p))}: key appears twice; keep one" for p, line in duplicates])
+    if not isinstance(data, dict):
+        raise TrialError(source, [": the top level must be a mapping (name, base_scenario, arms, ...)"])
+    try:
+        trial = Trial.model_validate(data)
+    except ValidationError as exc:
+        raise TrialError(source, [_format_pydantic_error(err, data, lines, root=Trial)
+                                  for err in exc.errors(include_url=False)]) from None
+    base_path = path.parent / trial.base_scenario
+    try:
+        base = load_scenario(base_path)
+    except ScenarioError as exc:
+        where = _line_prefix(("base_scenario",), lines)
+        raise TrialError(source, [f"{where}: base_scenario = {trial.base_scenario!r}: {p.lstrip(': ')}"
+                                  for p in exc.problems]) from None
+    return LoadedTrial(trial=trial, text=text, source=source, base_dir=path.parent, base=base)

@@ -1,0 +1,160 @@
+"""The trial report: per readout, each arm's simulated mean with its 95 % CI over time and the
+published means (with their CI or range) on top; a table published vs simulated with a pass/miss mark;
+report.md and report.html (same content) with PNGs next to them.
+
+Pass rule (written in the report): a timepoint passes when the published interval (its 95 % CI or
+range, or the single published value) overlaps the simulated arm mean's 95 % CI. With few virtual
+patients the simulated CI is wide; the report gives n so the reader can judge.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+
+from engine.io.published import MONTH_DAYS
+from engine.trials.loader import LoadedTrial
+
+PLOTTED = (("bmd_change_pct", "BMD proxy, % change"), ("ctx_change_pct", "CTX proxy, % change"),
+           ("p1np_change_pct", "P1NP proxy, % change"), ("serum_denosumab_ng_per_ml", "serum denosumab (ng/mL)"))
+PASS_RULE = ("a timepoint passes when the published interval (95 % CI or range; the single value if none is "
+             "given) overlaps the 95 % CI of the simulated arm mean (Student t over patients)")
+
+
+def compare(loaded: LoadedTrial, summaries: dict) -> list[dict]:
+    rows = []
+    for row in (loaded.trial.published.rows if loaded.trial.published else ()):
+        s = summaries.get(row.arm)
+        entry = {"arm": row.arm, "readout": row.readout, "month": row.month, "published": row.mean,
+                 "published_ci": row.ci95, "row": row.row, "note": row.note, "simulated": np.nan,
+                 "ci": (np.nan, np.nan), "n": 0, "day": np.nan, "pass": False}
+        if s is not None:
+            day = row.month * MONTH_DAYS
+            i = int(np.argmin(np.abs(s["day"] - day)))
+            entry.update(day=int(s["day"][i]), simulated=float(s[f"{row.readout}_mean"][i]), n=int(s["n"][i]),
+                         ci=(float(s[f"{row.readout}_ci95_low"][i]), float(s[f"{row.readout}_ci95_high"][i])))
+            low, high = row.ci95 if row.ci95 else (row.mean, row.mean)
+            sim_low, sim_high = entry["ci"]
+            entry["pass"] = bool(np.isfinite(sim_low) and low <= sim_high and high >= sim_low)
+        rows.append(entry)
+    return rows
+
+
+def _plot(loaded: LoadedTrial, summaries: dict, readout: str, label: str, path: Path) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    ax = fig.subplots()
+    colours = {}
+    for arm, s in summaries.items():
+        months = s["day"] / MONTH_DAYS
+        mean = s[f"{readout}_mean"]
+        if readout == "serum_denosumab_ng_per_ml" and not np.nanmax(np.nan_to_num(mean)) > 0:
+            continue
+        (line,) = ax.plot(months, mean, lw=1.6, label=f"{arm} (n={int(np.max(s['n']))})")
+        colours[arm] = line.get_color()
+        ax.fill_between(months, s[f"{readout}_ci95_low"], s[f"{readout}_ci95_high"], color=line.get_color(), alpha=0.2)
+    for row in (loaded.trial.published.rows if loaded.trial.published else ()):
+        if row.readout != readout or row.arm not in colours:
+            continue
+        err = None
+        if row.ci95:
+            err = [[row.mean - row.ci95[0]], [row.ci95[1] - row.mean]]
+        ax.errorbar([row.month], [row.mean], yerr=err, fmt="D", ms=6, color=colours[row.arm], mec="black",
+                    capsize=3, label=None)
+    if readout == "serum_denosumab_ng_per_ml":
+        ax.set_yscale("log")
+    else:
+        ax.axhline(0, color="0.5", lw=0.7)
+    ax.set_xlabel("months")
+    ax.set_ylabel(label)
+    ax.set_title(f"{loaded.trial.name}: {label} — simulated mean ± 95 % CI; published ◆")
+    ax.legend(fontsize=8, loc="best")
+    ax.grid(alpha=0.3)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def write_report(loaded: LoadedTrial, summaries: dict, failures: dict, out_dir: Path, resolution: str) -> Path:
+    out_dir = Path(out_dir)
+    trial = loaded.trial
+    figures = [_plot(loaded, summaries, r, label, out_dir / f"{r}.png") for r, label in PLOTTED]
+    rows = compare(loaded, summaries)
+    n_by_arm = {arm: int(np.max(s["n"])) for arm, s in summaries.items()}
+    published = loaded.published_file()
+
+    def fmt_ci(ci):
+        return f"[{ci[0]:.1f}, {ci[1]:.1f}]" if ci and np.all(np.isfinite(ci)) else "–"
+
+    table = ["| arm | readout | month | published (95 % CI / range) | simulated mean [95 % CI] | n | pass | source row |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        table.append(f"| {r['arm']} | {r['readout']} | {r['month']:g} | {r['published']:.1f} {fmt_ci(r['published_ci'])} "
+                     f"| {r['simulated']:.1f} {fmt_ci(r['ci'])} | {r['n']} | {'pass' if r['pass'] else 'miss'} "
+                     f"| {r['row']}{' — ' + r['note'] if r['note'] else ''} |")
+    lines = [f"# Virtual trial: {trial.name}", "", trial.description.strip(), "",
+             f"- trial file: `{loaded.source}`; base scenario: `{trial.base_scenario}`; trial seed {trial.seed}",
+             f"- resolution: {resolution} (coarser than a single run's default only if the trial says so)",
+             f"- patients per arm: " + ", ".join(f"{a} {n}" for a, n in n_by_arm.items()),
+             f"- inter-individual variability: " + (", ".join(f"{v.parameter} CV {v.cv_pct:g} % ({v.source})"
+                                                             for v in trial.variability) or "none"),
+             f"- published rows from: `{trial.published.file}`" + ("" if published is None or published.exists()
+                                                                  else " (file not present here; values as given in the trial file)")
+             if trial.published else "- no published rows to compare with",
+             f"- failed patients: {len(failures)}" + "".join(f"\n  - {pid} (arm {f['arm']}, seed {f['seed']}): {f['error']}"
+                                                            for pid, f in failures.items()),
+             "", "## Published vs simulated", "", f"Pass rule: {PASS_RULE}.", "", *table, "",
+             "## Time courses", ""]
+    lines += [f"![{fig.stem}]({fig.name})" for fig in figures]
+    md = "\n".join(lines) + "\n"
+    (out_dir / "report.md").write_text(md, encoding="utf-8")
+    (out_dir / "report.html").write_text(_html(md), encoding="utf-8")
+    return out_dir / "report.html"
+
+
+def _html(markdown: str) -> str:
+    """A small Markdown-to-HTML for the report's own subset (headings, lists, tables, images)."""
+    body, in_table, in_list = [], False, False
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
+            if set("".join(cells)) <= set("-"):
+                continue
+            tag = "th" if not in_table else "td"
+            if not in_table:
+                body.append("<table>")
+                in_table = True
+            body.append("<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>")
+            continue
+        if in_table:
+            body.append("</table>")
+            in_table = False
+        if line.startswith("- ") or line.startswith("  - "):
+            if not in_list:
+                body.append("<ul>")
+                in_list = True
+            body.append(f"<li>{html.escape(line.strip()[2:])}</li>")
+            continue
+        if in_list:
+            body.append("</ul>")
+            in_list = False
+        if line.startswith("# "):
+            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+        elif line.startswith("## "):
+            body.append(f"<h2>{html.escape(line[3:])}</h2>")
+        elif line.startswith("!["):
+            src = line[line.index("(") + 1:-1]
+            body.append(f'<p><img src="{html.escape(src)}" style="max-width: 100%"></p>')
+        elif line.strip():
+            body.append(f"<p>{html.escape(line)}</p>")
+    if in_table:
+        body.append("</table>")
+    if in_list:
+        body.append("</ul>")
+    style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}")
+    return f"<!doctype html><html><head><meta charset='utf-8'><style>{style}</style></head><body>{''.join(body)}</body></html>\n"

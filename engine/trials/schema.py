@@ -1,0 +1,150 @@
+"""Trial YAML: a base scenario, arms, a population to sample virtual patients from, inter-individual
+variability, the published rows to compare with, and a trial seed. Validated like scenarios (pydantic,
+unknown keys refused, errors at file:line with the YAML path, the value and what is allowed).
+
+Example (scenarios/trials/freedom_3y.yaml):
+
+    name: freedom_3y
+    base_scenario: ../freedom_patient.yaml
+    seed: 2009
+    patients_per_arm: 16
+    duration_days: 1095
+    resolution: {voxel_size_um: 20}
+    population: {sex: female, age_years: [60, 90], years_since_menopause: [10, 30], baseline_t_score: [-4.0, -2.5]}
+    variability:
+      - {parameter: pharmacokinetics.denosumab.linear_clearance_L_per_day, cv_pct: 30, source: "..."}
+    arms:
+      placebo: {regimen: []}
+      denosumab_60mg_q6m: {regimen: [{drug: denosumab, dose_mg: 60, ...}]}
+    published:
+      file: ../../../shared/validation/targets.md
+      rows:
+        - {arm: denosumab_60mg_q6m, readout: bmd_change_pct, month: 12, mean: 5.5, row: "§3 LS / TH BMD trajectory"}
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from engine.scenario.schema import DoseEntry
+
+ArmName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", max_length=60)]
+#: readouts a trial summarises per arm and compares with published rows (names of /timeseries)
+TRIAL_READOUTS = ("bmd_change_pct", "ctx_change_pct", "p1np_change_pct", "serum_denosumab_ng_per_ml", "bv_tv")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _range(low: float, high: float, what: str):
+    return Field(None, description=f"[low, high] {what}, sampled uniformly per patient; omit to keep the base scenario's value.")
+
+
+class Population(_Strict):
+    sex: Literal["female", "male"] | None = Field(None, description="Overrides the base scenario's sex.")
+    age_years: tuple[float, float] | None = _range(18, 110, "age at start (years)")
+    years_since_menopause: tuple[float, float] | None = _range(0, 60, "years since menopause (women)")
+    baseline_t_score: tuple[float, float] | None = Field(
+        None, description=("[low, high] lumbar-spine T-score at baseline, sampled uniformly; sets the patient's "
+                           "trabecular BV/TV (engine.trials.cohort.bv_tv_for_t_score)."))
+    conditions: tuple[Literal["glucocorticoid_therapy"], ...] | None = Field(
+        None, description="Conditions of every patient (overrides the base scenario's).")
+
+    @field_validator("age_years", "years_since_menopause", "baseline_t_score")
+    @classmethod
+    def _ordered(cls, value):
+        if value is not None and value[0] > value[1]:
+            raise ValueError(f"low must not exceed high, got [{value[0]}, {value[1]}]")
+        return value
+
+    @field_validator("age_years")
+    @classmethod
+    def _adult(cls, value):
+        if value is not None and (value[0] < 18 or value[1] > 110):
+            raise ValueError("ages must lie within [18, 110] years")
+        return value
+
+    @field_validator("baseline_t_score")
+    @classmethod
+    def _plausible_t(cls, value):
+        if value is not None and (value[0] < -6 or value[1] > 3):
+            raise ValueError("T-scores must lie within [-6, 3]")
+        return value
+
+
+class Variability(_Strict):
+    """Log-normal inter-individual variability: value_i = value × exp(eta_i), eta_i ~ N(0, ω²),
+    ω² = ln(1 + CV²) (the usual NONMEM/mrgsolve convention)."""
+
+    parameter: str = Field(description=("Dotted scenario path of a number: biology.<name> or "
+                                         "pharmacokinetics.denosumab.<name>."))
+    cv_pct: float = Field(gt=0, le=200, description="Coefficient of variation in % (log-normal).")
+    source: str = Field(min_length=1, description="Where the CV comes from (citation, or 'assumption: why').")
+
+    @field_validator("parameter")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        from engine.pharmacology.denosumab import DENOSUMAB_PK
+        from engine.scenario.biology import BiologyParameters
+        biology = [f"biology.{n}" for n in BiologyParameters.model_fields]
+        pk = [f"pharmacokinetics.denosumab.{p.name}" for p in DENOSUMAB_PK]
+        if value not in biology + pk:
+            import difflib
+            close = difflib.get_close_matches(value, biology + pk, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "allowed: biology.<parameter> or pharmacokinetics.denosumab.<parameter>"
+            raise ValueError(f"unknown parameter; {hint}")
+        return value
+
+
+class Arm(_Strict):
+    regimen: tuple[DoseEntry, ...] = Field((), description="Dosing lines of this arm ([] = placebo).")
+    population: Population | None = Field(None, description="Overrides of the trial population for this arm.")
+
+
+class PublishedRow(_Strict):
+    arm: str = Field(description="Arm it compares with.")
+    readout: Literal[TRIAL_READOUTS] = Field(description="Readout compared.")
+    month: float = Field(ge=0, description="Timepoint (months since the first day; 1 month = 30.44 days).")
+    mean: float = Field(description="Published arm mean (or median where the source gives one).")
+    ci95: tuple[float, float] | None = Field(None, description="Published 95 % CI or range, if given.")
+    row: str = Field(min_length=3, description="The row of the targets file (section and quantity) it comes from.")
+    note: str = ""
+
+
+class Published(_Strict):
+    file: str = Field(description="Targets file the rows come from (relative to the trial file).")
+    rows: tuple[PublishedRow, ...] = ()
+
+
+class Resolution(_Strict):
+    voxel_size_um: float | None = Field(None, gt=0, description="Overrides the base scenario's voxel size (coarser = faster).")
+    volume_size_um: tuple[float, float, float] | None = Field(None, description="Overrides the simulated volume (z, y, x) in µm.")
+
+
+class Trial(_Strict):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$", description="Trial name (output folder).")
+    description: str = ""
+    base_scenario: str = Field(description="Scenario YAML every patient starts from (relative to the trial file).")
+    seed: int = Field(ge=0, description="Trial seed: every patient's seed and characteristics derive from it.")
+    patients_per_arm: int = Field(ge=1, le=100000, description="Virtual patients per arm.")
+    duration_days: int | None = Field(None, gt=0, le=36500, description="Overrides the base scenario's duration.")
+    report_every_days: int = Field(7, ge=1, description="Spacing of the per-patient time series kept in trial.h5.")
+    resolution: Resolution = Field(default_factory=Resolution)
+    population: Population = Field(default_factory=Population)
+    variability: tuple[Variability, ...] = ()
+    arms: dict[ArmName, Arm] = Field(min_length=1, description="Trial arms by name.")
+    published: Published | None = None
+
+    @model_validator(mode="after")
+    def _rows_name_arms(self):
+        for i, row in enumerate(self.published.rows if self.published else ()):
+            if row.arm not in self.arms:
+                raise ValueError(f"published.rows[{i}].arm = {row.arm!r} is not an arm of this trial "
+                                 f"({', '.join(self.arms)})")
+        names = [v.parameter for v in self.variability]
+        if len(set(names)) != len(names):
+            raise ValueError("variability: a parameter is listed twice")
+        return self

@@ -1,0 +1,60 @@
+"""Trial YAML validation: errors name the file, line, YAML path, value and what is allowed."""
+
+import pytest
+
+from engine.trials.loader import TrialError, load_trial
+from tests.trials.conftest import TINY_TRIAL
+
+
+def _problems(tmp_path, text):
+    from tests.conftest import SMALL_SCENARIO
+    (tmp_path / "base.yaml").write_text(SMALL_SCENARIO)
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    with pytest.raises(TrialError) as info:
+        load_trial(path)
+    return str(info.value)
+
+
+def test_bundled_trials_load():
+    for name in ("freedom_3y", "denosumab_discontinuation", "dose_ranging_phase2"):
+        loaded = load_trial(f"scenarios/trials/{name}.yaml")
+        assert loaded.trial.published.rows and loaded.trial.arms
+
+
+def test_unknown_key_is_named_with_its_line(tmp_path):
+    message = _problems(tmp_path, TINY_TRIAL.replace("patients_per_arm: 2", "patients_per_arms: 2"))
+    assert "t.yaml:5: patients_per_arms: unknown key; did you mean 'patients_per_arm'?" in message
+
+
+def test_bad_values_name_path_value_and_what_is_allowed(tmp_path):
+    message = _problems(tmp_path, TINY_TRIAL.replace("age_years: [60, 80]", "age_years: [80, 60]"))
+    assert "t.yaml:9: population.age_years = [80, 60]" in message and "low must not exceed high" in message
+    message = _problems(tmp_path, TINY_TRIAL.replace("pharmacokinetics.denosumab.linear_clearance_L_per_day",
+                                                     "pharmacokinetics.denosumab.linear_clearance"))
+    assert "variability[0].parameter" in message and "did you mean" in message
+    message = _problems(tmp_path, TINY_TRIAL.replace("cv_pct: 30", "cv_pct: -3"))
+    assert "variability[0].cv_pct = -3" in message and "greater than 0" in message
+
+
+def test_published_rows_must_name_an_arm(tmp_path):
+    message = _problems(tmp_path, TINY_TRIAL.replace("- {arm: dmab,", "- {arm: dmab2,"))
+    assert "dmab2" in message and "is not an arm" in message
+
+
+def test_missing_or_bad_base_scenario(tmp_path):
+    message = _problems(tmp_path, TINY_TRIAL.replace("base.yaml", "nope.yaml"))
+    assert "t.yaml:3: base_scenario = 'nope.yaml': file not found" in message
+    (tmp_path / "bad.yaml").write_text("duration_days: -1\n")
+    path = tmp_path / "t2.yaml"
+    path.write_text(TINY_TRIAL.replace("base.yaml", "bad.yaml"))
+    with pytest.raises(TrialError, match="base_scenario = 'bad.yaml'.*duration_days"):
+        load_trial(path)
+
+
+def test_cli_reports_a_bad_trial_without_traceback(tmp_path, capsys):
+    from engine.cli import main
+    _ = tmp_path / "x"
+    assert main(["trial", str(tmp_path / "missing.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.yaml: file not found" in err and "Traceback" not in err
