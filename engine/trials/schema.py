@@ -39,14 +39,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _range(low: float, high: float, what: str):
+def _range(what: str):
     return Field(None, description=f"[low, high] {what}, sampled uniformly per patient; omit to keep the base scenario's value.")
 
 
 class Population(_Strict):
     sex: Literal["female", "male"] | None = Field(None, description="Overrides the base scenario's sex.")
-    age_years: tuple[float, float] | None = _range(18, 110, "age at start (years)")
-    years_since_menopause: tuple[float, float] | None = _range(0, 60, "years since menopause (women)")
+    age_years: tuple[float, float] | None = _range("age at start (years)")
+    years_since_menopause: tuple[float, float] | None = _range("years since menopause (women)")
     baseline_t_score: tuple[float, float] | None = Field(
         None, description=("[low, high] lumbar-spine T-score at baseline, sampled uniformly; sets the patient's "
                            "trabecular BV/TV (engine.trials.cohort.bv_tv_for_t_score)."))

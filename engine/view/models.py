@@ -22,7 +22,7 @@ from engine.agents.osteoclast import Osteoclast
 from engine.grid.voxel_grid import FIELD_UNITS
 from engine.model import BoneModel
 from engine.pharmacology.regimen import expand_regimen
-from engine.readouts import READOUTS, record
+from engine.readouts import record
 from engine.scenario.loader import LoadedScenario, load_scenario, scenario_from_dict
 from engine.scenario.schema import DoseEntry
 from engine.view.frames import AXES, take_slice
@@ -269,6 +269,3 @@ class ReplayModel(mesa.Model):
             history={k: v[upto].astype(np.float64) for k, v in self.timeseries.items()},
             dose_days=_dose_days(self.regimen), notes=notes)
 
-
-def readout_units(name: str) -> str:
-    return READOUTS[name][0]

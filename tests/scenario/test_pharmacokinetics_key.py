@@ -1,0 +1,28 @@
+"""The scenario's `pharmacokinetics` overrides (written by virtual trials) reach the PK model, and bad
+names or values are refused with the YAML path and what is allowed."""
+
+import pytest
+
+from engine.scenario.loader import ScenarioError, scenario_from_text
+from tests.conftest import SMALL_SCENARIO
+
+
+def test_override_reaches_the_pk_model():
+    from engine.model import BoneModel
+    text = SMALL_SCENARIO + """\
+regimen: [{drug: denosumab, dose_mg: 60, route: subcutaneous}]
+pharmacokinetics:
+  denosumab: {linear_clearance_L_per_day: 0.2}
+"""
+    model = BoneModel(scenario_from_text(text).scenario)
+    assert model.exposure.denosumab.p["linear_clearance_L_per_day"] == 0.2
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("{clearance: 0.2}", "unknown denosumab PK parameter 'clearance'; allowed: bioavailability"),
+    ("{linear_clearance_L_per_day: -1}", "linear_clearance_L_per_day must be > 0"),
+])
+def test_bad_overrides_are_refused(entry, message):
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_text(SMALL_SCENARIO + f"pharmacokinetics:\n  denosumab: {entry}\n", source="s.yaml")
+    assert "pharmacokinetics.denosumab" in str(info.value) and message in str(info.value)
