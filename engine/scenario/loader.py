@@ -82,6 +82,13 @@ def load_scenario(path: str | Path) -> LoadedScenario:
 
 def scenario_from_text(text: str, source: str = "<string>", base_dir: Path | str = ".") -> LoadedScenario:
     """Parse YAML text and validate it (the file-free entry point, used by tests)."""
+    data, lines = parse_yaml(text, source)
+    return scenario_from_dict(data, source=source, base_dir=Path(base_dir), lines=lines, text=text)
+
+
+def parse_yaml(text: str, source: str, error: type[ScenarioError] = ScenarioError) -> tuple[object, dict[tuple, int]]:
+    """YAML text → (data, line of each YAML path); syntax errors and duplicated keys raise `error`
+    (ScenarioError, or a subclass such as the trial loader's) with file:line."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -89,13 +96,13 @@ def scenario_from_text(text: str, source: str = "<string>", base_dir: Path | str
         mark = exc.problem_mark or exc.context_mark
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        raise ScenarioError(source, [f"{where}: invalid YAML syntax: {what}"]) from None
+        raise error(source, [f"{where}: invalid YAML syntax: {what}"]) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(source, [f": invalid YAML: {exc}"]) from None
+        raise error(source, [f": invalid YAML: {exc}"]) from None
     lines, duplicates = _line_map(node)
     if duplicates:
-        raise ScenarioError(source, [f":{line}: {_path_str(p)}: key appears twice; keep one" for p, line in duplicates])
-    return scenario_from_dict(data, source=source, base_dir=Path(base_dir), lines=lines, text=text)
+        raise error(source, [f":{line}: {_path_str(p)}: key appears twice; keep one" for p, line in duplicates])
+    return data, lines
 
 
 def scenario_from_dict(data: object, source: str = "<dict>", base_dir: Path | str = ".",

@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
-from engine.scenario.loader import (LoadedScenario, ScenarioError, _format_pydantic_error, _line_map, _line_prefix,
-                                    load_scenario)
+from engine.scenario.loader import (LoadedScenario, ScenarioError, _format_pydantic_error, _line_prefix,
+                                    load_scenario, parse_yaml)
 from engine.trials.schema import Trial
 
 
@@ -36,16 +35,7 @@ def load_trial(path: str | Path) -> LoadedTrial:
     if not path.is_file():
         raise TrialError(source, [": file not found" if not path.exists() else ": is not a file"])
     text = path.read_text(encoding="utf-8")
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise TrialError(source, [f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
-    lines, duplicates = _line_map(node)
-    if duplicates:
-        raise TrialError(source, [f":{line}: {'.'.join(map(str, p))}: key appears twice; keep one" for p, line in duplicates])
+    data, lines = parse_yaml(text, source, TrialError)
     if not isinstance(data, dict):
         raise TrialError(source, [": the top level must be a mapping (name, base_scenario, arms, ...)"])
     try:

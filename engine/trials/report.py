@@ -43,9 +43,7 @@ def compare(loaded: LoadedTrial, summaries: dict) -> list[dict]:
 
 
 def _plot(loaded: LoadedTrial, summaries: dict, readout: str, label: str, path: Path) -> Path:
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # object API: no pyplot, no backend to choose
 
     fig = Figure(figsize=(7.5, 4.2), layout="constrained")
     ax = fig.subplots()

@@ -58,3 +58,8 @@ def test_cli_reports_a_bad_trial_without_traceback(tmp_path, capsys):
     assert main(["trial", str(tmp_path / "missing.yaml")]) == 2
     err = capsys.readouterr().err
     assert "missing.yaml: file not found" in err and "Traceback" not in err
+
+
+def test_yaml_syntax_errors_and_duplicate_keys_name_the_line(tmp_path):
+    assert "t.yaml:5: seed: key appears twice" in _problems(tmp_path, TINY_TRIAL.replace("seed: 11", "seed: 11\nseed: 12"))
+    assert "invalid YAML syntax" in _problems(tmp_path, TINY_TRIAL + "arms: [\n")
