@@ -34,6 +34,10 @@ examples:
   bmu run scenarios/denosumab_60mg_q6m_3y.yaml             FREEDOM-like regimen, 3 years
   bmu run scenarios/denosumab_dose_ranging.yaml --arm 14mg_q6m   one arm of a scenario with arms
   bmu run scenarios/denosumab_dose_ranging.yaml            every arm, then OUT/arms.png comparing them
+  bmu run scenarios/alendronate_70mg_weekly_3y.yaml        bisphosphonate bound in bone poisons osteoclasts
+  bmu run scenarios/teriparatide_20ug_daily_2y.yaml        anabolic: P1NP rises before CTX
+  bmu run scenarios/sequences.yaml --arm denosumab_then_zoledronate   drugs in sequence (6 arms in the file)
+  bmu run scenarios/glucocorticoid_users.yaml              a population condition, with three regimens
 
 Writes OUT/results.h5 (HDF5): /timeseries/<readout> one row per recorded day with a
 'units' attribute, /snapshots/<field> 3-D fields at snapshot days, /scenario with the YAML
@@ -107,10 +111,16 @@ examples:
   bmu trial scenarios/trials/freedom_3y.yaml --patients-per-arm 4 --out outputs/quick   a quick look
   bmu trial scenarios/trials/dose_ranging_phase2.yaml
   bmu trial scenarios/trials/denosumab_discontinuation.yaml
+  bmu trial scenarios/trials/decide_dmab_vs_aln.yaml       denosumab vs alendronate in the same women, 12 months
+  bmu trial scenarios/trials/bisphosphonates_3y.yaml       alendronate and zoledronate vs placebo, 36 months
+  bmu trial scenarios/trials/teriparatide_neer.yaml        teriparatide 20 and 40 µg vs placebo, 19 months
+  bmu trial scenarios/trials/sequences_4y.yaml             sequences and combinations, 48 months (predictions)
+  bmu trial scenarios/trials/populations_1y.yaml           men, glucocorticoid users, Japanese women (predictions)
 
-A trial file names a base scenario, arms (regimens), a population (age, years since menopause,
-baseline T-score ranges), log-normal inter-individual variability of chosen parameters, a trial seed
-and published rows to compare with. Patient i is the same virtual person in every arm; the cohort
+A trial file names a base scenario, arms (regimens), a population (sex, age, years since menopause,
+baseline T-score, body weight, glucocorticoid use), log-normal inter-individual variability of chosen parameters, a trial seed
+and published rows to compare with (an arm mean, or a difference 'versus' another arm such as
+placebo). Patient i is the same virtual person in every arm; the cohort
 depends only on the trial seed, not on the number of workers. Each patient is one Dask task (one numba
 thread per worker), retried once if it fails; a patient that fails twice is reported with its seed and
 the trial goes on. Writes OUT/trial.h5 (per-patient time series, arm mean/SD/95 % CI), OUT/report.html

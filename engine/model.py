@@ -61,7 +61,8 @@ class BoneModel(mesa.Model):
         self._grid_fields_day = None
         self.grid = grid if grid is not None else build_grid(scenario, base_dir)
         self.physiology = PatientState(scenario.patient, self.biology)
-        self.exposure = DrugExposure(scenario.regimen, scenario.pharmacokinetics.denosumab or None)
+        self.exposure = DrugExposure(scenario.regimen, scenario.pharmacokinetics.by_drug(),
+                                     scenario.patient.body_weight_kg)
         n = scenario.numerics
         self.signalling = SignallingFields(self.grid, self.biology, field_cell_factor(scenario),
                                            n.field_solver_rtol, n.field_solver_max_iterations)
@@ -140,8 +141,11 @@ class BoneModel(mesa.Model):
     # --- the day ------------------------------------------------------------------------------
     def _update_fields(self, solve_opg: bool = True) -> None:
         positions, rankl, opg, _ = self._sources()
-        # systemic modifiers act on every cell's own (basal) secretion
-        self.signalling.update(positions, rankl * self.physiology.rankl_expression_factor, opg, solve_opg)
+        # systemic modifiers act on every cell's own (basal) secretion: the patient's physiology and the
+        # delayed RANKL rise under teriparatide
+        rankl_factor = self.physiology.rankl_expression_factor * self.exposure.pth_fold("rankl_fold_max")
+        self.signalling.update(positions, rankl * rankl_factor, opg * self.physiology.opg_expression_factor,
+                               solve_opg)
         self._grid_fields_day = None
 
     def sync_grid_fields(self) -> None:

@@ -23,6 +23,7 @@ from engine.agents.bmu import FORMATION, RESORPTION
 from engine.agents.osteoblast import Osteoblast
 from engine.agents.osteoclast import Osteoclast
 from engine.grid.measure import bone_volume_fraction
+from engine.pharmacology.bisphosphonates import osteoclast_effect
 from engine.physiology.patient_state import DAYS_PER_YEAR
 
 MARKER_WINDOW_DAYS = 7
@@ -60,6 +61,13 @@ READOUTS: dict[str, tuple[str, str]] = {
     "serum_denosumab_ng_per_ml": ("ng/mL", "serum (central-compartment) denosumab concentration"),
     "marrow_denosumab_nM": ("nmol/L", "free denosumab reaching the bone marrow (serum x marrow_to_serum_ratio)"),
     "rank_occupancy": ("1", "RANK occupancy on osteoclast precursors, marrow-volume mean"),
+    "bone_alendronate_uM": ("umol/L", "alendronate bound in the volume's bone, per litre of bone"),
+    "bone_zoledronate_uM": ("umol/L", "zoledronate bound in the volume's bone, per litre of bone"),
+    "osteoclast_bisphosphonate_effect": ("1", "mean bisphosphonate effect E on today's osteoclasts, 0..1 "
+                                         "(E = x/(1+x), x = released concentration / EC50)"),
+    "pth_anabolic_effect": ("1", "today's teriparatide effect on the osteoblast lineage, 0..1"),
+    "pth_rankl_fold": ("1", "RANKL expression factor from teriparatide (delayed)"),
+    "modeling_formed_um3": ("um3", "matrix laid by modeling-based formation (reactivated lining cells), cumulative"),
     "estrogen_deficiency": ("1", "estrogen deficiency, 0 (premenopausal or male) .. 1 (full)"),
     "rankl_expression_factor": ("1", "osteocyte RANKL expression relative to a premenopausal woman"),
     "rankl_solver_iterations": ("1", "field-solver iterations for RANKL at the last transport update"),
@@ -133,6 +141,14 @@ def record(model) -> dict[str, float]:
         "serum_denosumab_ng_per_ml": model.exposure.serum_denosumab_ng_per_ml,
         "marrow_denosumab_nM": model.exposure.marrow_rankl_binder_nM,
         "rank_occupancy": sig.marrow_mean("rank_occupancy"),
+        "bone_alendronate_uM": rem.bound_drug_uM("alendronate"),
+        "bone_zoledronate_uM": rem.bound_drug_uM("zoledronate"),
+        "osteoclast_bisphosphonate_effect": (float(np.mean([osteoclast_effect(c.bisphosphonate_exposure) for c in clasts]))
+                                             if clasts else 0.0),
+        "pth_anabolic_effect": model.exposure.pth_anabolic_effect,
+        "pth_rankl_fold": model.exposure.pth_fold("rankl_fold_max"),
+        "modeling_formed_um3": rem.modeling_formed_um3 + sum(
+            u.formed_um3 for u in rem.bmus.values() if getattr(u, "modeling", False)),
         "estrogen_deficiency": model.physiology.estrogen_deficiency,
         "rankl_expression_factor": model.physiology.rankl_expression_factor,
         "rankl_solver_iterations": stats.rankl_iterations,

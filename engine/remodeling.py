@@ -34,9 +34,13 @@ from engine.agents.osteoblast import ACTIVE, LINING, Osteoblast
 from engine.agents.osteoclast import Osteoclast
 from engine.agents.osteocyte import Osteocyte
 from engine.agents.precursor_pool import PrecursorPool
+from engine.kernels.adsorption import adsorb_to_surface
 from engine.kernels.remodeling import (deposit, mineralize, nearest_exposed, outward_normal, resorb_and_advance,
                                        surface_phase_counts)
 from engine.kernels.surfaces import BONE_LEVEL, count_marrow_neighbours
+from engine.pharmacology.bisphosphonates import (BISPHOSPHONATE_ACTION, SKELETAL_SURFACE_MM2, UMOL_TO_FMOL,
+                                                 osteoclast_effect)
+from engine.pharmacology.parameters import values
 from engine.physiology.patient_state import DAYS_PER_YEAR
 
 FULLY_MINERALIZED = 1.0  # mineral_fraction is relative to fully mineralized bone
@@ -70,6 +74,14 @@ class Remodeling:
         self._marrow_neighbours = np.zeros(self.grid.shape, np.int8)
         self.today = {"resorbed_um3": 0.0, "resorbed_mineral_um3": 0.0, "formed_um3": 0.0,
                       "forming_floor_area_um2": 0.0}
+        # bone-bound bisphosphonates: one fmol-per-voxel field per drug of the regimen (engine.pharmacology.
+        # bisphosphonates); what resorption released today binds bone again tomorrow (recycling)
+        self.modeling_formed_um3 = 0.0  # matrix laid by finished modeling units (teriparatide)
+        self.bound_drugs = tuple(model.exposure.bisphosphonates)
+        self.bound_drug_fmol = np.zeros((len(self.bound_drugs), *self.grid.shape), np.float32)
+        self.released_fmol = np.zeros(len(self.bound_drugs))
+        self.bisphosphonate_action = values(BISPHOSPHONATE_ACTION)
+        self._ec50_uM = np.array([model.exposure.bisphosphonates[d].p["osteoclast_ec50_uM"] for d in self.bound_drugs])
         self._count_surfaces()
 
     # --- bookkeeping ----------------------------------------------------------------------------
@@ -132,8 +144,10 @@ class Remodeling:
         self._count_surfaces()
         self.mean_rank_occupancy = model.signalling.marrow_mean("rank_occupancy")
         self.precursors.advance(self.mean_rank_occupancy, model.physiology.precursor_supply_factor)
+        self._adsorb_bisphosphonates()
         self._osteocyte_deaths()
         self._activate()
+        self._activate_lining_cells()
         if Osteoclast in model.agents_by_type:
             model.agents_by_type[Osteoclast].shuffle_do("step")
         self._resorb()
@@ -152,7 +166,8 @@ class Remodeling:
         n = len(cells)
         if n == 0:
             return
-        p = 1.0 - math.exp(-1.0 / (self.biology.osteocyte_lifespan_years * DAYS_PER_YEAR))
+        lifespan_years = self.biology.osteocyte_lifespan_years * model.physiology.osteocyte_lifespan_factor
+        p = 1.0 - math.exp(-1.0 / (lifespan_years * DAYS_PER_YEAR))
         deaths = int(model.rng.binomial(n, p))
         if deaths == 0:
             return
@@ -228,7 +243,8 @@ class Remodeling:
         positions = np.array([oc.position for oc in clasts])
         headings = np.array([oc.heading for oc in clasts])
         labels = np.array([oc.bmu.label for oc in clasts], np.int32)
-        volumes = np.array([oc.nuclei for oc in clasts], np.float64) * (
+        activity = np.array([1.0 - osteoclast_effect(oc.bisphosphonate_exposure) for oc in clasts])
+        volumes = np.array([oc.nuclei for oc in clasts], np.float64) * activity * (
             b.osteoclast_resorption_um3_per_day_per_nucleus / self.voxel_um3)
         turn = model.rng.normal(scale=b.osteoclast_turning_per_day, size=(n, 3))
         touched = np.empty((n, cap), np.int64)
@@ -237,10 +253,14 @@ class Remodeling:
         removed_mineral = np.zeros(n)
         footprint = np.zeros(n, np.int64)
         attached = np.zeros(n, np.bool_)
+        released = np.zeros((n, len(self.bound_drugs)))
         g = self.grid
         resorb_and_advance(g.bone_fraction, g.mineral_fraction, g.osteoid_fraction, g.bmu_label, positions, headings,
                            labels, volumes, turn, radius, b.bmu_advance_um_per_day / h, int(np.ceil(2 * radius)),
-                           MAX_PASSES, touched, n_touched, removed, removed_mineral, footprint, attached)
+                           MAX_PASSES, touched, n_touched, removed, removed_mineral, footprint, attached,
+                           self.bound_drug_fmol, released)
+        if self.bound_drugs:
+            self._expose_osteoclasts(clasts, released, removed)
         for i, oc in enumerate(clasts):
             bmu = oc.bmu
             oc.position = positions[i]
@@ -254,6 +274,106 @@ class Remodeling:
         self.today["resorbed_um3"] = float(removed.sum()) * self.voxel_um3
         self.today["resorbed_mineral_um3"] = float(removed_mineral.sum()) * self.voxel_um3
         self._evict_from_resorbed(list(dict.fromkeys(oc.bmu for oc in clasts)))
+
+    def _expose_osteoclasts(self, clasts, released: np.ndarray, removed: np.ndarray) -> None:
+        """Each osteoclast's bisphosphonate exposure follows the concentration in the bone it resorbed today
+        (released fmol over resorbed µm³ = mol/L; ×1e6 → µM), scaled by each drug's EC50 and summed, with a
+        memory of `exposure_memory_days` (engine.pharmacology.bisphosphonates)."""
+        follow = 1.0 - math.exp(-1.0 / self.bisphosphonate_action["exposure_memory_days"])
+        resorbed_um3 = removed * self.voxel_um3
+        with np.errstate(divide="ignore", invalid="ignore"):
+            conc_uM = np.where(resorbed_um3[:, None] > 0, released / resorbed_um3[:, None] * 1e6, 0.0)
+        today = (conc_uM / self._ec50_uM).sum(axis=1)
+        for oc, x in zip(clasts, today):
+            oc.bisphosphonate_exposure += (x - oc.bisphosphonate_exposure) * follow
+        self.released_fmol += released.sum(axis=0)
+
+    def _adsorb_bisphosphonates(self) -> None:
+        """Today's skeletal uptake of each bisphosphonate (the volume's share of the skeleton's surface) and
+        yesterday's recycled release bind the exposed bone (`kernels.adsorption`)."""
+        if not self.bound_drugs:
+            return
+        exposure = self.model.exposure
+        share = self.surface_voxels * self.voxel_area_mm2 / SKELETAL_SURFACE_MM2
+        g = self.grid
+        for j, drug in enumerate(self.bound_drugs):
+            pk = exposure.bisphosphonates[drug]
+            amount = pk.take_skeletal_uptake() * UMOL_TO_FMOL * share + pk.recycled(self.released_fmol[j])
+            self.released_fmol[j] = 0.0
+            if amount > 0:
+                adsorb_to_surface(g.bone_fraction, g.bmu_label, g.osteoid_fraction, self.bound_drug_fmol[j], amount,
+                                  self.bisphosphonate_action["active_surface_uptake_fold"])
+
+    def bound_drug_uM(self, drug: str) -> float:
+        """Mean concentration of a bisphosphonate in the bone of the volume (µmol per litre of bone)."""
+        if drug not in self.bound_drugs:
+            return 0.0
+        bone_um3 = float(self.grid.bone_fraction.sum(dtype=np.float64)) * self.voxel_um3
+        total = float(self.bound_drug_fmol[self.bound_drugs.index(drug)].sum(dtype=np.float64))
+        return total / bone_um3 * 1e6 if bone_um3 else 0.0
+
+    def _activate_lining_cells(self) -> None:
+        """Teriparatide reactivates bone-lining cells into osteoblasts that form bone on quiescent surface
+        without prior resorption (modeling-based formation; engine.pharmacology.teriparatide). Each day a
+        lining cell is reactivated with probability 1 − exp(−rate); the cells reactivated on one day form one
+        modeling unit (a BMU that starts in formation, its 'cavity' the marrow next to their voxels)."""
+        model = self.model
+        pth = model.exposure.teriparatide
+        if pth is None or pth.anabolic_effect <= 0:
+            return
+        rate = pth.p["lining_activation_per_day_max"] * pth.anabolic_effect
+        lining = [a for a in model.agents_by_type.get(Osteoblast, []) if a.state == LINING]
+        if not lining:
+            return
+        n = int(model.rng.binomial(len(lining), 1.0 - math.exp(-rate)))
+        if n == 0:
+            return
+        chosen = [lining[i] for i in np.sort(model.rng.choice(len(lining), size=n, replace=False))]
+        for cell in chosen:
+            self._start_modeling_unit(cell)
+
+    def _start_modeling_unit(self, cell) -> None:
+        """One reactivated lining cell makes matrix on the marrow side of its voxel (within one osteoblast
+        footprint), as an osteoblast of a unit in formation."""
+        model = self.model
+        b = self.biology
+        g = self.grid
+        z, y, x = cell.voxel
+        r = max(1, int(round(math.sqrt(b.lining_cell_area_um2 / math.pi) / g.voxel_size_um)))
+        zs, ys, xs = (np.arange(max(c - r, 0), min(c + r + 1, n)) for c, n in zip((z, y, x), g.shape))
+        zz, yy, xx = np.meshgrid(zs, ys, xs, indexing="ij")
+        block = g.bone_fraction[zz, yy, xx]
+        free = (block < 1.0) & (g.bmu_label[zz, yy, xx] == 0)
+        if not free.any():
+            return
+        flat = np.ravel_multi_index((zz[free], yy[free], xx[free]), g.shape)
+        lst = self.occupants.get(self._flat(cell.voxel))
+        if lst and cell in lst:
+            lst.remove(cell)
+        if self._next_label >= self.phase_of_label.size:
+            self.phase_of_label = np.concatenate([self.phase_of_label, np.zeros_like(self.phase_of_label)])
+        unit = BMU(self._next_label, (int(z), int(y), int(x)), model.clock, targeted=False)
+        self._next_label += 1
+        unit.modeling = True
+        unit.add_cavity(flat.astype(np.int64))
+        g.bmu_label.ravel()[flat] = unit.label
+        unit.reversal_started_clock = model.clock
+        self.bmus[unit.label] = unit
+        self._set_phase(unit, FORMATION)
+        unit.formation_started_clock = model.clock
+        unit.osteoblasts_recruited = 1
+        unit.active_osteoblasts = 1
+        unit.floor_area_um2 = b.lining_cell_area_um2
+        cell.state = ACTIVE
+        cell.bmu = unit
+        mean_life = (b.osteoblast_working_lifespan_days * model.physiology.osteoblast_lifespan_factor
+                     * model.exposure.pth_fold("osteoblast_lifespan_fold_max"))
+        k = b.osteoblast_lifespan_shape
+        cell.fate_day = model.clock + max(1, int(round(model.rng.gamma(k, mean_life / k))))
+        cell.fate = ("osteocyte", "lining", "apoptosis")[int(model.rng.choice(
+            3, p=[b.osteoblast_to_osteocyte_fraction, b.osteoblast_to_lining_fraction,
+                  1.0 - b.osteoblast_to_osteocyte_fraction - b.osteoblast_to_lining_fraction]))]
+        self.fate_calendar[cell.fate_day].append(cell)
 
     def _evict_from_resorbed(self, bmus) -> None:
         bone = self.grid.bone_fraction.ravel()
@@ -300,14 +420,16 @@ class Remodeling:
         b = self.biology
         bmu.formation_started_clock = model.clock
         self._set_phase(bmu, FORMATION)
-        n = int(model.rng.poisson(b.osteoblasts_per_1e6_um3_resorbed * bmu.resorbed_um3 / 1e6))
+        coupling = b.osteoblasts_per_1e6_um3_resorbed * model.exposure.pth_fold("osteoblast_recruitment_fold_max")
+        n = int(model.rng.poisson(coupling * bmu.resorbed_um3 / 1e6))
         bmu.osteoblasts_recruited = n
         bmu.active_osteoblasts = n
         if n == 0:
             return
         cav = bmu.cavity
         voxels = np.unravel_index(cav[model.rng.integers(0, cav.size, size=n)], self.grid.shape) if cav.size else None
-        mean_life = b.osteoblast_working_lifespan_days * model.physiology.osteoblast_lifespan_factor
+        mean_life = (b.osteoblast_working_lifespan_days * model.physiology.osteoblast_lifespan_factor
+                     * model.exposure.pth_fold("osteoblast_lifespan_fold_max"))
         k = b.osteoblast_lifespan_shape
         lifetimes = model.rng.gamma(k, mean_life / k, size=n)
         p_ocy = b.osteoblast_to_osteocyte_fraction
@@ -356,7 +478,10 @@ class Remodeling:
         labels = self.grid.bmu_label.ravel()
         mine = cav[labels[cav] == bmu.label]
         labels[mine] = 0
-        self.completed.append(bmu.record())
+        if getattr(bmu, "modeling", False):
+            self.modeling_formed_um3 += bmu.formed_um3  # not a remodeling cycle: kept out of BMU histomorphometry
+        else:
+            self.completed.append(bmu.record())
         del self.bmus[bmu.label]
 
     # --- views for readouts ------------------------------------------------------------------

@@ -66,8 +66,6 @@ def not_yet_modelled(loaded: LoadedScenario) -> list[str]:
     if missing:
         notes.append(f"regimen drugs {', '.join(missing)} are validated but not modelled yet: bone responds as if "
                      "they were not given")
-    if s.patient.conditions:
-        notes.append(f"patient conditions ({', '.join(s.patient.conditions)}) are validated but not modelled yet")
     return notes
 
 

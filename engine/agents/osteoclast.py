@@ -8,8 +8,9 @@ along the surface. Each day (`step`) it decides, with the model's generator:
 - apoptosis of the whole cell with probability 1 − exp(−1/lifespan), the lifespan scaled by the
   patient's estrogen deficiency (`PatientState.osteoclast_lifespan_factor`), plus an extra hazard when
   RANKL, the osteoclast's survival signal, is withdrawn (local occupancy below a quarter of the
-  reference: a RANKL-blocking drug; Lacey 2000 Am J Pathol 157:435); a cell whose nuclei have all died
-  is gone too.
+  reference: a RANKL-blocking drug; Lacey 2000 Am J Pathol 157:435), plus the hazard of the bisphosphonate
+  it took up from the bone it resorbed (`engine.pharmacology.bisphosphonates`, which also slows its
+  resorption); a cell whose nuclei have all died is gone too.
 Resorption and movement (arithmetic over all osteoclasts) happen in `kernels.remodeling.resorb_and_advance`,
 at `osteoclast_resorption_um3_per_day_per_nucleus` × nuclei.
 """
@@ -21,6 +22,8 @@ import math
 import mesa
 import numpy as np
 
+from engine.pharmacology.bisphosphonates import osteoclast_effect
+
 
 class Osteoclast(mesa.Agent):
     def __init__(self, model: mesa.Model, bmu, nuclei: int, position, heading):
@@ -30,6 +33,7 @@ class Osteoclast(mesa.Agent):
         self.position = np.asarray(position, dtype=np.float64).copy()
         self.heading = np.asarray(heading, dtype=np.float64).copy()
         self.age_days = 0
+        self.bisphosphonate_exposure = 0.0  # Σ C/EC50 of the bisphosphonates it released (engine.remodeling)
 
     @property
     def voxel(self) -> tuple[int, int, int]:
@@ -51,6 +55,9 @@ class Osteoclast(mesa.Agent):
         survival = mean_occupancy / b.reference_rank_occupancy
         hazard = 1.0 / lifespan + b.osteoclast_rankl_withdrawal_apoptosis_per_day * max(
             0.0, 1.0 - survival / b.osteoclast_survival_occupancy_fraction)
+        if self.bisphosphonate_exposure > 0:
+            hazard += model.remodeling.bisphosphonate_action["max_apoptosis_per_day"] * osteoclast_effect(
+                self.bisphosphonate_exposure)
         if self.nuclei < 1 or rng.random() < 1.0 - math.exp(-hazard):
             self.die()
 

@@ -65,11 +65,15 @@ def touches_bone(bone, z, y, x):
 
 
 @njit(cache=True)
-def resorb_ball(bone, mineral, osteoid, label, label_value, cz, cy, cx, radius, volume, max_passes, touched):
+def resorb_ball(bone, mineral, osteoid, label, label_value, cz, cy, cx, radius, volume, max_passes, touched, bound,
+                released):
     """Remove `volume` (voxels) of exposed bone within `radius` (voxels) of voxel (cz, cy, cx).
 
     Each pass shares what is left equally among the exposed voxels found at the start of the pass;
     a voxel gives at most what it holds, and its mineral and osteoid go with its matrix in proportion.
+    So does drug bound to its mineral: `bound` (k, nz, ny, nx) holds k bone-bound drugs (amount per voxel,
+    k may be 0), and what leaves with the matrix is added to `released[j]` (the drug the osteoclast sets
+    free in its resorption lacuna).
     Voxels touched are labelled `label_value`; those newly labelled are written to `touched`. A newly
     labelled voxel that borders marrow outside this cavity (a face neighbour less than half bone and
     not labelled `label_value`) was on the original bone surface: it counts toward the footprint.
@@ -113,6 +117,11 @@ def resorb_ball(bone, mineral, osteoid, label, label_value, cz, cy, cx, radius, 
                 keep = 0.0
             removed_mineral += float(mineral[z, y, x]) * (1.0 - keep)
             mineral[z, y, x] = np.float32(float(mineral[z, y, x]) * keep)
+            for j in range(bound.shape[0]):
+                amount = float(bound[j, z, y, x])
+                if amount > 0.0:
+                    released[j] += amount * (1.0 - keep)
+                    bound[j, z, y, x] = np.float32(amount * keep)
             osteoid[z, y, x] = np.float32(float(osteoid[z, y, x]) * keep)
             bone[z, y, x] = np.float32(b * keep)
             removed += take
@@ -189,7 +198,8 @@ def outward_normal(bone, z, y, x):
 
 @njit(cache=True)
 def resorb_and_advance(bone, mineral, osteoid, label, positions, headings, labels, volumes, turn, radius, step,
-                       search, max_passes, touched, n_touched, removed, removed_mineral, footprint, attached):
+                       search, max_passes, touched, n_touched, removed, removed_mineral, footprint, attached, bound,
+                       released):
     """One day of every osteoclast, in order: attach to the surface, resorb around it, move on.
 
     positions (n, 3) float64 voxel coordinates and headings (n, 3) unit vectors are updated in place.
@@ -199,9 +209,13 @@ def resorb_and_advance(bone, mineral, osteoid, label, positions, headings, label
     counted in footprint[i]); then turn the heading
     into the local tangent plane (plus the random turn `turn[i]`, drawn by the caller's generator) and
     advance `step` voxels along it, keeping the position on the tangent plane of the attachment point.
+    Bone-bound drug (`bound`, k drugs) leaves with the matrix; released[i, j] gets what osteoclast i set
+    free of drug j today (zeroed here first).
     Osteoclasts are handled one after the other (they may share voxels), so the result is deterministic.
     """
     for i in range(positions.shape[0]):
+        for j in range(released.shape[1]):
+            released[i, j] = 0.0
         az, ay, ax = nearest_exposed(bone, positions[i, 0], positions[i, 1], positions[i, 2], search)
         if az < 0:
             attached[i] = False
@@ -213,7 +227,7 @@ def resorb_and_advance(bone, mineral, osteoid, label, positions, headings, label
         attached[i] = True
         nz_, ny_, nx_ = outward_normal(bone, az, ay, ax)
         rem, rem_min, nt, fp = resorb_ball(bone, mineral, osteoid, label, labels[i], az, ay, ax, radius, volumes[i],
-                                           max_passes, touched[i])
+                                           max_passes, touched[i], bound, released[i])
         footprint[i] = fp
         removed[i] = rem
         removed_mineral[i] = rem_min

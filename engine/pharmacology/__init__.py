@@ -2,8 +2,10 @@
 exposure of the marrow that the grid sees. Drug models take their doses from `expand_regimen`, never from
 a hard-coded schedule.
 
-Modelled: denosumab (`denosumab.py`). Validated but not yet modelled: alendronate, zoledronate,
-teriparatide (the runner says so at the start of a run)."""
+Modelled: denosumab (`denosumab.py`: target-mediated PK, free drug binds RANKL in the marrow),
+alendronate and zoledronate (`bisphosphonates.py`: skeletal uptake onto exposed bone, release on
+resorption, poisoned osteoclasts) and teriparatide (`teriparatide.py`: daily PTH pulses act on the
+osteoblast lineage, RANKL follows later). Any regimen may combine them (`exposure.DrugExposure`)."""
 
 from engine.pharmacology.denosumab import DENOSUMAB_PK, DenosumabPK
 from engine.pharmacology.exposure import MODELLED_DRUGS, DrugExposure

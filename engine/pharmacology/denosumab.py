@@ -16,8 +16,8 @@ linear clearance from Gibiansky 2012 (the values confirmed in targets.md §1); d
 the saturable route (Vmax, Km) from Peterson et al. 2004 (AAPS J 6(S1) W4340), as coded in OpenBoneMin
 (`inst/OpenBoneMin.cpp`, ../shared/notes/dependencies.md §A), the only published values of those terms
 we could read. Doses follow the scenario's regimen (`engine.pharmacology.regimen`), never a built-in
-schedule. Body-weight scaling of CL and V (a covariate in both papers) is not applied: the values are
-for a ~66 kg adult.
+schedule. The values are for a ~66 kg adult; a scenario's `patient.body_weight_kg` scales clearances and
+volumes allometrically (`weight_scaled`).
 
 Exposure of the marrow. Serum denosumab is ~46 nM at Cmax and its RANKL K_D is ~3 pM: if the marrow saw
 serum concentrations, RANKL would stay blocked through the whole dosing interval, which the markers
@@ -85,6 +85,32 @@ DENOSUMAB_PK: tuple[Parameter, ...] = (
                "mAbs 5:297, from memory), includes mineralised matrix; with it RANKL is freed ~3 weeks earlier "
                "and CTX escapes before month 6, against the label (targets.md §2)")),
 )
+
+
+REFERENCE_BODY_WEIGHT_KG = 66.0
+"""Body weight the table's clearances and volumes are given for (Gibiansky 2012's typical patient)."""
+CLEARANCE_WEIGHT_EXPONENT = 0.75
+VOLUME_WEIGHT_EXPONENT = 1.0
+"""Allometric exponents (standard allometry for monoclonal antibodies without fitted exponents: Anderson &
+Holford 2008 Annu Rev Pharmacol Toxicol 48:303; both denosumab popPK papers found weight a covariate of CL
+and V, Sutjandra 2011, Gibiansky 2012). Used for populations lighter or heavier than the reference, e.g.
+Japanese postmenopausal women (~50-55 kg in the DIRECT trial, Nakamura 2014 J Clin Endocrinol Metab 99:2599;
+from-memory)."""
+
+
+def weight_scaled(parameters: dict[str, float], body_weight_kg: float | None) -> dict[str, float]:
+    """Clearances and volumes of the table (or of `parameters`, which win) scaled to a body weight."""
+    if body_weight_kg is None:
+        return dict(parameters)
+    p = values(DENOSUMAB_PK)
+    p.update(parameters)
+    ratio = body_weight_kg / REFERENCE_BODY_WEIGHT_KG
+    scaled = dict(parameters)
+    for name in ("linear_clearance_L_per_day", "intercompartmental_clearance_L_per_day"):
+        scaled[name] = p[name] * ratio**CLEARANCE_WEIGHT_EXPONENT
+    for name in ("central_volume_L", "peripheral_volume_L"):
+        scaled[name] = p[name] * ratio**VOLUME_WEIGHT_EXPONENT
+    return scaled
 
 
 class DenosumabPK:

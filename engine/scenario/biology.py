@@ -57,6 +57,40 @@ class BiologyParameters(BaseModel):
         source="Randolph 2011 J Clin Endocrinol Metab 96:746 (SWAN: estradiol falls over ~2 years around the final menstrual period)",
         description="Time constant with which estrogen deficiency develops after the final menstrual period.")
 
+    male_bioavailable_estradiol_loss_per_year: float = _param(
+        0.0078, unit="1/year (share of a young man's bioavailable estradiol)",
+        source=("Khosla 1998 J Clin Endocrinol Metab 83:2266: bioavailable estradiol falls ~47 % from 25 to 85 y in "
+                "men (0.47/60 y); estrogen is the sex steroid that restrains resorption in men, Falahati-Nini 2000 "
+                "J Clin Invest 106:1553"),
+        description="Yearly loss of a man's bioavailable estradiol after 25 y; the loss is his estrogen deficiency (0..1).")
+    glucocorticoid_osteoblast_lifespan_fold: float = _param(
+        0.75, unit="fold", le=1.0,
+        source=("Weinstein 1998 J Clin Invest 102:274 (glucocorticoids induce osteoblast apoptosis); size: wall "
+                "thickness ~25 % lower in glucocorticoid-treated patients, Dalle Carbonare 2001 J Bone Miner Res "
+                "16:97 (from-memory)"),
+        description="Osteoblast working lifespan on glucocorticoid therapy, relative to without.")
+    glucocorticoid_osteocyte_lifespan_fold: float = _param(
+        0.5, unit="fold", le=1.0,
+        source=("Weinstein 1998 J Clin Invest 102:274; O'Brien 2004 Endocrinology 145:1835 (glucocorticoids "
+                "induce osteocyte apoptosis); size from-memory"),
+        description="Osteocyte lifespan on glucocorticoid therapy, relative to without.")
+    glucocorticoid_early_rankl_fold: float = _param(
+        1.3, unit="fold",
+        source=("Direction: Hofbauer 1999 Endocrinology 140:4382 (glucocorticoids raise RANKL and suppress OPG in "
+                "osteoblastic cells). Size: assumption, well below the in-vitro fold changes, because RANKL acts "
+                "steeply on activation in this model (2x RANKL with 0.5x OPG removed ~10 % of BMD in a month)"),
+        description="RANKL expression at the start of glucocorticoid therapy, relative to without (fades, see below).")
+    glucocorticoid_early_opg_fold: float = _param(
+        0.7, unit="fold", le=1.0,
+        source=("Hofbauer 1999 Endocrinology 140:4382 (OPG suppressed); size: assumption (serum OPG falls by tens of "
+                "percent on glucocorticoids, far less than the mRNA in vitro)"),
+        description="OPG expression at the start of glucocorticoid therapy, relative to without (fades, see below).")
+    glucocorticoid_early_phase_days: float = _param(
+        180.0, unit="day",
+        source=("van Staa 2002 Osteoporos Int 13:777 (fracture risk rises within 3-6 months of starting "
+                "glucocorticoids; BMD loss fastest in the first months); assumption of its time constant"),
+        description="Time constant with which the early resorptive effect of glucocorticoids fades.")
+
     # --- signalling fields ------------------------------------------------------------
     rankl_diffusivity_um2_per_s: float = _param(
         10.0, unit="µm^2/s",

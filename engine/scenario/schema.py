@@ -70,7 +70,14 @@ class Patient(_Strict):
     years_since_menopause: float | None = Field(
         None, ge=0, description="Years since the final menstrual period; omit (null) for premenopausal women and for men.")
     conditions: tuple[Literal["glucocorticoid_therapy"], ...] = Field(
-        (), description="Conditions that change bone biology; empty means none.")
+        (), description=("Conditions that change bone biology; empty means none. glucocorticoid_therapy: "
+                         "prednisolone >= 7.5 mg/day or equivalent (engine.physiology.patient_state)."))
+    glucocorticoid_years_of_use: float = Field(
+        0.0, ge=0, le=80, description=("Years on glucocorticoids at day 0 (0 = starting at day 0); only read with "
+                                       "the glucocorticoid_therapy condition."))
+    body_weight_kg: float | None = Field(
+        None, gt=25, le=250, description=("Body weight (kg); scales denosumab clearances and volumes allometrically. "
+                                          "Omit for the PK tables' reference adult (66 kg)."))
 
 
 class DoseEntry(_Strict):
@@ -113,25 +120,46 @@ class Outputs(_Strict):
         365, ge=1, description="Write checkpoint.h5 every this many days (also at the last day and on Ctrl-C/SIGTERM).")
 
 
+def drug_parameter_tables() -> dict:
+    """{drug: its parameter table} (PK and drug action; engine.pharmacology)."""
+    from engine.pharmacology.bisphosphonates import ALENDRONATE_PK, ZOLEDRONATE_PK
+    from engine.pharmacology.denosumab import DENOSUMAB_PK
+    from engine.pharmacology.teriparatide import TERIPARATIDE_PK
+    return {"denosumab": DENOSUMAB_PK, "alendronate": ALENDRONATE_PK, "zoledronate": ZOLEDRONATE_PK,
+            "teriparatide": TERIPARATIDE_PK}
+
+
+def _drug_parameters(drug: str):
+    return Field(default_factory=dict,
+                 description=(f"{drug.capitalize()} parameters by table name (engine.pharmacology, "
+                              f"drug_parameter_tables()['{drug}']); each must be > 0."))
+
+
 class Pharmacokinetics(_Strict):
-    """Per-patient PK parameter values (e.g. sampled by a virtual trial); empty = the cited table values."""
+    """Per-patient drug parameter values (e.g. sampled by a virtual trial); empty = the cited table values."""
 
     denosumab: dict[str, float] = Field(
         default_factory=dict,
         description="Denosumab PK parameters by table name (engine.pharmacology.denosumab.DENOSUMAB_PK), e.g. "
                     "linear_clearance_L_per_day: 0.09; each must be > 0.")
+    alendronate: dict[str, float] = _drug_parameters("alendronate")
+    zoledronate: dict[str, float] = _drug_parameters("zoledronate")
+    teriparatide: dict[str, float] = _drug_parameters("teriparatide")
 
-    @field_validator("denosumab")
+    @field_validator("denosumab", "alendronate", "zoledronate", "teriparatide")
     @classmethod
-    def _known_denosumab_names(cls, value: dict[str, float]) -> dict[str, float]:
-        from engine.pharmacology.denosumab import DENOSUMAB_PK
-        known = [p.name for p in DENOSUMAB_PK]
+    def _known_names(cls, value: dict[str, float], info) -> dict[str, float]:
+        drug = info.field_name
+        known = [p.name for p in drug_parameter_tables()[drug]]
         for name, number in value.items():
             if name not in known:
-                raise ValueError(f"unknown denosumab PK parameter {name!r}; allowed: {', '.join(known)}")
+                raise ValueError(f"unknown {drug} PK parameter {name!r}; allowed: {', '.join(known)}")
             if not number > 0:
                 raise ValueError(f"{name} must be > 0, got {number}")
         return value
+
+    def by_drug(self) -> dict[str, dict[str, float]]:
+        return {drug: dict(getattr(self, drug)) for drug in DRUGS if getattr(self, drug)}
 
 
 class Scenario(_Strict):

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.pharmacology.denosumab import DENOSUMAB_PK
 from engine.pharmacology.parameters import values
 from engine.scenario.loader import LoadedScenario
+from engine.scenario.schema import drug_parameter_tables
 from engine.trials.schema import Population, Trial
 
 #: Lumbar-spine BMD: young-adult SD ≈ 10.5 % of the young-adult mean (NHANES III / Hologic reference:
@@ -73,7 +73,7 @@ def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | Non
     """All patients of all arms, arm by arm (arm order of the YAML), index 0..n-1."""
     n = trial.patients_per_arm if patients_per_arm is None else patients_per_arm
     base_data = base.scenario.model_dump(mode="json")
-    pk_table = values(DENOSUMAB_PK)
+    pk_tables = {drug: values(table) for drug, table in drug_parameter_tables().items()}
     # person i: one generator per index, from the trial seed (SeedSequence spawn keys)
     draws = []
     for i in range(n):
@@ -83,6 +83,7 @@ def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | Non
             "geometry_seed": int(rng.integers(0, 2**31 - 1)),
             "u_age": float(rng.random()), "u_ysm": float(rng.random()), "u_t": float(rng.random()),
             "z": rng.standard_normal(len(trial.variability)),
+            "u_gc": float(rng.random()), "u_wt": float(rng.random()),  # drawn last: earlier draws stay as they were
         })
     cohort = []
     for arm_name, arm in trial.arms.items():
@@ -117,6 +118,10 @@ def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | Non
                 patient["years_since_menopause"] = chars["years_since_menopause"] = round(ysm, 2)
             if population.conditions is not None:
                 patient["conditions"] = list(population.conditions)
+            for key, u in (("glucocorticoid_years_of_use", d["u_gc"]), ("body_weight_kg", d["u_wt"])):
+                value = _uniform(u, getattr(population, key))
+                if value is not None:
+                    patient[key] = chars[key] = round(value, 2)
             t_score = _uniform(d["u_t"], population.baseline_t_score)
             structure = data["geometry"]["structure"]
             if structure.get("type") == "synthetic_trabecular":
@@ -126,9 +131,9 @@ def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | Non
                     structure["bv_tv"] = chars["bv_tv"] = round(bv_tv_for_t_score(t_score), 4)
             for v, z in zip(trial.variability, d["z"]):
                 omega = float(np.sqrt(np.log1p((v.cv_pct / 100.0) ** 2)))
-                if v.parameter.startswith("pharmacokinetics.denosumab."):
-                    name = v.parameter.split(".")[-1]
-                    typical = data.get("pharmacokinetics", {}).get("denosumab", {}).get(name, pk_table[name])
+                if v.parameter.startswith("pharmacokinetics."):
+                    _, drug, name = v.parameter.split(".")
+                    typical = data.get("pharmacokinetics", {}).get(drug, {}).get(name, pk_tables[drug][name])
                 else:
                     typical = _get(data, v.parameter)
                 value = float(typical * np.exp(omega * z))

@@ -20,14 +20,16 @@ from engine.trials.loader import LoadedTrial
 PLOTTED = (("bmd_change_pct", "BMD proxy, % change"), ("ctx_change_pct", "CTX proxy, % change"),
            ("p1np_change_pct", "P1NP proxy, % change"), ("serum_denosumab_ng_per_ml", "serum denosumab (ng/mL)"))
 PASS_RULE = ("a timepoint passes when the published interval (95 % CI or range; the single value if none is "
-             "given) overlaps the 95 % CI of the simulated arm mean (Student t over patients)")
+             "given) overlaps the 95 % CI of the simulated arm mean (Student t over patients); a row 'vs ARM' "
+             "compares the difference of the two arm means, with a Welch 95 % CI")
 
 
 def compare(loaded: LoadedTrial, summaries: dict) -> list[dict]:
     rows = []
     for row in (loaded.trial.published.rows if loaded.trial.published else ()):
         s = summaries.get(row.arm)
-        entry = {"arm": row.arm, "readout": row.readout, "month": row.month, "published": row.mean,
+        versus = summaries.get(row.versus) if row.versus else None
+        entry = {"arm": row.arm + (f" vs {row.versus}" if row.versus else ""), "readout": row.readout, "month": row.month, "published": row.mean,
                  "published_ci": row.ci95, "row": row.row, "note": row.note, "simulated": np.nan,
                  "ci": (np.nan, np.nan), "n": 0, "day": np.nan, "pass": False}
         if s is not None:
@@ -35,11 +37,32 @@ def compare(loaded: LoadedTrial, summaries: dict) -> list[dict]:
             i = int(np.argmin(np.abs(s["day"] - day)))
             entry.update(day=int(s["day"][i]), simulated=float(s[f"{row.readout}_mean"][i]), n=int(s["n"][i]),
                          ci=(float(s[f"{row.readout}_ci95_low"][i]), float(s[f"{row.readout}_ci95_high"][i])))
+            if row.versus:
+                if versus is None:
+                    rows.append(entry)
+                    continue
+                j = int(np.argmin(np.abs(versus["day"] - day)))
+                diff, half = welch_difference(s, i, versus, j, row.readout)
+                entry.update(simulated=diff, ci=(diff - half, diff + half))
             low, high = row.ci95 if row.ci95 else (row.mean, row.mean)
             sim_low, sim_high = entry["ci"]
             entry["pass"] = bool(np.isfinite(sim_low) and low <= sim_high and high >= sim_low)
         rows.append(entry)
     return rows
+
+
+def welch_difference(a: dict, i: int, b: dict, j: int, readout: str) -> tuple[float, float]:
+    """Difference of two arm means (a at index i minus b at index j) and the half-width of its Welch 95 % CI."""
+    from scipy import stats
+
+    ma, sa, na = a[f"{readout}_mean"][i], a[f"{readout}_sd"][i], a["n"][i]
+    mb, sb, nb = b[f"{readout}_mean"][j], b[f"{readout}_sd"][j], b["n"][j]
+    if na < 2 or nb < 2:
+        return float(ma - mb), float("nan")
+    va, vb = sa**2 / na, sb**2 / nb
+    se = np.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1)) if va + vb > 0 else na + nb - 2
+    return float(ma - mb), float(stats.t.ppf(0.975, df) * se)
 
 
 def _plot(loaded: LoadedTrial, summaries: dict, readout: str, label: str, path: Path) -> Path:
@@ -57,7 +80,7 @@ def _plot(loaded: LoadedTrial, summaries: dict, readout: str, label: str, path: 
         colours[arm] = line.get_color()
         ax.fill_between(months, s[f"{readout}_ci95_low"], s[f"{readout}_ci95_high"], color=line.get_color(), alpha=0.2)
     for row in (loaded.trial.published.rows if loaded.trial.published else ()):
-        if row.readout != readout or row.arm not in colours:
+        if row.readout != readout or row.arm not in colours or row.versus:  # differences are in the table only
             continue
         err = None
         if row.ci95:

@@ -52,8 +52,11 @@ class Population(_Strict):
                            "trabecular BV/TV (engine.trials.cohort.bv_tv_for_t_score)."))
     conditions: tuple[Literal["glucocorticoid_therapy"], ...] | None = Field(
         None, description="Conditions of every patient (overrides the base scenario's).")
+    glucocorticoid_years_of_use: tuple[float, float] | None = _range("years on glucocorticoids at start")
+    body_weight_kg: tuple[float, float] | None = _range("body weight (kg; scales denosumab PK)")
 
-    @field_validator("age_years", "years_since_menopause", "baseline_t_score")
+    @field_validator("age_years", "years_since_menopause", "baseline_t_score", "glucocorticoid_years_of_use",
+                     "body_weight_kg")
     @classmethod
     def _ordered(cls, value):
         if value is not None and value[0] > value[1]:
@@ -80,21 +83,22 @@ class Variability(_Strict):
     ω² = ln(1 + CV²) (the usual NONMEM/mrgsolve convention)."""
 
     parameter: str = Field(description=("Dotted scenario path of a number: biology.<name> or "
-                                         "pharmacokinetics.denosumab.<name>."))
+                                         "pharmacokinetics.<drug>.<name> (denosumab, alendronate, zoledronate, "
+                                         "teriparatide)."))
     cv_pct: float = Field(gt=0, le=200, description="Coefficient of variation in % (log-normal).")
     source: str = Field(min_length=1, description="Where the CV comes from (citation, or 'assumption: why').")
 
     @field_validator("parameter")
     @classmethod
     def _known(cls, value: str) -> str:
-        from engine.pharmacology.denosumab import DENOSUMAB_PK
         from engine.scenario.biology import BiologyParameters
+        from engine.scenario.schema import drug_parameter_tables
         biology = [f"biology.{n}" for n in BiologyParameters.model_fields]
-        pk = [f"pharmacokinetics.denosumab.{p.name}" for p in DENOSUMAB_PK]
+        pk = [f"pharmacokinetics.{drug}.{p.name}" for drug, table in drug_parameter_tables().items() for p in table]
         if value not in biology + pk:
             import difflib
             close = difflib.get_close_matches(value, biology + pk, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'?" if close else "allowed: biology.<parameter> or pharmacokinetics.denosumab.<parameter>"
+            hint = f"did you mean '{close[0]}'?" if close else "allowed: biology.<parameter> or pharmacokinetics.<drug>.<parameter>"
             raise ValueError(f"unknown parameter; {hint}")
         return value
 
@@ -109,6 +113,8 @@ class PublishedRow(_Strict):
     readout: Literal[TRIAL_READOUTS] = Field(description="Readout compared.")
     month: float = Field(ge=0, description="Timepoint (months since the first day; 1 month = 30.44 days).")
     mean: float = Field(description="Published arm mean (or median where the source gives one).")
+    versus: str | None = Field(None, description=("Another arm: the row is the difference arm − versus (e.g. a "
+                                                  "'BMD vs placebo' row), compared with the simulated difference."))
     ci95: tuple[float, float] | None = Field(None, description="Published 95 % CI or range, if given.")
     row: str = Field(min_length=3, description="The row of the targets file (section and quantity) it comes from.")
     note: str = ""
@@ -141,9 +147,11 @@ class Trial(_Strict):
     @model_validator(mode="after")
     def _rows_name_arms(self):
         for i, row in enumerate(self.published.rows if self.published else ()):
-            if row.arm not in self.arms:
-                raise ValueError(f"published.rows[{i}].arm = {row.arm!r} is not an arm of this trial "
-                                 f"({', '.join(self.arms)})")
+            for key in ("arm", "versus"):
+                name = getattr(row, key)
+                if name is not None and name not in self.arms:
+                    raise ValueError(f"published.rows[{i}].{key} = {name!r} is not an arm of this trial "
+                                     f"({', '.join(self.arms)})")
         names = [v.parameter for v in self.variability]
         if len(set(names)) != len(names):
             raise ValueError("variability: a parameter is listed twice")

@@ -45,6 +45,15 @@ PRESET_REGIMENS: dict[str, list[dict]] = {
     "denosumab 60 mg SC, 2 doses then stopped": [
         {"drug": "denosumab", "dose_mg": 60, "route": "subcutaneous", "start_day": 0, "interval_days": 182.5,
          "number_of_doses": 2}],
+    "alendronate 70 mg oral weekly": [
+        {"drug": "alendronate", "dose_mg": 70, "route": "oral", "start_day": 0, "interval_days": 7,
+         "number_of_doses": 520}],
+    "zoledronate 5 mg IV yearly": [
+        {"drug": "zoledronate", "dose_mg": 5, "route": "intravenous", "start_day": 0, "interval_days": 365,
+         "number_of_doses": 10}],
+    "teriparatide 20 µg SC daily (2 years)": [
+        {"drug": "teriparatide", "dose_mg": 0.02, "route": "subcutaneous", "start_day": 0, "interval_days": 1,
+         "number_of_doses": 730}],
 }
 
 

@@ -37,9 +37,12 @@ def numpy_exposed(bone):
     return (bone > 0) & ((bone < BONE_LEVEL) | face_neighbour_below(bone))
 
 
-def numpy_resorb_ball(bone, mineral, centre, radius, volume, max_passes):
-    """Twin of resorb_ball: each pass shares what is left equally among the exposed voxels in the ball."""
+def numpy_resorb_ball(bone, mineral, centre, radius, volume, max_passes, bound=None):
+    """Twin of resorb_ball: each pass shares what is left equally among the exposed voxels in the ball;
+    bound drug (k, ...) leaves with the matrix like mineral. Returns bone, mineral, removed, bound, released."""
     bone, mineral = bone.astype(np.float64), mineral.astype(np.float64)
+    bound = np.zeros((0, *bone.shape)) if bound is None else bound.astype(np.float64)
+    released = np.zeros(bound.shape[0])
     z, y, x = np.indices(bone.shape)
     ball = (z - centre[0]) ** 2 + (y - centre[1]) ** 2 + (x - centre[2]) ** 2 <= radius**2
     remaining, removed = volume, 0.0
@@ -52,10 +55,16 @@ def numpy_resorb_ball(bone, mineral, centre, radius, volume, max_passes):
         take = np.where(cand & (bone - take < 1e-6), bone, take)
         keep = np.where(bone > 0, (bone - take) / np.where(bone > 0, bone, 1), 1.0)
         mineral *= keep
+        released += (bound * (1.0 - keep)).reshape(bound.shape[0], -1).sum(axis=1)
+        bound *= keep
         bone -= take
         removed += take.sum()
         remaining -= take.sum()
-    return bone, mineral, removed
+    return bone, mineral, removed, bound, released
+
+
+def no_drug(shape):
+    return np.zeros((0, *shape), np.float32), np.zeros(0)
 
 
 def test_is_exposed_matches_numpy():
@@ -72,12 +81,20 @@ def test_resorb_ball_matches_numpy_and_conserves(volume):
     osteoid = np.zeros_like(bone)
     label = np.zeros(bone.shape, np.int32)
     touched = np.empty(2000, np.int64)
-    ref_bone, ref_mineral, ref_removed = numpy_resorb_ball(bone, mineral, (7, 7, 8), 3.0, volume, 16)
+    rng = np.random.default_rng(4)
+    bound = (rng.random((2, *bone.shape)) * (bone > 0)).astype(np.float32)  # two drugs bound to the bone
+    ref_bone, ref_mineral, ref_removed, ref_bound, ref_released = numpy_resorb_ball(bone, mineral, (7, 7, 8), 3.0,
+                                                                                    volume, 16, bound)
     before = bone.astype(np.float64).sum()
+    bound_before = bound.astype(np.float64).sum(axis=(1, 2, 3))
+    released = np.zeros(2)
     removed, removed_mineral, n_touched, footprint = resorb_ball(bone, mineral, osteoid, label, 5, 7, 7, 8, 3.0,
-                                                                 volume, 16, touched)
+                                                                 volume, 16, touched, bound, released)
     np.testing.assert_allclose(bone, ref_bone, atol=1e-6)
     np.testing.assert_allclose(mineral, ref_mineral, atol=1e-6)
+    np.testing.assert_allclose(bound, ref_bound, atol=1e-6)
+    np.testing.assert_allclose(released, ref_released, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(bound_before - bound.astype(np.float64).sum(axis=(1, 2, 3)), released, rtol=1e-4)
     assert removed == pytest.approx(ref_removed, rel=1e-6)
     assert removed <= volume + 1e-9
     assert before - bone.astype(np.float64).sum() == pytest.approx(removed, rel=1e-5)  # matrix conserved
@@ -92,7 +109,8 @@ def test_resorption_deepens_from_the_surface_only():
     bone[:6] = 1.0  # bone below z = 6, marrow above
     mineral, osteoid, label = bone.copy(), np.zeros_like(bone), np.zeros(bone.shape, np.int32)
     touched = np.empty(3000, np.int64)
-    removed, _, _, footprint = resorb_ball(bone, mineral, osteoid, label, 1, 5, 6, 6, 3.0, 10.0, 16, touched)
+    removed, _, _, footprint = resorb_ball(bone, mineral, osteoid, label, 1, 5, 6, 6, 3.0, 10.0, 16, touched,
+                                           *no_drug(bone.shape))
     assert removed == pytest.approx(10.0)
     assert np.all(bone[:4] == 1.0)  # two layers down nothing is touched yet
     assert footprint > 0
@@ -213,12 +231,18 @@ def test_osteoclast_walks_along_a_flat_surface_and_digs_a_trench():
     n = 1
     touched = np.empty((n, 2000), np.int64)
     out = [np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros(n, np.int64), np.zeros(n, np.bool_)]
-    total = 0.0
+    bound = np.zeros((1, *bone.shape), np.float32)
+    bound[0, 7] = 1.0  # one drug on the top layer of the slab only
+    released = np.zeros((n, 1))
+    total = total_released = 0.0
     for _ in range(20):
         resorb_and_advance(bone, mineral, osteoid, label, pos, heading, np.array([1], np.int32), np.array([6.0]),
-                           np.zeros((n, 3)), 3.0, 1.0, 6, 16, touched, *out)
+                           np.zeros((n, 3)), 3.0, 1.0, 6, 16, touched, *out, bound, released)
         total += out[1][0]
+        total_released += released[0, 0]
         assert out[4][0]
+    assert 20 * 40 - bound.astype(np.float64).sum() == pytest.approx(total_released, rel=1e-4)  # drug conserved
+    assert 0 < total_released < total  # only the surface layer carried drug
     assert pos[0, 2] == pytest.approx(25.0, abs=1.5)  # 1 voxel/day along x
     assert heading[0, 2] > 0.9  # keeps its direction along the surface (tilted only by its own trench)
     assert 8 * 20 * 40 - bone.astype(np.float64).sum() == pytest.approx(total, rel=1e-5)

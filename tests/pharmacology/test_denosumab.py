@@ -112,11 +112,30 @@ def test_exposure_stepwise_equals_one_stretch():
     assert a.denosumab.state() == pytest.approx(b.denosumab.state(), rel=1e-9)
 
 
-def test_other_drugs_are_reported_not_modelled():
+def test_other_drugs_do_not_bind_rankl():
     ex = DrugExposure([DoseEntry(drug="alendronate", dose_mg=70, route="oral", interval_days=7, number_of_doses=4)])
-    assert ex.not_modelled_drugs == ["alendronate"] and ex.denosumab is None
+    assert ex.not_modelled_drugs == [] and ex.denosumab is None
     ex.advance_to(30)
     assert ex.marrow_rankl_binder_nM == 0.0
+
+
+def test_lighter_patients_have_higher_exposure():
+    """Allometric weight scaling: a 52 kg woman has a smaller volume and a lower clearance, so her Cmax and
+    her exposure over the dosing interval (AUC ∝ 1/CL ∝ W^-0.75 in the linear range) are higher than the
+    66 kg reference's."""
+    from engine.pharmacology.denosumab import weight_scaled
+    ref = DrugExposure([entry()])
+    light = DrugExposure([entry()], body_weight_kg=52.0)
+    assert weight_scaled({}, 66.0)["linear_clearance_L_per_day"] == pytest.approx(DenosumabPK().p["linear_clearance_L_per_day"])
+    cmax = {"ref": 0.0, "light": 0.0}
+    auc = {"ref": 0.0, "light": 0.0}
+    for day in range(1, 183):
+        for name, ex in (("ref", ref), ("light", light)):
+            ex.advance_to(day)
+            cmax[name] = max(cmax[name], ex.serum_denosumab_ng_per_ml)
+            auc[name] += ex.serum_denosumab_ng_per_ml
+    assert cmax["light"] > 1.15 * cmax["ref"]
+    assert auc["light"] > 1.1 * auc["ref"]
 
 
 def test_parameter_table_renders_with_sources():

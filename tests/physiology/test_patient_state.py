@@ -15,9 +15,9 @@ def state(**patient) -> PatientState:
     return PatientState(Patient(**patient), BIO)
 
 
-def test_premenopausal_and_male_have_no_deficiency():
-    for s in (state(sex="female", age_years=40), state(sex="male", age_years=70)):
-        s.advance(3650)
+def test_premenopausal_women_and_young_men_have_no_deficiency():
+    for s, days in ((state(sex="female", age_years=40), 3650), (state(sex="male", age_years=20), 1826)):
+        s.advance(days)
         assert s.estrogen_deficiency == 0.0 and s.rankl_expression_factor == 1.0
 
 
@@ -37,3 +37,28 @@ def test_age_and_time_since_menopause_advance_with_the_simulation():
     s = state(sex="female", age_years=60, years_since_menopause=8)
     s.advance(730)
     assert s.age_years == pytest.approx(62, abs=0.01) and s.years_since_menopause == pytest.approx(10, abs=0.01)
+
+
+def test_men_lose_bioavailable_estradiol_with_age_slowly():
+    """Khosla 1998: ~47 % lower bioavailable estradiol at 85 than at 25 -> deficiency 0.47 at 85, 0 at 25."""
+    young, old = state(sex="male", age_years=25), state(sex="male", age_years=85)
+    assert young.estrogen_deficiency == 0.0
+    assert old.estrogen_deficiency == pytest.approx(0.47, abs=0.01)
+    woman = state(sex="female", age_years=60, years_since_menopause=8)
+    assert state(sex="male", age_years=60).rankl_expression_factor < woman.rankl_expression_factor
+
+
+def test_glucocorticoids_act_early_on_rankl_and_lastingly_on_osteoblasts():
+    gc = state(sex="female", age_years=65, years_since_menopause=15, conditions=["glucocorticoid_therapy"])
+    none = state(sex="female", age_years=65, years_since_menopause=15)
+    assert gc.rankl_expression_factor == pytest.approx(none.rankl_expression_factor * BIO.glucocorticoid_early_rankl_fold)
+    assert gc.opg_expression_factor == pytest.approx(BIO.glucocorticoid_early_opg_fold)
+    assert gc.osteoblast_lifespan_factor == pytest.approx(none.osteoblast_lifespan_factor
+                                                          * BIO.glucocorticoid_osteoblast_lifespan_fold)
+    assert gc.osteocyte_lifespan_factor == BIO.glucocorticoid_osteocyte_lifespan_fold
+    gc.advance(3 * 365)  # the early phase fades; the osteoblast effect stays
+    assert gc.rankl_expression_factor == pytest.approx(none.rankl_expression_factor, rel=0.01)
+    assert gc.osteoblast_lifespan_factor < none.osteoblast_lifespan_factor
+    long_term = state(sex="female", age_years=65, years_since_menopause=15, conditions=["glucocorticoid_therapy"],
+                      glucocorticoid_years_of_use=5)
+    assert long_term.opg_expression_factor == pytest.approx(1.0, abs=1e-3)

@@ -17,9 +17,35 @@ def _problems(tmp_path, text):
 
 
 def test_bundled_trials_load():
-    for name in ("freedom_3y", "denosumab_discontinuation", "dose_ranging_phase2"):
+    for name in ("freedom_3y", "denosumab_discontinuation", "dose_ranging_phase2", "decide_dmab_vs_aln",
+                 "bisphosphonates_3y", "teriparatide_neer"):
         loaded = load_trial(f"scenarios/trials/{name}.yaml")
         assert loaded.trial.published.rows and loaded.trial.arms
+    for name in ("sequences_4y", "populations_1y"):  # predictions: no published rows in targets.md
+        assert len(load_trial(f"scenarios/trials/{name}.yaml").trial.arms) == 6
+
+
+def test_bundled_cohorts_take_each_arms_population():
+    from engine.trials.cohort import build_cohort
+    loaded = load_trial("scenarios/trials/populations_1y.yaml")
+    cohort = {p.arm: p.scenario["patient"] for p in build_cohort(loaded.trial, loaded.base, 1)}
+    assert cohort["men_denosumab"]["sex"] == "male" and cohort["men_denosumab"]["years_since_menopause"] is None
+    assert cohort["glucocorticoid_untreated"]["conditions"] == ["glucocorticoid_therapy"]
+    assert 45 <= cohort["japanese_women_denosumab"]["body_weight_kg"] <= 60
+
+
+def test_versus_rows_compare_differences_with_a_welch_interval():
+    import numpy as np
+    from engine.trials.report import welch_difference
+    a = {"bmd_change_pct_mean": np.array([5.0]), "bmd_change_pct_sd": np.array([2.0]), "n": np.array([10])}
+    b = {"bmd_change_pct_mean": np.array([1.0]), "bmd_change_pct_sd": np.array([2.0]), "n": np.array([10])}
+    diff, half = welch_difference(a, 0, b, 0, "bmd_change_pct")
+    assert diff == 4.0 and half == pytest.approx(2.101 * np.sqrt(0.8), rel=1e-3)  # t(0.975, df 18)
+
+
+def test_versus_must_name_an_arm(tmp_path):
+    text = TINY_TRIAL.replace("readout: ctx_change_pct", "readout: ctx_change_pct, versus: nobody", 1)
+    assert "versus = 'nobody' is not an arm" in _problems(tmp_path, text)
 
 
 def test_unknown_key_is_named_with_its_line(tmp_path):

@@ -1,0 +1,127 @@
+"""Bisphosphonates (alendronate, zoledronate): from the dose to drug bound in bone, and from bone to the
+osteoclast that resorbs it.
+
+Pharmacokinetics. A nitrogen-containing bisphosphonate leaves plasma within hours (alendronate plasma
+t½ ~1-2 h, Lin 1996 Bone 18:75; zoledronate's early half-lives 0.2 h and 1.4 h, Chen 2002 J Clin
+Pharmacol 42:1228): what is not taken up by bone is excreted unchanged in urine, and nothing is
+metabolised. On the model's one-day step the systemic dose therefore splits at once into a skeletal
+share (`skeletal_uptake_fraction`) and urine. Oral alendronate reaches the circulation only at
+`oral_bioavailability` (~0.6 % fasting). Intravenous zoledronate is all systemic.
+
+Where it goes in bone. The skeletal share spreads over the skeleton's bone surface
+(`SKELETAL_SURFACE_MM2`); the simulated volume receives its surface's share of it, and within the volume
+the drug binds exposed mineral, several-fold more at remodeling sites than on quiescent surface
+(`engine.kernels.adsorption`). Bound drug sits in a per-voxel field (fmol per voxel, one field per drug);
+new bone laid on top buries it, and only resorption sets it free again. So the drug stays for years
+(alendronate's terminal t½ > 10 y, Khan 1997 JBMR 12:1700) and its effect outlasts the dosing.
+
+Release and recycling. Resorbed bone releases its bound drug into the osteoclast's lacuna (kernel
+`resorb_and_advance`). The osteoclast is exposed to the released concentration (amount over the volume it
+resorbed, µM); what it releases returns to the circulation, where the same skeletal share binds bone again
+(recycling) and the rest is excreted.
+
+Action on the osteoclast. Internalised N-bisphosphonates inhibit farnesyl-diphosphate synthase; the
+osteoclast loses its ruffled border and resorbs less, then dies by apoptosis within a day or two
+(Hughes 1995 J Bone Miner Res 10:1478; Luckman 1998 J Bone Miner Res 13:581; Russell 2008 Osteoporos Int
+19:733). With the osteoclast's exposure x = Σ_drugs C_released/EC50 (the drugs act on the same enzyme,
+so their potency-scaled concentrations add), averaged over `exposure_memory_days`, the effect is
+E = x/(1 + x): resorption per nucleus × (1 − E) and an extra apoptosis hazard `max_apoptosis_per_day` × E.
+Nothing else in the model reads the drug: fewer and shorter-lived osteoclasts excavate shallower cavities,
+which recruit fewer osteoblasts (coupling), and the markers and BMD follow.
+"""
+
+from __future__ import annotations
+
+from engine.pharmacology.parameters import Parameter, values
+
+SKELETAL_SURFACE_MM2 = 1.0e7
+"""Bone surface of the adult skeleton, ~10 m² (trabecular ~7 m² plus intracortical, endocortical and
+periosteal surfaces; Parfitt 1983 in Recker (ed.), Bone Histomorphometry: Techniques and Interpretation,
+from-memory). The simulated volume takes its surface's share of a dose."""
+
+BISPHOSPHONATE_ACTION: tuple[Parameter, ...] = (
+    Parameter("active_surface_uptake_fold", "-", "1", 5.0,
+              "Masarachia 1996 Bone 19:281 (alendronate localises at resorption and formation sites, far less on "
+              "quiescent surface); Sato 1991 J Clin Invest 88:2095", "fold from-memory (assumption of its size)"),
+    Parameter("exposure_memory_days", "tau", "day", 2.0,
+              "Hughes 1995 JBMR 10:1478; Luckman 1998 JBMR 13:581 (loss of prenylated GTPases and apoptosis "
+              "within 1-2 days of uptake)", "assumption of the time scale"),
+    Parameter("max_apoptosis_per_day", "-", "1/day", 1.0,
+              "As the RANKL-withdrawal hazard (osteoclasts die within about a day once their survival machinery "
+              "is disabled; Hughes 1995 JBMR 10:1478)", "assumption"),
+)
+
+ALENDRONATE_PK: tuple[Parameter, ...] = (
+    Parameter("oral_bioavailability", "F", "1", 0.0064,
+              "Gertz 1995 Clin Pharmacol Ther 58:288 (0.64 % taken fasting, 2 h before breakfast); Fosamax label "
+              "(0.64 % women)", ""),
+    Parameter("skeletal_uptake_fraction", "fb", "1", 0.5,
+              "Lin 1996 Bone 18:75; Fosamax label: ~50 % of a systemic dose is retained in bone, the rest is "
+              "excreted in urine within 72 h", ""),
+    Parameter("molecular_weight_g_per_mol", "MW", "g/mol", 249.1,
+              "alendronic acid (doses are labelled as alendronic acid, Fosamax label)", ""),
+    Parameter("osteoclast_ec50_uM", "EC50", "µmol/L", 20.0,
+              ("Assumption within the in-vitro range: alendronate disrupts osteoclasts and their resorption at "
+               "~1-100 µM (Sato 1991 J Clin Invest 88:2095, who estimated 0.1-1 mM in resorption lacunae under "
+               "therapeutic dosing; Hughes 1995 JBMR 10:1478)"), "not fitted to any trial"),
+)
+
+ZOLEDRONATE_PK: tuple[Parameter, ...] = (
+    Parameter("oral_bioavailability", "F", "1", 0.01,
+              "Not given orally (label: intravenous infusion); any oral use is refused by the scenario check", ""),
+    Parameter("skeletal_uptake_fraction", "fb", "1", 0.6,
+              "Chen 2002 J Clin Pharmacol 42:1228 (39 ± 16 % of an IV dose in urine within 24 h, the rest retained "
+              "in bone); Reclast label", ""),
+    Parameter("molecular_weight_g_per_mol", "MW", "g/mol", 272.1,
+              "zoledronic acid, anhydrous (doses are labelled as anhydrous zoledronic acid, Reclast label)", ""),
+    Parameter("osteoclast_ec50_uM", "EC50", "µmol/L", 2.0,
+              ("alendronate's EC50 / 10: zoledronate is ~10x as potent an antiresorptive as alendronate in vivo "
+               "(Green 1994 J Bone Miner Res 9:745; Russell 2008 Osteoporos Int 19:733)"),
+              "its FPPS IC50 is ~60x lower (Kavanagh 2006 PNAS 103:7829); the in-vivo ratio is used"),
+)
+
+BISPHOSPHONATE_PK = {"alendronate": ALENDRONATE_PK, "zoledronate": ZOLEDRONATE_PK}
+UMOL_TO_FMOL = 1e9
+
+
+class BisphosphonatePK:
+    """Dosing to skeletal uptake of one bisphosphonate (amounts for the whole skeleton, µmol)."""
+
+    def __init__(self, drug: str, parameters: dict[str, float] | None = None):
+        p = values(BISPHOSPHONATE_PK[drug])
+        if parameters:
+            unknown = set(parameters) - set(p)
+            if unknown:
+                raise KeyError(f"unknown {drug} parameters: {sorted(unknown)}")
+            p.update(parameters)
+        self.drug = drug
+        self.p = p
+        self.to_bone_umol = 0.0  # reaching the skeleton since the last `take_skeletal_uptake`
+        self.given_mg = 0.0
+
+    def state(self) -> dict[str, float]:
+        return {"to_bone_umol": self.to_bone_umol, "given_mg": self.given_mg}
+
+    def dose(self, dose_mg: float, route: str) -> None:
+        if route == "oral":
+            systemic_mg = self.p["oral_bioavailability"] * dose_mg
+        elif route == "intravenous":
+            systemic_mg = dose_mg
+        else:
+            raise ValueError(f"{self.drug} route {route!r} is not modelled (oral or intravenous)")
+        self.given_mg += dose_mg
+        self.to_bone_umol += systemic_mg * self.p["skeletal_uptake_fraction"] / self.p["molecular_weight_g_per_mol"] * 1e3
+
+    def take_skeletal_uptake(self) -> float:
+        """µmol that reached the whole skeleton since the last call (and reset)."""
+        amount, self.to_bone_umol = self.to_bone_umol, 0.0
+        return amount
+
+    def recycled(self, released_amount: float) -> float:
+        """Of drug released by resorption (any unit), the part that binds bone again (same unit)."""
+        return released_amount * self.p["skeletal_uptake_fraction"]
+
+
+def osteoclast_effect(exposure: float) -> float:
+    """E = x / (1 + x) for the potency-scaled exposure x = Σ C/EC50 (0 = none, → 1 = full)."""
+    return exposure / (1.0 + exposure) if exposure > 0 else 0.0

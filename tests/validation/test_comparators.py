@@ -1,0 +1,107 @@
+"""Alendronate, zoledronate and teriparatide against their published trials, and the relative efficacy
+the issue asks for (targets.md §6; cite rows below). Same ensemble machinery as the denosumab tests
+(`ensemble.py`): 6 virtual biopsies (600 µm cubes, BV/TV 0.2) of a FREEDOM-like woman (72 y, 22 y after
+menopause), each spun up 400 days, then observed with the same seeds in every arm, so arm differences are
+paired within the same virtual women. Markers are the daily fluxes of the 6 volumes summed.
+
+Tolerances and why (as in test_denosumab_pd.py):
+- BMD: the proxy is the mineral of a purely trabecular volume, whose remodeling space and young bone are
+  several times those of a whole vertebra measured by DXA; antiresorptive gains must reach at least the
+  published lumbar-spine gain and stay below 3x it (the issue-4 gap, measured ~1.5-3x). An anabolic gain
+  is bounded the other way too: new bone is laid unmineralised and the proxy counts mineral, so it must
+  reach a third of the published gain and stay below 3x it.
+- Relative efficacy is checked as a sign (larger / smaller) in the same volumes, not as a size: with 6
+  volumes the difference of two arms carries ~±1 % noise.
+No parameter is fitted here; every value is fixed in code with its source.
+"""
+
+import pytest
+
+from engine.io.published import MONTH_DAYS
+from tests.validation.ensemble import FREEDOM_PATIENT, run_marker_ensemble
+
+SEEDS = (1, 2, 3, 4, 5, 6)
+YEAR = 365
+NEER_DAYS = 578  # 19 months
+
+
+def regimen(*lines: str) -> str:
+    return "regimen:\n" + "".join(f"  - {line}\n" for line in lines)
+
+
+ALENDRONATE = "{drug: alendronate, dose_mg: 70, route: oral, start_day: 0, interval_days: 7, number_of_doses: 60}"
+DENOSUMAB_1Y = "{drug: denosumab, dose_mg: 60, route: subcutaneous, start_day: 0, interval_days: 182.5, number_of_doses: 2}"
+TERIPARATIDE = "{drug: teriparatide, dose_mg: 0.02, route: subcutaneous, start_day: 0, interval_days: 1, number_of_doses: 600}"
+ZOLEDRONATE_AT_1Y = "{drug: zoledronate, dose_mg: 5, route: intravenous, start_day: 365, number_of_doses: 1}"
+
+
+@pytest.fixture(scope="module")
+def placebo():
+    return run_marker_ensemble(FREEDOM_PATIENT, SEEDS, NEER_DAYS, window_days=1)
+
+
+@pytest.fixture(scope="module")
+def alendronate():
+    return run_marker_ensemble(FREEDOM_PATIENT, SEEDS, YEAR, regimen(ALENDRONATE), window_days=1)
+
+
+@pytest.fixture(scope="module")
+def denosumab():
+    return run_marker_ensemble(FREEDOM_PATIENT, SEEDS, YEAR, regimen(DENOSUMAB_1Y), window_days=1)
+
+
+@pytest.fixture(scope="module")
+def teriparatide():
+    return run_marker_ensemble(FREEDOM_PATIENT, SEEDS, NEER_DAYS, regimen(TERIPARATIDE), window_days=1)
+
+
+def test_alendronate_suppresses_resorption_then_formation(alendronate):
+    """Weekly alendronate: serum CTX falls by roughly 50-80 % within 3-6 months and stays there, formation
+    follows (Schnitzer 2000 and the FACT trial, Rosen 2005 J Bone Miner Res 20:141; from-memory, not in
+    targets.md) -> CTX over months 6-12 at most -50 %; P1NP over months 6-12 below baseline."""
+    assert alendronate.window_mean("ctx_change_pct", 6 * MONTH_DAYS, YEAR) <= -50.0
+    assert alendronate.window_mean("p1np_change_pct", 6 * MONTH_DAYS, YEAR) < 0.0
+
+
+def test_alendronate_bmd_gain_at_12_months(alendronate, placebo):
+    """§6 'ALN 70 mg weekly vs 10 mg daily': LS +5.1 % at 12 months (placebo ~0) -> the gain over placebo in
+    the same volumes lies in [5.1, 3 x 5.1] %."""
+    gain = alendronate.bmd_change_pct[YEAR] - placebo.bmd_change_pct[YEAR]
+    assert 5.1 <= gain <= 3 * 5.1
+
+
+def test_denosumab_gains_more_than_alendronate_and_suppresses_ctx_deeper(denosumab, alendronate):
+    """§6 'DECIDE (Dmab vs ALN 70 mg/wk)': at 12 months LS +5.3 vs +4.2 %, TH +3.5 vs +2.6 % -> in the same
+    volumes denosumab's BMD gain exceeds alendronate's; denosumab lowers CTX within days, alendronate over
+    weeks, so over the first month denosumab's CTX is lower."""
+    assert denosumab.bmd_change_pct[YEAR] > alendronate.bmd_change_pct[YEAR]
+    assert denosumab.window_mean("ctx_change_pct", 1, 30) < alendronate.window_mean("ctx_change_pct", 1, 30)
+
+
+def test_teriparatide_raises_formation_before_resorption(teriparatide):
+    """The anabolic window (McClung 2005 Arch Intern Med 165:1762; Glover 2009 Bone 45:1053; from-memory):
+    P1NP rises within the first months, CTX later -> over months 1-3, P1NP is above baseline and above CTX."""
+    p1np = teriparatide.window_mean("p1np_change_pct", 1, 3 * MONTH_DAYS)
+    ctx = teriparatide.window_mean("ctx_change_pct", 1, 3 * MONTH_DAYS)
+    assert p1np > 0.0 and p1np > ctx
+
+
+def test_teriparatide_bmd_gain_at_19_months(teriparatide, placebo):
+    """§6 'Teriparatide 20 µg/d BMD vs placebo': LS ≈ +9 % at a median 19-21 months -> the gain over placebo
+    at 19 months lies in [9/3, 3 x 9] % (bounds in the module docstring)."""
+    gain = teriparatide.bmd_change_pct[NEER_DAYS] - placebo.bmd_change_pct[NEER_DAYS]
+    assert 3.0 <= gain <= 27.0
+
+
+def test_zoledronate_after_denosumab_blunts_the_loss():
+    """Zoledronate given when denosumab wears off reduces the loss that follows stopping (Reid 2017 J Bone
+    Miner Res 32:1939; Anastasilakis 2017 J Bone Miner Res 32:1291; the issue's relative-efficacy check;
+    not in targets.md): 2 doses of denosumab, then at month 12 either nothing or zoledronate 5 mg; from
+    month 12 to month 24 the volumes lose less BMD with zoledronate, and their CTX overshoots less."""
+    stop = run_marker_ensemble(FREEDOM_PATIENT, SEEDS, 2 * YEAR, regimen(DENOSUMAB_1Y), window_days=1)
+    zol = run_marker_ensemble(FREEDOM_PATIENT, SEEDS, 2 * YEAR, regimen(DENOSUMAB_1Y, ZOLEDRONATE_AT_1Y),
+                              window_days=1)
+    loss_stop = stop.bmd_change_pct[2 * YEAR] - stop.bmd_change_pct[YEAR]
+    loss_zol = zol.bmd_change_pct[2 * YEAR] - zol.bmd_change_pct[YEAR]
+    assert loss_zol > loss_stop
+    assert zol.window_mean("ctx_change_pct", YEAR + 60, 2 * YEAR) < stop.window_mean("ctx_change_pct", YEAR + 60, 2 * YEAR)
