@@ -32,7 +32,7 @@ which recruit fewer osteoblasts (coupling), and the markers and BMD follow.
 
 from __future__ import annotations
 
-from engine.pharmacology.parameters import Parameter, values
+from engine.pharmacology.parameters import Parameter, with_overrides
 
 SKELETAL_SURFACE_MM2 = 1.0e7
 """Bone surface of the adult skeleton, ~10 m² (trabecular ~7 m² plus intracortical, endocortical and
@@ -88,14 +88,8 @@ class BisphosphonatePK:
     """Dosing to skeletal uptake of one bisphosphonate (amounts for the whole skeleton, µmol)."""
 
     def __init__(self, drug: str, parameters: dict[str, float] | None = None):
-        p = values(BISPHOSPHONATE_PK[drug])
-        if parameters:
-            unknown = set(parameters) - set(p)
-            if unknown:
-                raise KeyError(f"unknown {drug} parameters: {sorted(unknown)}")
-            p.update(parameters)
         self.drug = drug
-        self.p = p
+        self.p = with_overrides(BISPHOSPHONATE_PK[drug], parameters, drug)
         self.to_bone_umol = 0.0  # reaching the skeleton since the last `take_skeletal_uptake`
         self.given_mg = 0.0
 

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 
-from engine.pharmacology.parameters import Parameter, values
+from engine.pharmacology.parameters import Parameter, values, with_overrides
 
 HOURS_PER_DAY = 24.0
 
@@ -122,12 +122,7 @@ class DenosumabPK:
     """
 
     def __init__(self, parameters: dict[str, float] | None = None, max_step_days: float = 1.0 / HOURS_PER_DAY):
-        p = values(DENOSUMAB_PK)
-        if parameters:
-            unknown = set(parameters) - set(p)
-            if unknown:
-                raise KeyError(f"unknown denosumab PK parameters: {sorted(unknown)}")
-            p.update(parameters)
+        p = with_overrides(DENOSUMAB_PK, parameters, "denosumab PK")
         self.p = p
         self.ka_per_day = math.log(2.0) / p["absorption_half_life_days"]
         self.max_step_days = max_step_days

@@ -25,6 +25,17 @@ def values(table: tuple[Parameter, ...]) -> dict[str, float]:
     return {p.name: p.value for p in table}
 
 
+def with_overrides(table: tuple[Parameter, ...], overrides: dict[str, float] | None, what: str) -> dict[str, float]:
+    """{name: value} of a table with per-patient overrides; an unknown name is a KeyError naming `what`."""
+    p = values(table)
+    if overrides:
+        unknown = set(overrides) - set(p)
+        if unknown:
+            raise KeyError(f"unknown {what} parameters: {sorted(unknown)}")
+        p.update(overrides)
+    return p
+
+
 def markdown(table: tuple[Parameter, ...]) -> str:
     """The table as Markdown (for README files and issue notes)."""
     lines = ["| name | symbol | unit | value | source | note |", "|---|---|---|---|---|---|"]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from engine.pharmacology.parameters import Parameter, values
+from engine.pharmacology.parameters import Parameter, with_overrides
 
 TERIPARATIDE_PK: tuple[Parameter, ...] = (
     Parameter("bioavailability", "F", "1", 0.95, "Forteo label (absolute bioavailability ~95 %)", ""),
@@ -60,13 +60,7 @@ class TeriparatidePK:
     """Daily PTH pulses: today's AUC, its anabolic effect and the delayed RANKL effect."""
 
     def __init__(self, parameters: dict[str, float] | None = None):
-        p = values(TERIPARATIDE_PK)
-        if parameters:
-            unknown = set(parameters) - set(p)
-            if unknown:
-                raise KeyError(f"unknown teriparatide parameters: {sorted(unknown)}")
-            p.update(parameters)
-        self.p = p
+        self.p = with_overrides(TERIPARATIDE_PK, parameters, "teriparatide")
         self.auc_ng_h_per_ml = 0.0  # pulses given since the last `end_day`
         self.anabolic_effect = 0.0  # E of the last completed day
         self.rankl_effect = 0.0  # delayed follower of E
