@@ -148,7 +148,7 @@ def record(model) -> dict[str, float]:
         "pth_anabolic_effect": model.exposure.pth_anabolic_effect,
         "pth_rankl_fold": model.exposure.pth_fold("rankl_fold_max"),
         "modeling_formed_um3": rem.modeling_formed_um3 + sum(
-            u.formed_um3 for u in rem.bmus.values() if getattr(u, "modeling", False)),
+            u.formed_um3 for u in rem.bmus.values() if u.modeling),
         "estrogen_deficiency": model.physiology.estrogen_deficiency,
         "rankl_expression_factor": model.physiology.rankl_expression_factor,
         "rankl_solver_iterations": stats.rankl_iterations,

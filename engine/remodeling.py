@@ -74,9 +74,9 @@ class Remodeling:
         self._marrow_neighbours = np.zeros(self.grid.shape, np.int8)
         self.today = {"resorbed_um3": 0.0, "resorbed_mineral_um3": 0.0, "formed_um3": 0.0,
                       "forming_floor_area_um2": 0.0}
+        self.modeling_formed_um3 = 0.0  # matrix laid by finished modeling units (teriparatide)
         # bone-bound bisphosphonates: one fmol-per-voxel field per drug of the regimen (engine.pharmacology.
         # bisphosphonates); what resorption released today binds bone again tomorrow (recycling)
-        self.modeling_formed_um3 = 0.0  # matrix laid by finished modeling units (teriparatide)
         self.bound_drugs = tuple(model.exposure.bisphosphonates)
         self.bound_drug_fmol = np.zeros((len(self.bound_drugs), *self.grid.shape), np.float32)
         self.released_fmol = np.zeros(len(self.bound_drugs))
@@ -207,14 +207,19 @@ class Remodeling:
         k = int(self.model.rng.choice(idx.size, p=p))
         return int(z[k]), int(y[k]), int(x[k])
 
+    def _new_bmu(self, origin, targeted: bool, modeling: bool = False) -> BMU:
+        """A BMU with the next label (the label -> phase table grows as needed), registered as active."""
+        if self._next_label >= self.phase_of_label.size:
+            self.phase_of_label = np.concatenate([self.phase_of_label, np.zeros_like(self.phase_of_label)])
+        bmu = BMU(self._next_label, origin, self.model.clock, targeted, modeling)
+        self._next_label += 1
+        self.bmus[bmu.label] = bmu
+        return bmu
+
     def _start_bmu(self, site, targeted: bool) -> None:
         model = self.model
         b = self.biology
-        if self._next_label >= self.phase_of_label.size:
-            self.phase_of_label = np.concatenate([self.phase_of_label, np.zeros_like(self.phase_of_label)])
-        bmu = BMU(self._next_label, site, model.clock, targeted)
-        self._next_label += 1
-        self.bmus[bmu.label] = bmu
+        bmu = self._new_bmu(site, targeted)
         self._set_phase(bmu, RESORPTION)
         self.activation_clock_days.append(model.clock)
         normal = np.array(outward_normal(self.grid.bone_fraction, *site))
@@ -347,18 +352,11 @@ class Remodeling:
         if not free.any():
             return
         flat = np.ravel_multi_index((zz[free], yy[free], xx[free]), g.shape)
-        lst = self.occupants.get(self._flat(cell.voxel))
-        if lst and cell in lst:
-            lst.remove(cell)
-        if self._next_label >= self.phase_of_label.size:
-            self.phase_of_label = np.concatenate([self.phase_of_label, np.zeros_like(self.phase_of_label)])
-        unit = BMU(self._next_label, (int(z), int(y), int(x)), model.clock, targeted=False)
-        self._next_label += 1
-        unit.modeling = True
+        self._unregister_occupant(cell)
+        unit = self._new_bmu((int(z), int(y), int(x)), targeted=False, modeling=True)
         unit.add_cavity(flat.astype(np.int64))
         g.bmu_label.ravel()[flat] = unit.label
         unit.reversal_started_clock = model.clock
-        self.bmus[unit.label] = unit
         self._set_phase(unit, FORMATION)
         unit.formation_started_clock = model.clock
         unit.osteoblasts_recruited = 1
@@ -383,11 +381,13 @@ class Remodeling:
                 for agent in self.occupants.pop(idx, []):
                     agent.remove()  # osteocytes die with their lacuna; lining cells are lifted off
 
-    def _remove_occupant(self, agent) -> None:
-        idx = self._flat(agent.voxel)
-        lst = self.occupants.get(idx)
+    def _unregister_occupant(self, agent) -> None:
+        lst = self.occupants.get(self._flat(agent.voxel))
         if lst and agent in lst:
             lst.remove(agent)
+
+    def _remove_occupant(self, agent) -> None:
+        self._unregister_occupant(agent)
         agent.remove()
 
     def _advance_phases(self) -> None:
@@ -478,7 +478,7 @@ class Remodeling:
         labels = self.grid.bmu_label.ravel()
         mine = cav[labels[cav] == bmu.label]
         labels[mine] = 0
-        if getattr(bmu, "modeling", False):
+        if bmu.modeling:
             self.modeling_formed_um3 += bmu.formed_um3  # not a remodeling cycle: kept out of BMU histomorphometry
         else:
             self.completed.append(bmu.record())

@@ -15,10 +15,12 @@ RESORPTION, REVERSAL, FORMATION, DONE = 1, 2, 3, 4
 
 
 class BMU:
-    def __init__(self, label: int, origin: tuple[int, int, int], started_clock: int, targeted: bool):
+    def __init__(self, label: int, origin: tuple[int, int, int], started_clock: int, targeted: bool,
+                 modeling: bool = False):
         self.label = label
         self.origin = origin
         self.targeted = targeted
+        self.modeling = modeling  # formation without prior resorption (reactivated lining cells, teriparatide)
         self.phase = RESORPTION
         self.started_clock = started_clock
         self.reversal_started_clock: int | None = None

@@ -65,7 +65,7 @@ def test_teriparatide_reactivates_lining_cells_into_modeling_formation():
     lining_before = record(model)["n_lining_cells"]
     for _ in range(60):
         model.step()
-    units = [u for u in model.remodeling.bmus.values() if getattr(u, "modeling", False)]
+    units = [u for u in model.remodeling.bmus.values() if u.modeling]
     assert units, "no lining cell was reactivated"
     assert all(u.resorbed_um3 == 0.0 for u in units)  # formation without prior resorption
     row = record(model)
