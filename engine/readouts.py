@@ -9,7 +9,9 @@ resorption or reversal, osteoid surface (OS) surface of a cavity in formation (`
 surface_phase_counts`).
 
 Clinical proxies (DESIGN.md):
-- BMD: mineral mass in the volume, % change from day 0;
+- BMD: mineral mass in the volume, % change from day 0 (a trabecular, QCT-like measure), and the
+  lumbar-spine DXA proxy that trials report (the trabecular change weighted into a whole vertebra,
+  `engine/skeletal_sites.py`);
 - CTX: mineral resorbed per day, P1NP: matrix formed per day, each as a 7-day mean (serum markers
   average over the skeleton; a small volume has few BMUs, so one day would be mostly noise), in % of
   the mean over the last half year of the spin-up.
@@ -25,6 +27,7 @@ from engine.agents.osteoclast import Osteoclast
 from engine.grid.measure import bone_volume_fraction
 from engine.pharmacology.bisphosphonates import osteoclast_effect
 from engine.physiology.patient_state import DAYS_PER_YEAR
+from engine.skeletal_sites import lumbar_spine_bmd_change_pct
 
 MARKER_WINDOW_DAYS = 7
 HISTOMORPHOMETRY_WINDOW_DAYS = 365
@@ -34,7 +37,9 @@ READOUTS: dict[str, tuple[str, str]] = {
     "bv_tv": ("1", "bone volume fraction BV/TV"),
     "bs_bv_per_mm": ("1/mm", "bone surface to bone volume BS/BV (surface counted in voxel faces)"),
     "mineral_fraction_mean": ("1", "mean mineral content of the volume relative to fully mineralized bone"),
-    "bmd_change_pct": ("percent", "BMD proxy: mineral mass in the volume, % change from day 0"),
+    "bmd_change_pct": ("percent", "trabecular BMD proxy (QCT-like): mineral mass in the volume, % change from day 0"),
+    "lumbar_spine_bmd_change_pct": ("percent", "lumbar-spine DXA BMD proxy: the trabecular change seen through a whole "
+                                    "vertebra's mineral (engine/skeletal_sites.py), % change from day 0"),
     "ctx_change_pct": ("percent", "CTX proxy: mineral resorbed per day (7-day mean), % change from baseline"),
     "p1np_change_pct": ("percent", "P1NP proxy: matrix formed per day (7-day mean), % change from baseline"),
     "resorbed_um3_per_day": ("um3/day", "bone matrix resorbed today"),
@@ -109,13 +114,15 @@ def record(model) -> dict[str, float]:
     forming_area = rem.today["forming_floor_area_um2"]
     clasts = model.agents_by_type.get(Osteoclast)
     osteoblasts = model.agents_by_type.get(Osteoblast)
+    bmd_change = _pct_change(mineral, model.baseline_mineral)
     n_active_ob = sum(b.active_osteoblasts for b in rem.bmus_in(FORMATION))
     return {
         "day": model.day,
         "bv_tv": bone_volume_fraction(grid.bone_fraction),
         "bs_bv_per_mm": bs_um2 / bone_um3 * 1e3 if bone_um3 else float("nan"),
         "mineral_fraction_mean": mineral / grid.n_voxels,
-        "bmd_change_pct": _pct_change(mineral, model.baseline_mineral),
+        "bmd_change_pct": bmd_change,
+        "lumbar_spine_bmd_change_pct": lumbar_spine_bmd_change_pct(bmd_change),
         "ctx_change_pct": _pct_change(ctx_flux, ctx0),
         "p1np_change_pct": _pct_change(p1np_flux, p1np0),
         "resorbed_um3_per_day": rem.today["resorbed_um3"],

@@ -225,7 +225,8 @@ def _simulate(model: BoneModel, writer: ResultsWriter, loaded: LoadedScenario, s
                 last = write(model.day) or last
                 bar.update(1)
                 if last:
-                    bar.set_postfix(bv_tv=f"{last['bv_tv']:.4f}", bmd=f"{last['bmd_change_pct']:+.2f}%",
+                    bar.set_postfix(bv_tv=f"{last['bv_tv']:.4f}", bmd_spine=f"{last['lumbar_spine_bmd_change_pct']:+.2f}%",
+                                    bmd_trab=f"{last['bmd_change_pct']:+.2f}%",
                                     bmus=last["n_active_bmus"], refresh=False)
                 if stop.signal_name is not None:
                     checkpoint()

@@ -96,14 +96,15 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
         ax.set_ylabel("BV/TV")
         ax.set_title("Bone volume fraction")
         ax = axes[0, 1]
-        for name, label, color in (("bmd_change_pct", "BMD (mineral mass)", "tab:blue"),
-                                   ("ctx_change_pct", "CTX (resorption)", "tab:red"),
-                                   ("p1np_change_pct", "P1NP (formation)", "tab:green")):
+        for name, label, color, width in (("lumbar_spine_bmd_change_pct", "BMD, lumbar-spine DXA proxy", "tab:blue", 2.0),
+                                          ("bmd_change_pct", "BMD, trabecular (mineral mass)", "lightsteelblue", 1.2),
+                                          ("ctx_change_pct", "CTX (resorption)", "tab:red", 1.2),
+                                          ("p1np_change_pct", "P1NP (formation)", "tab:green", 1.2)):
             values = _series(ts, name)
             if values is not None:
-                ax.plot(years, values, label=label, color=color, lw=1.2 if name != "bmd_change_pct" else 2.0)
+                ax.plot(years, values, label=label, color=color, lw=width)
         ax.axhline(0, color="0.6", lw=0.8)
-        for name in ("bmd_change_pct", "ctx_change_pct", "p1np_change_pct"):
+        for name in ("lumbar_spine_bmd_change_pct", "bmd_change_pct", "ctx_change_pct", "p1np_change_pct"):
             _overlay(ax, published, name, labelled)
         ax.set_ylabel("% change from baseline")
         top = max((float(np.nanmax(v)) for v in (_series(ts, n) for n in ("bmd_change_pct", "ctx_change_pct",
@@ -176,7 +177,7 @@ def plot_arms(results_paths: list[Path | str], out_path: Path | str) -> Path:
     """Compare arms (one results.h5 each): BMD, CTX, P1NP (% change) and serum denosumab over time."""
     out_path = Path(out_path)
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True, constrained_layout=True)
-    panels = (("bmd_change_pct", "BMD proxy (% change)"), ("ctx_change_pct", "CTX proxy (% change)"),
+    panels = (("lumbar_spine_bmd_change_pct", "BMD, lumbar-spine DXA proxy (% change)"), ("ctx_change_pct", "CTX proxy (% change)"),
               ("p1np_change_pct", "P1NP proxy (% change)"), ("serum_denosumab_ng_per_ml", "serum denosumab (ng/mL)"))
     for path in results_paths:
         path = Path(path)

@@ -49,11 +49,11 @@ def _on_denosumab_60mg_q6m() -> list[PublishedPoint]:
                        "targets.md §2 'FREEDOM CTX'"),
         PublishedPoint("p1np_change_pct", 36 * m, -76, None, None, "FREEDOM P1NP (from memory, verify)",
                        "targets.md §2 'FREEDOM P1NP'"),
-        PublishedPoint("bmd_change_pct", 12 * m, 5.5, None, None, "FREEDOM LS BMD (from figure, verify)",
+        PublishedPoint("lumbar_spine_bmd_change_pct", 12 * m, 5.5, None, None, "FREEDOM LS BMD (from figure, verify)",
                        "targets.md §3 'LS / TH BMD trajectory'"),
-        PublishedPoint("bmd_change_pct", 24 * m, 7.6, None, None, "FREEDOM LS BMD (from figure, verify)",
+        PublishedPoint("lumbar_spine_bmd_change_pct", 24 * m, 7.6, None, None, "FREEDOM LS BMD (from figure, verify)",
                        "targets.md §3 'LS / TH BMD trajectory'"),
-        PublishedPoint("bmd_change_pct", 36 * m, 9.4, None, None, "FREEDOM LS BMD (from figure, verify)",
+        PublishedPoint("lumbar_spine_bmd_change_pct", 36 * m, 9.4, None, None, "FREEDOM LS BMD (from figure, verify)",
                        "targets.md §3 'LS / TH BMD trajectory'"),
     ]
 
@@ -66,13 +66,13 @@ def _off_denosumab(stop_day: float) -> list[PublishedPoint]:
                        "targets.md §4 'CTX rebound'"),
         PublishedPoint("ctx_change_pct", stop_day + 6 * m, 50, 40, 60, "resorption-marker overshoot 40-60 % (label)",
                        "targets.md §4 'Size of resorption-marker overshoot'"),
-        PublishedPoint("bmd_change_pct", stop_day + 12 * m, 0, None, None,
+        PublishedPoint("lumbar_spine_bmd_change_pct", stop_day + 12 * m, 0, None, None,
                        "BMD back to baseline by 12 mo off (FREEDOM discontinuers)", "targets.md §4 'Time course (FREEDOM)'"),
     ]
 
 
 def _placebo() -> list[PublishedPoint]:
-    return [PublishedPoint("bmd_change_pct", 12 * MONTH_DAYS, -0.8, None, None, "placebo LS BMD (phase 2)",
+    return [PublishedPoint("lumbar_spine_bmd_change_pct", 12 * MONTH_DAYS, -0.8, None, None, "placebo LS BMD (phase 2)",
                            "targets.md §7 'Placebo arms (Ca + vitamin D)'")]
 
 

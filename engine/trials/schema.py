@@ -19,7 +19,7 @@ Example (scenarios/trials/freedom_3y.yaml):
     published:
       file: ../../../shared/validation/targets.md
       rows:
-        - {arm: denosumab_60mg_q6m, readout: bmd_change_pct, month: 12, mean: 5.5, row: "§3 LS / TH BMD trajectory"}
+        - {arm: denosumab_60mg_q6m, readout: lumbar_spine_bmd_change_pct, month: 12, mean: 5.5, row: "§3 LS / TH BMD trajectory"}
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from engine.scenario.schema import DoseEntry
 
 ArmName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", max_length=60)]
 #: readouts a trial summarises per arm and compares with published rows (names of /timeseries)
-TRIAL_READOUTS = ("bmd_change_pct", "ctx_change_pct", "p1np_change_pct", "serum_denosumab_ng_per_ml", "bv_tv")
+TRIAL_READOUTS = ("lumbar_spine_bmd_change_pct", "bmd_change_pct", "ctx_change_pct", "p1np_change_pct", "serum_denosumab_ng_per_ml", "bv_tv")
 
 
 class _Strict(BaseModel):

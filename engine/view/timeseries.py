@@ -1,6 +1,7 @@
 """The view's time-series figure (matplotlib, object API, no pyplot): what clinicians look at.
 
-Three stacked panels sharing the day axis: BMD / CTX / P1NP proxies in % of baseline; serum denosumab
+Three stacked panels sharing the day axis: BMD (spine DXA and trabecular) / CTX / P1NP proxies in % of
+baseline; serum denosumab
 (log scale, ng/mL); cell counts. Dose days are dotted vertical lines (colour per drug). The figure is
 built once per model and only its lines are redrawn per frame (`TimeSeriesFigure.update`), which keeps
 a frame under the time of a simulated day (a full matplotlib redraw takes ~130 ms, six days' worth).
@@ -14,7 +15,8 @@ from matplotlib.figure import Figure
 DRUG_COLOURS = {"denosumab": "#7b2cbf", "alendronate": "#2a9d8f", "zoledronate": "#e76f51", "teriparatide": "#f4a261"}
 
 PANELS = (
-    ("% change from baseline", (("bmd_change_pct", "BMD", "#1d3557"), ("ctx_change_pct", "CTX", "#e63946"),
+    ("% change from baseline", (("lumbar_spine_bmd_change_pct", "BMD (spine DXA)", "#1d3557"),
+                                ("bmd_change_pct", "BMD (trabecular)", "#8ecae6"), ("ctx_change_pct", "CTX", "#e63946"),
                                 ("p1np_change_pct", "P1NP", "#2a9d8f"))),
     ("serum denosumab (ng/mL)", (("serum_denosumab_ng_per_ml", "serum denosumab", "#7b2cbf"),)),
     ("cells", (("n_osteoclasts", "osteoclasts", "#e63946"), ("n_osteoblasts", "osteoblasts", "#2a9d8f"),

@@ -8,6 +8,7 @@ from engine.io.inspect import InspectError, summarize
 from engine.readouts import READOUTS
 from engine.runner import run
 from engine.scenario import load_scenario
+from engine.skeletal_sites import lumbar_spine_response_factor
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +34,8 @@ def test_timeseries_rows_units_and_values(results):
         assert np.all(ts["bv_tv"][...] == pytest.approx(0.25, rel=0.01))
         assert np.all(ts["free_rankl_nM"][...] > 0)
         assert ts["bmd_change_pct"][0] == 0.0
+        np.testing.assert_allclose(ts["lumbar_spine_bmd_change_pct"][...],
+                                   lumbar_spine_response_factor() * ts["bmd_change_pct"][...])
         assert ts["n_osteocytes"].dtype.kind == "i"
 
 

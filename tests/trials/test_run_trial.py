@@ -5,6 +5,7 @@ import h5py
 import numpy as np
 import pytest
 
+from engine.trials.report import PLOTTED
 from engine.trials.loader import load_trial
 from engine.trials.patient import FAIL_ENV
 from engine.trials.runner import run_trial
@@ -37,8 +38,8 @@ def test_two_worker_local_cluster_end_to_end_and_same_results_with_one_worker(ti
         assert f.attrs["resolution"] == "voxel 10 µm, volume 240x240x240 µm"
     report = (tmp_path / "two" / "report.md").read_text()
     assert "| dmab | ctx_change_pct | 0.5 | -85.0" in report and ("| pass |" in report or "| miss |" in report)
-    assert (tmp_path / "two" / "bmd_change_pct.png").stat().st_size > 5000
-    assert (tmp_path / "two" / "report.html").read_text().count("<img") == 4
+    assert (tmp_path / "two" / "lumbar_spine_bmd_change_pct.png").stat().st_size > 5000
+    assert (tmp_path / "two" / "report.html").read_text().count("<img") == len(PLOTTED)
 
 
 def test_a_failing_patient_is_reported_and_the_trial_goes_on(tiny_trial_file, tmp_path, monkeypatch):

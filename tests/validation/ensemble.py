@@ -16,6 +16,7 @@ import numpy as np
 from engine.model import BoneModel
 from engine.physiology.patient_state import DAYS_PER_YEAR
 from engine.readouts import MARKER_WINDOW_DAYS, record
+from engine.skeletal_sites import lumbar_spine_bmd_change_pct
 from engine.scenario import scenario_from_text
 
 
@@ -118,6 +119,11 @@ class MarkerSeries:
     p1np_change_pct: np.ndarray
     bmd_change_pct: np.ndarray
     serum_ng_per_ml: np.ndarray
+
+    @property
+    def lumbar_spine_bmd_change_pct(self) -> np.ndarray:
+        """The trials' lumbar-spine DXA proxy (engine/skeletal_sites.py) of the summed trabecular mineral."""
+        return lumbar_spine_bmd_change_pct(self.bmd_change_pct)
 
     def window_mean(self, name: str, first_day: float, last_day: float) -> float:
         sel = (self.day >= first_day) & (self.day <= last_day)

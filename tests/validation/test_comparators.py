@@ -5,11 +5,12 @@ menopause), each spun up 400 days, then observed with the same seeds in every ar
 paired within the same virtual women. Markers are the daily fluxes of the 6 volumes summed.
 
 Tolerances and why (as in test_denosumab_pd.py):
-- BMD: the proxy is the mineral of a purely trabecular volume, whose remodeling space and young bone are
-  several times those of a whole vertebra measured by DXA; antiresorptive gains must reach at least the
-  published lumbar-spine gain and stay below 3x it (the issue-4 gap, measured ~1.5-3x). An anabolic gain
-  is bounded the other way too: new bone is laid unmineralised and the proxy counts mineral, so it must
-  reach a third of the published gain and stay below 3x it.
+- BMD: the published gains are lumbar-spine DXA, so the checks use the lumbar-spine proxy
+  (`engine/skeletal_sites.py`, 0.41x the trabecular change) and accept 0.5-1.5x the published gain, for
+  the reasons given in test_denosumab_pd.py (weights ±12 %, from-memory rows, 6-volume noise). An
+  anabolic gain may fall further short: new bone is laid unmineralised and the proxy counts mineral, and
+  the cortical gains of teriparatide's modeling-based formation are outside the trabecular volume, so it
+  must reach a third of the published gain and stay below 1.5x it.
 - Relative efficacy is checked as a sign (larger / smaller) in the same volumes, not as a size: with 6
   volumes the difference of two arms carries ~±1 % noise.
 - Cost: the 12-month checks (placebo, alendronate, denosumab: ~3 min on 2 cores) run in the default suite;
@@ -72,10 +73,10 @@ def test_alendronate_suppresses_resorption_then_formation(alendronate):
 
 
 def test_alendronate_bmd_gain_at_12_months(alendronate, placebo):
-    """§6 'ALN 70 mg weekly vs 10 mg daily': LS +5.1 % at 12 months (placebo ~0) -> the gain over placebo in
-    the same volumes lies in [5.1, 3 x 5.1] %."""
-    gain = alendronate.bmd_change_pct[YEAR] - placebo.bmd_change_pct[YEAR]
-    assert 5.1 <= gain <= 3 * 5.1
+    """§6 'ALN 70 mg weekly vs 10 mg daily': LS +5.1 % at 12 months (placebo ~0) -> the lumbar-spine proxy's
+    gain over placebo in the same volumes lies in [0.5 x 5.1, 1.5 x 5.1] %."""
+    gain = alendronate.lumbar_spine_bmd_change_pct[YEAR] - placebo.lumbar_spine_bmd_change_pct[YEAR]
+    assert 0.5 * 5.1 <= gain <= 1.5 * 5.1, gain
 
 
 def test_denosumab_gains_more_than_alendronate_and_suppresses_ctx_deeper(denosumab, alendronate):
@@ -101,9 +102,10 @@ def test_teriparatide_raises_formation_before_resorption(teriparatide, placebo_1
 @pytest.mark.slow
 def test_teriparatide_bmd_gain_at_19_months(teriparatide, placebo_19_months):
     """§6 'Teriparatide 20 µg/d BMD vs placebo': LS ≈ +9 % at a median 19-21 months -> the gain over placebo
-    at 19 months lies in [9/3, 3 x 9] % (bounds in the module docstring)."""
-    gain = teriparatide.bmd_change_pct[NEER_DAYS] - placebo_19_months.bmd_change_pct[NEER_DAYS]
-    assert 3.0 <= gain <= 27.0
+    at 19 months: the lumbar-spine proxy's gain lies in [9/3, 1.5 x 9] % (bounds in the module docstring)."""
+    gain = (teriparatide.lumbar_spine_bmd_change_pct[NEER_DAYS]
+            - placebo_19_months.lumbar_spine_bmd_change_pct[NEER_DAYS])
+    assert 3.0 <= gain <= 13.5, gain
 
 
 @pytest.mark.slow

@@ -10,13 +10,14 @@ Tolerances and why:
 - A sum of 6 small volumes holds ~5-15 active BMUs, so a single day's CTX can swing by ±50 %; checks
   use means over the windows the papers report (days 2-3, the 2nd-4th week, the last two weeks before
   the next dose, months after stopping).
-- BMD: the proxy is the mineral of a purely trabecular volume. Its remodeling space (~7 % of the bone
-  at this turnover, 22 %/y) and its young, incompletely mineralised bone are what denosumab recovers,
-  and both are several times larger than in a whole vertebra, which DXA measures together with its
-  cortical shell and posterior elements. So the trabecular proxy must gain at least the published
-  lumbar-spine DXA gain, and we bound it at 3× that gain (measured: ~2-2.5×, the main quantitative gap;
-  see the issue note). The placebo arm of 6 small volumes carries ±4 % remodeling-space noise, which the
-  3× bound also has to absorb.
+- BMD: the published numbers are lumbar-spine DXA, so the check uses the lumbar-spine proxy
+  (`engine/skeletal_sites.py`: the trabecular volume's change weighted into a whole vertebra, 0.41x).
+  The trabecular proxy itself must gain more than the DXA value (its remodeling space and young bone are
+  what denosumab recovers, and DXA dilutes them with slowly remodeled cortical bone). The spine proxy
+  must lie within 0.5-1.5x the published mean, because: the published trajectory is read from a figure
+  (from memory, ±10 %); the spine weights span 0.36-0.46 over the cited shell fraction (21-39 %) and
+  ±50 % on the cortical turnover ratio (±12 %); and the placebo arm of 6 small volumes carries about
+  ±4 % trabecular (±1.6 % spine) remodeling-space noise, a quarter of a 5-9 % gain.
 No parameter is fitted here; every value is fixed in code with its source.
 """
 
@@ -84,18 +85,21 @@ def test_p1np_falls_after_ctx(denosumab, placebo):
 
 def test_bmd_gains_against_freedom(denosumab, placebo):
     """§3 'LS BMD vs placebo' +9.2 % at 36 mo and §3 'LS / TH BMD trajectory' (Dmab arm ≈ +5.5/+7.6/+9.4 %
-    at 12/24/36 mo, from memory): the trabecular proxy gains at least the DXA values and at most 3× them
-    (module docstring); denosumab − placebo is positive at every year."""
+    at 12/24/36 mo, from memory): the lumbar-spine proxy lies within 0.5-1.5x the published values (module
+    docstring), the trabecular proxy gains more than the DXA values, and denosumab − placebo is positive
+    at every year."""
     published_from_baseline = {12: 5.5, 24: 7.6, 36: 9.4}
     for months, published in published_from_baseline.items():
         day = min(months * MONTH_DAYS, DAYS)
+        spine = denosumab.window_mean("lumbar_spine_bmd_change_pct", day - 15, day)
         treated = denosumab.window_mean("bmd_change_pct", day - 15, day)
         untreated = placebo.window_mean("bmd_change_pct", day - 15, day)
-        assert published <= treated <= 3.0 * published, (months, treated)
+        assert 0.5 * published <= spine <= 1.5 * published, (months, spine)
+        assert treated > published, (months, treated)
         assert treated - untreated > 0, (months, treated, untreated)
-    difference_36 = denosumab.window_mean("bmd_change_pct", DAYS - 15, DAYS) - \
-        placebo.window_mean("bmd_change_pct", DAYS - 15, DAYS)
-    assert 9.2 <= difference_36 <= 3.0 * 9.2
+    difference_36 = denosumab.window_mean("lumbar_spine_bmd_change_pct", DAYS - 15, DAYS) - \
+        placebo.window_mean("lumbar_spine_bmd_change_pct", DAYS - 15, DAYS)
+    assert 0.5 * 9.2 <= difference_36 <= 1.5 * 9.2, difference_36
 
 
 def test_bmd_keeps_rising_in_year_3(denosumab):
