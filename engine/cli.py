@@ -80,8 +80,8 @@ examples:
   bmu plot outputs/default/results.h5
   bmu plot outputs/default/results.h5 --out figure.png
 
-Four panels over time (years): BV/TV; BMD, CTX and P1NP proxies (% change from
-baseline); eroded and osteoid surface (% of bone surface) with activation frequency;
+Four panels over time (years): BV/TV; BMD (lumbar-spine DXA proxy and trabecular
+mineral), CTX and P1NP proxies (% change from baseline); eroded and osteoid surface (% of bone surface) with activation frequency;
 cell counts (osteoclasts, nuclei, osteoblasts, lining cells, osteocytes, precursors).
 `bmu run` writes the same figure as timeseries.png next to results.h5.
 """
