@@ -12,6 +12,7 @@ The tables are also written to outputs/benchmarks/validate_denosumab.md (and the
 
     .venv/bin/python benchmarks/validate_denosumab.py                 # 10 seeds, ~20-40 min on 2 cores
     .venv/bin/python benchmarks/validate_denosumab.py --seeds 4 --skip-dose-ranging
+    .venv/bin/python benchmarks/validate_denosumab.py --skip-dose-ranging --years 10   # 10-year prediction
 """
 
 from __future__ import annotations
@@ -72,14 +73,21 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10, help="volumes per arm (default 10)")
     parser.add_argument("--size-um", type=int, default=600, help="edge of each cubic volume (default 600 µm)")
     parser.add_argument("--skip-dose-ranging", action="store_true", help="only placebo, continued and stopped arms")
+    parser.add_argument("--years", type=int, default=3,
+                        help=("years of continued denosumab (and placebo) to run and tabulate year by year; beyond 3 "
+                              "the increments are predictions (FREEDOM extension results are not in targets.md)"))
     args = parser.parse_args()
+    if args.years < 3:
+        parser.error("--years must be at least 3 (the published timepoints go to 36 months)")
+    on_days = int(round(args.years * 365.25)) if args.years > 3 else 1095
     seeds = [s for s in range(1, args.seeds + 2) if s != 10][:args.seeds]  # geometry seed 10 misses Tb.Th 130 µm
     t0 = time.perf_counter()
     run = dict(seeds=seeds, size_um=args.size_um, window_days=1)
-    placebo = run_marker_ensemble(FREEDOM_PATIENT, days=1095, **run)
+    placebo = run_marker_ensemble(FREEDOM_PATIENT, days=on_days, **run)
     print(f"placebo done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
-    dmab = run_marker_ensemble(FREEDOM_PATIENT, days=1095,
-                               regimen=DENOSUMAB_Q6M.format(dose_mg=60, interval_days=INTERVAL, doses=6), **run)
+    doses = int(np.ceil(on_days / INTERVAL))
+    dmab = run_marker_ensemble(FREEDOM_PATIENT, days=on_days,
+                               regimen=DENOSUMAB_Q6M.format(dose_mg=60, interval_days=INTERVAL, doses=doses), **run)
     print(f"denosumab done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     stop = run_marker_ensemble(FREEDOM_PATIENT, days=1461,
                                regimen=DENOSUMAB_Q6M.format(dose_mg=60, interval_days=INTERVAL, doses=4), **run)
@@ -124,13 +132,16 @@ def main() -> None:
     lines = [f"Ensembles: {len(seeds)} volumes of {args.size_um} µm per arm, FREEDOM-like woman; markers summed.", ""]
     lines += pk_table() + [""] + _table(("quantity", "published", "simulated", "targets.md row"), rows) + [""]
     increment_rows = []
+    year_ends = [min(int(round(y * 365.25)), on_days) for y in range(1, args.years + 1)]
     for name in (LS, "bmd_change_pct"):
-        yearly = [mean(dmab, name, d - 15, d) for d in (365, 730, 1095)]
-        increments = [yearly[0], yearly[1] - yearly[0], yearly[2] - yearly[1]]
-        pbo_yearly = [mean(placebo, name, d - 15, d) for d in (365, 730, 1095)]
-        increment_rows += [(f"Dmab arm, {name}", *(f"{v:+.2f} %" for v in increments)),
-                           (f"placebo arm (cumulative), {name}", *(f"{v:+.2f} %" for v in pbo_yearly))]
-    lines += _table(("BMD increment (continued Dmab)", "year 1", "year 2", "year 3"), increment_rows) + [""]
+        yearly = [mean(dmab, name, d - 15, d) for d in year_ends]
+        increments = np.diff([0.0, *yearly])
+        pbo_yearly = [mean(placebo, name, d - 15, d) for d in year_ends]
+        increment_rows += [(f"Dmab arm, increment, {name}", *(f"{v:+.2f} %" for v in increments)),
+                           (f"Dmab arm, cumulative, {name}", *(f"{v:+.2f} %" for v in yearly)),
+                           (f"placebo arm, cumulative, {name}", *(f"{v:+.2f} %" for v in pbo_yearly))]
+    lines += _table(("BMD, continued Dmab", *(f"year {y}" for y in range(1, args.years + 1))),
+                    increment_rows) + [""]
     print("\n".join(lines))
     if not args.skip_dose_ranging:
         dr_rows = []

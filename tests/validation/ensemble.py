@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.agents.bmu import RESORPTION
 from engine.model import BoneModel
 from engine.physiology.patient_state import DAYS_PER_YEAR
 from engine.readouts import MARKER_WINDOW_DAYS, record
@@ -119,6 +120,8 @@ class MarkerSeries:
     p1np_change_pct: np.ndarray
     bmd_change_pct: np.ndarray
     serum_ng_per_ml: np.ndarray
+    eroded_surface_pct: np.ndarray  # ES/BS of the volumes together (eroded over bone surface, summed)
+    formed_um3_per_day: np.ndarray  # matrix formed by all volumes that day (BFR, not smoothed)
 
     @property
     def lumbar_spine_bmd_change_pct(self) -> np.ndarray:
@@ -136,7 +139,7 @@ def run_marker_ensemble(patient: str, seeds, days: int, regimen: str = "", size_
     n = days + 1
     ctx, p1np, mineral = np.zeros(n), np.zeros(n), np.zeros(n)
     ctx0 = p1np0 = mineral0 = 0.0
-    serum = np.zeros(n)
+    serum, eroded, surface, formed = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
     for seed in seeds:
         model = spun_up_biopsy(patient, seed, days, size_um, regimen)
         c0, f0 = model.remodeling.marker_baseline
@@ -149,5 +152,9 @@ def run_marker_ensemble(patient: str, seeds, days: int, regimen: str = "", size_
             p1np[d] += f
             mineral[d] += float(model.grid.mineral_fraction.sum(dtype=np.float64))
             serum[d] = model.exposure.serum_denosumab_ng_per_ml
+            counts = model.remodeling.surface_counts
+            eroded[d] += counts[RESORPTION] + counts[RESORPTION + 1]
+            surface[d] += counts.sum()
+            formed[d] += model.remodeling.today["formed_um3"] if d else 0.0
     return MarkerSeries(np.arange(n), 100.0 * (ctx / ctx0 - 1.0), 100.0 * (p1np / p1np0 - 1.0),
-                        100.0 * (mineral / mineral0 - 1.0), serum)
+                        100.0 * (mineral / mineral0 - 1.0), serum, 100.0 * eroded / surface, formed)
