@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.agents.bmu import FORMATION, RESORPTION
+from engine.agents.bmu import FORMATION
 from engine.agents.osteoblast import Osteoblast
 from engine.agents.osteoclast import Osteoclast
 from engine.grid.measure import bone_volume_fraction
@@ -127,7 +127,7 @@ def record(model) -> dict[str, float]:
         "p1np_change_pct": _pct_change(p1np_flux, p1np0),
         "resorbed_um3_per_day": rem.today["resorbed_um3"],
         "formed_um3_per_day": rem.today["formed_um3"],
-        "eroded_surface_pct": 100.0 * (counts[RESORPTION] + counts[RESORPTION + 1]) / bs if bs else float("nan"),
+        "eroded_surface_pct": 100.0 * rem.eroded_surface_voxels / bs if bs else float("nan"),
         "osteoid_surface_pct": 100.0 * counts[FORMATION] / bs if bs else float("nan"),
         "activation_frequency_per_year": acf,
         "mineral_apposition_rate_um_per_day": rem.today["formed_um3"] / forming_area if forming_area else float("nan"),

@@ -99,6 +99,11 @@ class Remodeling:
     def surface_voxels(self) -> int:
         return int(self.surface_counts.sum())
 
+    @property
+    def eroded_surface_voxels(self) -> int:
+        """Surface in or bordering a cavity in resorption or reversal (ES, in voxel faces)."""
+        return int(self.surface_counts[RESORPTION] + self.surface_counts[REVERSAL])
+
     def _set_phase(self, bmu: BMU, phase: int) -> None:
         bmu.phase = phase
         self.phase_of_label[bmu.label] = phase if phase != DONE else 0

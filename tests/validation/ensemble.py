@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.agents.bmu import RESORPTION
 from engine.model import BoneModel
 from engine.physiology.patient_state import DAYS_PER_YEAR
 from engine.readouts import MARKER_WINDOW_DAYS, record
@@ -152,9 +151,8 @@ def run_marker_ensemble(patient: str, seeds, days: int, regimen: str = "", size_
             p1np[d] += f
             mineral[d] += float(model.grid.mineral_fraction.sum(dtype=np.float64))
             serum[d] = model.exposure.serum_denosumab_ng_per_ml
-            counts = model.remodeling.surface_counts
-            eroded[d] += counts[RESORPTION] + counts[RESORPTION + 1]
-            surface[d] += counts.sum()
+            eroded[d] += model.remodeling.eroded_surface_voxels
+            surface[d] += model.remodeling.surface_voxels
             formed[d] += model.remodeling.today["formed_um3"] if d else 0.0
     return MarkerSeries(np.arange(n), 100.0 * (ctx / ctx0 - 1.0), 100.0 * (p1np / p1np0 - 1.0),
                         100.0 * (mineral / mineral0 - 1.0), serum, 100.0 * eroded / surface, formed)
