@@ -85,7 +85,8 @@ def sweep(size: int, repeats: int) -> dict:
 def iterations_to_tolerance(max_sor_sweeps: int) -> list[dict]:
     from engine.model import BoneModel
     from engine.scenario import load_scenario
-    from engine.signalling import SECONDS_PER_DAY, block_mean
+    from engine.signalling import block_mean
+    from engine.units import SECONDS_PER_DAY
 
     loaded = load_scenario(REPO / "scenarios" / "default.yaml")
     model = BoneModel(loaded.scenario, base_dir=loaded.base_dir)

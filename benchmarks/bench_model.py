@@ -22,7 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-import engine.remodeling as rem_mod
+import engine.processes.bmu_phases as phases_mod
+import engine.processes.mineralization as mineral_mod
+import engine.processes.resorption as resorption_mod
+import engine.processes.surface_census as census_mod
 from engine.agents.osteoblast import Osteoblast
 from engine.agents.osteoclast import Osteoclast
 from engine.model import BoneModel
@@ -30,7 +33,9 @@ from engine.readouts import record
 from engine.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
-KERNELS = ("resorb_and_advance", "deposit", "mineralize", "surface_phase_counts")
+#: the remodeling kernels, by the process module that calls each
+KERNELS = ((resorption_mod, "resorb_and_advance"), (phases_mod, "deposit"), (mineral_mod, "mineralize"),
+           (census_mod, "surface_phase_counts"))
 
 
 class Timer:
@@ -73,7 +78,7 @@ def bench(size_um: int, days: int) -> dict:
     model.spin_up()
     spin_s = time.perf_counter() - t0
     timer = Timer()
-    originals = [(rem_mod, name, timer.wrap(rem_mod, name, "remodeling kernels")) for name in KERNELS]
+    originals = [(mod, name, timer.wrap(mod, name, "remodeling kernels")) for mod, name in KERNELS]
     update, rebind = model._update_fields, model.signalling.rebind
 
     def timed_update(*a, **k):

@@ -1,11 +1,22 @@
-"""BoneModel: a Mesa model that builds the voxel grid, the cells and the signalling, and steps days.
+"""BoneModel: a Mesa model that builds the voxel grid, the cells and the day's processes, and steps days.
 
-One step is one day (DESIGN.md, "Data flow of one day"):
-    physiology (estrogen deficiency) -> drug exposure (regimen -> PK -> free drug in the marrow)
-    -> osteocytes (Mesa agents) secrete RANKL/OPG -> fields solved quasi-steady -> local binding of RANKL
-       to OPG and drug
-    -> remodeling (`engine.remodeling`): precursors, BMU activation, osteoclasts resorb, osteoblasts form,
-       mineralization
+One step is one day, an ordered list of processes (DESIGN.md, "Data flow of one day"; each is a small
+class in `engine.processes` or its own package, with a docstring naming what it reads and writes):
+
+    physiology          estrogen deficiency, glucocorticoids -> systemic factors      (engine.physiology)
+    drug exposure       the regimen's doses through each drug's PK -> what bone sees  (engine.pharmacology)
+    signalling          osteocyte RANKL/OPG -> fields (quasi-steady) -> binding       (engine.signalling)
+    surface census      bone surface by remodeling phase                             (processes.surface_census)
+    precursors          precursor pool and commitment chain at today's RANK occupancy (agents.precursor_pool)
+    drug held in bone   bisphosphonate uptake onto the surface                       (processes.bone_drug)
+    osteocyte turnover  osteocyte deaths flag the surface above them                 (processes.osteocyte_turnover)
+    activation          new BMUs; teriparatide's reactivated lining cells            (processes.activation)
+    osteoclasts         decide, resorb and move; drug released to them               (processes.resorption)
+    BMU phases          reversal, osteoblast recruitment, formation, finish          (processes.bmu_phases)
+    osteoblast fates    osteocyte / lining cell / apoptosis                          (processes.osteoblast_fates)
+    marker fluxes       the day's resorbed mineral and formed matrix                 (processes.markers)
+    mineralization      primary and secondary mineralization of every voxel          (processes.mineralization)
+Readouts (`engine.readouts`) are taken by the runner after the step.
 
 Time: `clock` counts every simulated day, including the spin-up (`spin_up()`, run before day 0 with the
 patient held at day 0 so that BMUs in all phases exist when the run starts); `day` is the patient's day
@@ -17,19 +28,29 @@ or the `rng` argument), so a run is reproducible; the geometry has its own seed 
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import mesa
 import numpy as np
 
+from engine.agents.cell_index import CellIndex
+from engine.agents.osteoblast import Osteoblast
 from engine.agents.osteocyte import Osteocyte
-from engine.agents.positions import PositionTable
+from engine.agents.precursor_pool import PrecursorPool
 from engine.grid.voxel_grid import VoxelGrid, build_grid
-from engine.kernels.surfaces import BONE_LEVEL
+from engine.kernels.surfaces import BONE_LEVEL, count_marrow_neighbours
 from engine.pharmacology import DrugExposure
 from engine.physiology import PatientState
-from engine.remodeling import Remodeling
+from engine.processes.activation import Activation, LiningCellReactivation
+from engine.processes.bmu_phases import BMUPhases
+from engine.processes.bmu_registry import BMURegistry
+from engine.processes.bone_drug import BisphosphonatesInBone
+from engine.processes.markers import MarkerFluxes
+from engine.processes.mineralization import Mineralization
+from engine.processes.osteoblast_fates import OsteoblastFates
+from engine.processes.osteocyte_turnover import OsteocyteTurnover
+from engine.processes.resorption import Resorption
+from engine.processes.surface_census import SurfaceCensus
 from engine.scenario.consistency import field_cell_factor
 from engine.scenario.schema import Scenario
 from engine.signalling import SignallingFields
@@ -56,20 +77,34 @@ class BoneModel(mesa.Model):
         self.biology = scenario.biology
         self.day = 0
         self.clock = 0
-        self._osteocyte_sources = None  # cached (positions, rankl, opg) arrays; None = rebuild
-        self.osteocyte_voxels = PositionTable()  # every osteocyte's voxel, kept up to date (browser view)
         self._grid_fields_day = None
         self.grid = grid if grid is not None else build_grid(scenario, base_dir)
+        self.cells = CellIndex(self.grid.shape)
         self.physiology = PatientState(scenario.patient, self.biology)
         self.exposure = DrugExposure(scenario.regimen, scenario.pharmacokinetics.by_drug(),
                                      scenario.patient.body_weight_kg)
         n = scenario.numerics
         self.signalling = SignallingFields(self.grid, self.biology, field_cell_factor(scenario),
                                            n.field_solver_rtol, n.field_solver_max_iterations)
-        self.remodeling = Remodeling(self)
+        # the day's processes, in the order `step` runs them
+        marrow_mm3 = float(self.grid.marrow_fraction().sum(dtype=np.float64)) * self.grid.voxel_volume_mm3
+        self.precursors = PrecursorPool(self.biology, marrow_mm3)
+        self.bmus = BMURegistry()
+        self.census = SurfaceCensus(self.grid, self.bmus)
+        self.bone_drug = BisphosphonatesInBone(self.grid, self.exposure.bisphosphonates)
+        self.osteocyte_turnover = OsteocyteTurnover(self.grid, self.biology, self.cells, self.signalling)
+        self.activation = Activation(self, self.census, self.precursors, self.osteocyte_turnover, self.bmus)
+        self.osteoblast_fates = OsteoblastFates(self)
+        self.lining_reactivation = (LiningCellReactivation(self, self.bmus, self.exposure.teriparatide,
+                                                           self.osteoblast_fates)
+                                    if self.exposure.teriparatide is not None else None)
+        self.resorption = Resorption(self, self.bmus, self.bone_drug, self.cells)
+        self.bmu_phases = BMUPhases(self, self.bmus, self.osteoblast_fates)
+        self.markers = MarkerFluxes()
+        self.mineralization = Mineralization(self.grid, self.biology)
         self._place_osteocytes()
-        self.remodeling.seed_mineral_by_tissue_age()
-        self.remodeling.seed_lining_cells()
+        self.mineralization.seed_by_tissue_age(self.rng, self.bmu_phases.formed_in_model)
+        self._place_lining_cells()
         self.baseline_mineral = float(self.grid.mineral_fraction.sum(dtype=np.float64))
         self._update_fields()
 
@@ -81,66 +116,46 @@ class BoneModel(mesa.Model):
         n = min(len(bone_voxels), int(round(self.biology.osteocyte_density_per_mm3_bone * bone_mm3)))
         chosen = np.sort(self.rng.choice(bone_voxels, size=n, replace=False)) if n else np.empty(0, np.int64)
         voxels = [tuple(int(v) for v in idx) for idx in zip(*np.unravel_index(chosen, self.grid.shape))]
-        cells = Osteocyte.create_agents(
+        Osteocyte.create_agents(
             self, n, voxel=voxels, rankl_secretion_molecules_per_day=self.biology.osteocyte_rankl_secretion_molecules_per_day,
             opg_secretion_molecules_per_day=self.biology.osteocyte_opg_secretion_molecules_per_day)
-        for cell in cells:
-            self.remodeling.register_occupant(cell)
 
-    # --- checkpoints (pickle) -------------------------------------------------------------------
-    def __getstate__(self) -> dict:
-        """Mesa 3 counts agent ids in a class-level dict keyed by model (`mesa.Agent._ids`), outside the
-        model; the next id is stored with the state so a resumed model gives the same ids."""
-        counter = mesa.Agent._ids[self]
-        next_id = next(counter)
-        mesa.Agent._ids[self] = itertools.count(next_id)
-        state = self.__dict__.copy()
-        state["_next_agent_id"] = next_id
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        next_id = state.pop("_next_agent_id")
-        self.__dict__.update(state)
-        mesa.Agent._ids[self] = itertools.count(next_id)
+    def _place_lining_cells(self) -> None:
+        """Cover the quiescent surface with lining cells at `lining_cell_area_um2` each."""
+        neighbours = np.zeros(self.grid.shape, np.int8)
+        count_marrow_neighbours(self.grid.bone_fraction, neighbours)
+        surface = np.flatnonzero(neighbours.ravel() > 0)
+        area_um2 = surface.size * self.grid.voxel_size_um**2
+        n = min(surface.size, int(round(area_um2 / self.biology.lining_cell_area_um2)))
+        chosen = np.sort(self.rng.choice(surface, size=n, replace=False))
+        for voxel in zip(*np.unravel_index(chosen, self.grid.shape)):
+            Osteoblast(self, voxel, state="lining")
 
     # --- views ----------------------------------------------------------------------------------
     @property
     def osteocytes(self) -> mesa.agent.AgentSet:
         return self.agents_by_type.get(Osteocyte, mesa.agent.AgentSet([], random=self.random))
 
-    @property
-    def precursors(self):
-        return self.remodeling.precursors
-
     def local_rank_occupancy(self, voxel) -> float:
         """RANK occupancy on precursors in the marrow at this voxel (its field cell)."""
         return self.signalling.local_rank_occupancy(voxel)
 
-    def osteocytes_changed(self) -> None:
-        """Called by osteocytes when one is born, removed or changes its secretion."""
-        self._osteocyte_sources = None
-
-    def _sources(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self._osteocyte_sources is None:
-            cells = list(self.osteocytes)
-            positions = np.array([c.voxel for c in cells], dtype=np.int64).reshape(-1, 3)
-            rankl = np.array([c.rankl_secretion_molecules_per_day for c in cells], dtype=np.float64)
-            opg = np.array([c.opg_secretion_molecules_per_day for c in cells], dtype=np.float64)
-            ids = np.array([c.unique_id for c in cells], dtype=np.int64)
-            self._osteocyte_sources = (positions, rankl, opg, ids)
-        return self._osteocyte_sources
-
     def osteocyte_positions(self) -> np.ndarray:
         """(n, 3) int array of osteocyte voxels (z, y, x)."""
-        return self._sources()[0]
+        return self.cells.osteocyte_positions()
 
     def osteocyte_ids(self) -> np.ndarray:
         """Unique ids of the osteocytes, in the order of `osteocyte_positions()`."""
-        return self._sources()[3]
+        return self.cells.osteocyte_ids()
+
+    def osteoblast_working_life_days(self) -> float:
+        """Today's mean osteoblast working life: the biology value, scaled by physiology and teriparatide."""
+        return (self.biology.osteoblast_working_lifespan_days * self.physiology.osteoblast_lifespan_factor
+                * self.exposure.pth_fold("osteoblast_lifespan_fold_max"))
 
     # --- the day ------------------------------------------------------------------------------
     def _update_fields(self, solve_opg: bool = True) -> None:
-        positions, rankl, opg, _ = self._sources()
+        positions, rankl, opg, _ = self.cells.sources()
         # systemic modifiers act on every cell's own (basal) secretion: the patient's physiology and the
         # delayed RANKL rise under teriparatide
         rankl_factor = self.physiology.rankl_expression_factor * self.exposure.pth_fold("rankl_fold_max")
@@ -154,13 +169,9 @@ class BoneModel(mesa.Model):
             self.signalling.write_grid_fields()
             self._grid_fields_day = self.day
 
-    def step(self) -> None:
-        """Advance one day."""
-        self.clock += 1
-        self.day += 1
-        self.physiology.advance(max(self.day, 0))
-        if self.day > 0:
-            self.exposure.advance_to(self.day)
+    def _signal(self) -> None:
+        """Signalling: the drug field from today's exposure; transport re-solved every `field_update_days`
+        (OPG every `opg_update_every` of those), local binding every day."""
         self.signalling.drug_total_nM.fill(self.exposure.marrow_rankl_binder_nM)
         n = self.scenario.numerics
         if self.clock % n.field_update_days == 0:
@@ -169,7 +180,29 @@ class BoneModel(mesa.Model):
         else:
             self.signalling.rebind()
             self._grid_fields_day = None
-        self.remodeling.step()
+
+    def step(self) -> None:
+        """Advance one day: the processes in order (module docstring)."""
+        self.clock += 1
+        self.day += 1
+        self.physiology.advance(max(self.day, 0))
+        if self.day > 0:
+            self.exposure.advance_to(self.day)
+        self._signal()
+        self.census.run_step()
+        self.precursors.advance(self.signalling.marrow_mean("rank_occupancy"),
+                                self.physiology.precursor_supply_factor)
+        self.bone_drug.run_step(self.census.surface_voxels)
+        self.osteocyte_turnover.run_step(self.rng, self.physiology.osteocyte_lifespan_factor)
+        self.activation.run_step()
+        if self.lining_reactivation is not None:
+            self.lining_reactivation.run_step(self.osteoblast_working_life_days())
+        self.resorption.run_step()
+        self.bmu_phases.run_step(self.osteoblast_working_life_days(),
+                                 self.exposure.pth_fold("osteoblast_recruitment_fold_max"))
+        self.osteoblast_fates.run_step()
+        self.markers.run_step(self.resorption.resorbed_mineral_um3, self.bmu_phases.formed_um3)
+        self.mineralization.run_step()
 
     def spin_up(self, days: int | None = None, progress=None) -> None:
         """Simulate `days` (default: numerics.spin_up_days) before day 0, then make the present day 0.
@@ -187,9 +220,11 @@ class BoneModel(mesa.Model):
             if progress is not None:
                 progress(1)
         window = min(days, MARKER_BASELINE_DAYS)
-        turnover = self.remodeling.turnover_per_year(window) if window else 0.0
+        bone_um3 = float(self.grid.bone_fraction.sum(dtype=np.float64)) * self.grid.voxel_size_um**3
+        turnover = self.markers.turnover_per_year(window, bone_um3) if window else 0.0
         if turnover > 0:
-            self.remodeling.seed_mineral_by_tissue_age(mean_age_years=1.0 / turnover)
+            self.mineralization.seed_by_tissue_age(self.rng, self.bmu_phases.formed_in_model,
+                                                   mean_age_years=1.0 / turnover)
         self.day = 0
         self.baseline_mineral = float(self.grid.mineral_fraction.sum(dtype=np.float64))
-        self.remodeling.set_marker_baseline(min(days, MARKER_BASELINE_DAYS))
+        self.markers.set_baseline(min(days, MARKER_BASELINE_DAYS))

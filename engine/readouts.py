@@ -26,7 +26,7 @@ from engine.agents.osteoblast import Osteoblast
 from engine.agents.osteoclast import Osteoclast
 from engine.grid.measure import bone_volume_fraction
 from engine.pharmacology.bisphosphonates import osteoclast_effect
-from engine.physiology.patient_state import DAYS_PER_YEAR
+from engine.units import DAYS_PER_YEAR
 from engine.skeletal_sites import lumbar_spine_bmd_change_pct
 
 MARKER_WINDOW_DAYS = 7
@@ -96,26 +96,27 @@ def record(model) -> dict[str, float]:
     """Today's readouts, keyed as in READOUTS."""
     grid = model.grid
     sig = model.signalling
-    rem = model.remodeling
+    registry = model.bmus
     h = grid.voxel_size_um
     mineral = float(grid.mineral_fraction.sum(dtype=np.float64))
     bone_um3 = float(grid.bone_fraction.sum(dtype=np.float64)) * h**3
-    counts = rem.surface_counts
+    counts = model.census.counts
     bs = int(counts.sum())
     bs_um2 = bs * h * h
     stats = sig.stats
-    ctx_flux, p1np_flux = rem.mean_flux(MARKER_WINDOW_DAYS)
-    ctx0, p1np0 = rem.marker_baseline
-    recent = rem.completed_within(HISTOMORPHOMETRY_WINDOW_DAYS)
-    footprints = [r["footprint_area_um2"] for r in rem.completed[-50:]]
+    ctx_flux, p1np_flux = model.markers.mean_flux(MARKER_WINDOW_DAYS)
+    ctx0, p1np0 = model.markers.baseline
+    recent = registry.completed_within(HISTOMORPHOMETRY_WINDOW_DAYS, model.clock)
+    footprints = [r["footprint_area_um2"] for r in registry.completed[-50:]]
     window = min(HISTOMORPHOMETRY_WINDOW_DAYS, max(model.clock, 1))
-    acf = (rem.activations_within(window) * DAYS_PER_YEAR / window * float(np.mean(footprints)) / bs_um2
-           if footprints and bs_um2 else float("nan"))
-    forming_area = rem.today["forming_floor_area_um2"]
+    acf = (registry.activations_within(window, model.clock) * DAYS_PER_YEAR / window * float(np.mean(footprints))
+           / bs_um2 if footprints and bs_um2 else float("nan"))
+    formed_today = model.bmu_phases.formed_um3
+    forming_area = model.bmu_phases.forming_floor_area_um2
     clasts = model.agents_by_type.get(Osteoclast)
     osteoblasts = model.agents_by_type.get(Osteoblast)
     bmd_change = _pct_change(mineral, model.baseline_mineral)
-    n_active_ob = sum(b.active_osteoblasts for b in rem.bmus_in(FORMATION))
+    n_active_ob = sum(b.active_osteoblasts for b in registry.bmus_in(FORMATION))
     return {
         "day": model.day,
         "bv_tv": bone_volume_fraction(grid.bone_fraction),
@@ -125,22 +126,22 @@ def record(model) -> dict[str, float]:
         "lumbar_spine_bmd_change_pct": lumbar_spine_bmd_change_pct(bmd_change),
         "ctx_change_pct": _pct_change(ctx_flux, ctx0),
         "p1np_change_pct": _pct_change(p1np_flux, p1np0),
-        "resorbed_um3_per_day": rem.today["resorbed_um3"],
-        "formed_um3_per_day": rem.today["formed_um3"],
-        "eroded_surface_pct": 100.0 * rem.eroded_surface_voxels / bs if bs else float("nan"),
+        "resorbed_um3_per_day": model.resorption.resorbed_um3,
+        "formed_um3_per_day": formed_today,
+        "eroded_surface_pct": 100.0 * model.census.eroded_surface_voxels / bs if bs else float("nan"),
         "osteoid_surface_pct": 100.0 * counts[FORMATION] / bs if bs else float("nan"),
         "activation_frequency_per_year": acf,
-        "mineral_apposition_rate_um_per_day": rem.today["formed_um3"] / forming_area if forming_area else float("nan"),
+        "mineral_apposition_rate_um_per_day": formed_today / forming_area if forming_area else float("nan"),
         "erosion_depth_um": _mean_of(recent, "erosion_depth_um"),
         "wall_thickness_um": _mean_of(recent, "wall_thickness_um"),
-        "n_active_bmus": len(rem.bmus),
+        "n_active_bmus": len(registry.bmus),
         "n_osteoclasts": len(clasts) if clasts else 0,
         "n_osteoclast_nuclei": int(sum(c.nuclei for c in clasts)) if clasts else 0,
         "n_osteoblasts": n_active_ob,
         "n_lining_cells": (len(osteoblasts) if osteoblasts else 0) - n_active_ob,
         "n_osteocytes": len(model.osteocytes),
-        "n_precursors": rem.precursors.count,
-        "committed_precursors_relative": rem.precursors.committed_relative,
+        "n_precursors": model.precursors.count,
+        "committed_precursors_relative": model.precursors.committed_relative,
         "free_rankl_nM": sig.marrow_mean("rankl_nM"),
         "opg_nM": sig.marrow_mean("opg_nM"),
         "rankl_opg_nM": sig.marrow_mean("rankl_opg_nM"),
@@ -148,14 +149,13 @@ def record(model) -> dict[str, float]:
         "serum_denosumab_ng_per_ml": model.exposure.serum_denosumab_ng_per_ml,
         "marrow_denosumab_nM": model.exposure.marrow_rankl_binder_nM,
         "rank_occupancy": sig.marrow_mean("rank_occupancy"),
-        "bone_alendronate_uM": rem.bound_drug_uM("alendronate"),
-        "bone_zoledronate_uM": rem.bound_drug_uM("zoledronate"),
+        "bone_alendronate_uM": model.bone_drug.bound_drug_uM("alendronate"),
+        "bone_zoledronate_uM": model.bone_drug.bound_drug_uM("zoledronate"),
         "osteoclast_bisphosphonate_effect": (float(np.mean([osteoclast_effect(c.bisphosphonate_exposure) for c in clasts]))
                                              if clasts else 0.0),
         "pth_anabolic_effect": model.exposure.pth_anabolic_effect,
         "pth_rankl_fold": model.exposure.pth_fold("rankl_fold_max"),
-        "modeling_formed_um3": rem.modeling_formed_um3 + sum(
-            u.formed_um3 for u in rem.bmus.values() if u.modeling),
+        "modeling_formed_um3": registry.modeling_formed_total_um3(),
         "estrogen_deficiency": model.physiology.estrogen_deficiency,
         "rankl_expression_factor": model.physiology.rankl_expression_factor,
         "rankl_solver_iterations": stats.rankl_iterations,

@@ -113,7 +113,7 @@ def _build_and_simulate(loaded, scenario, seed, days, out_dir, progress, log, st
               mininterval=0.5, dynamic_ncols=True) as bar:
         model.spin_up(spin, progress=bar.update)
     build_s = time.perf_counter() - t0
-    log(f"spin-up: {spin} days before day 0 (patient held at day 0): {len(model.remodeling.bmus)} BMUs active, "
+    log(f"spin-up: {spin} days before day 0 (patient held at day 0): {len(model.bmus.bmus)} BMUs active, "
         f"BV/TV {float(np.mean(grid.bone_fraction)):.3f}")
     writer = ResultsWriter(out_dir / "results.h5", loaded, seed, grid.shape, grid.voxel_size_um, READOUTS,
                            FIELD_UNITS, FIELD_LONG_NAMES, scenario.outputs.snapshot_fields)
@@ -233,7 +233,7 @@ def _simulate(model: BoneModel, writer: ResultsWriter, loaded: LoadedScenario, s
                     raise RunInterrupted(model.day, checkpoint_path)
                 if model.day % outputs.checkpoint_every_days == 0 and model.day < until:
                     checkpoint()
-        writer.write_bmus(model.remodeling.completed, model.clock - model.day)
+        writer.write_bmus(model.bmus.completed, model.clock - model.day)
         checkpoint()
     wall = time.perf_counter() - t1
     plot_path = plot_results(writer.path, out_dir / "timeseries.png") if plot else None

@@ -31,11 +31,10 @@ from engine.kernels.binding import bind_rankl
 from engine.kernels.fields import solve_cg
 from engine.kernels.remodeling import nearest_marrow
 from engine.kernels.surfaces import BONE_LEVEL
-from engine.scenario.biology import AVOGADRO_PER_MOL, BiologyParameters
+from engine.scenario.biology import BiologyParameters
+from engine.units import AVOGADRO_PER_MOL, SECONDS_PER_DAY, UM3_PER_LITRE
 
-SECONDS_PER_DAY = 86400.0
 NEAREST_MARROW_SEARCH_VOXELS = 12
-UM3_PER_LITRE = 1e15
 
 
 @dataclass
@@ -115,6 +114,11 @@ class SignallingFields:
     def nearest_marrow_voxel(self, voxel) -> tuple[int, int, int]:
         """The marrow voxel nearest to a voxel (itself if it is marrow)."""
         return tuple(int(v) for v in self.nearest_marrow_voxels(np.array([voxel]))[0])
+
+    def occupancy_at(self, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """RANK occupancy in the field cells of voxels (z, y, x) (arrays)."""
+        f = self.factor
+        return self.coarse["rank_occupancy"][z // f, y // f, x // f]
 
     def local_rank_occupancy(self, voxel) -> float:
         f = self.factor

@@ -7,7 +7,7 @@ from engine.agents import Osteocyte
 from engine.kernels.surfaces import BONE_LEVEL
 from engine.model import BoneModel
 from engine.scenario import scenario_from_text
-from engine.scenario.biology import AVOGADRO_PER_MOL
+from engine.units import AVOGADRO_PER_MOL
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,12 @@ Phases: "resorption" (while it has osteoclasts) -> "reversal" (a gamma-distribut
 excavated (its cavity), the original bone surface it took away (its footprint, in voxel faces, the
 same measure as the bone surface) and the volumes resorbed and formed; mean erosion depth and wall
 thickness are these volumes divided by the footprint area.
+
+A BMU moves through its phases by its own methods (`enter_reversal`, `start_formation`,
+`osteoblast_finished`, `finish`); the processes that drive it (`engine.processes`) decide when, and
+the BMU registry keeps the label -> phase table the surface census reads.
+A modeling unit (`modeling=True`, teriparatide's reactivated lining cells) starts in formation on
+quiescent surface without prior resorption (`start_modeling`).
 """
 
 from __future__ import annotations
@@ -36,6 +42,43 @@ class BMU:
         self.resorbed_mineral_um3 = 0.0
         self.formed_um3 = 0.0
         self.floor_area_um2 = 0.0
+
+    # --- transitions ----------------------------------------------------------------------------
+    def enter_reversal(self, clock: int, delay_days: int) -> None:
+        """Its last osteoclast is gone: reversal, formation due `delay_days` later."""
+        self.phase = REVERSAL
+        self.reversal_started_clock = clock
+        self.formation_due_clock = clock + delay_days
+
+    def start_formation(self, clock: int, osteoblasts: int) -> None:
+        self.phase = FORMATION
+        self.formation_started_clock = clock
+        self.osteoblasts_recruited = osteoblasts
+        self.active_osteoblasts = osteoblasts
+
+    def start_modeling(self, clock: int, cavity: np.ndarray, floor_area_um2: float) -> None:
+        """Formation on quiescent surface by one reactivated lining cell (no resorption, no reversal)."""
+        self.add_cavity(cavity)
+        self.reversal_started_clock = clock
+        self.start_formation(clock, 1)
+        self.floor_area_um2 = floor_area_um2
+
+    def osteoblast_finished(self) -> None:
+        self.active_osteoblasts -= 1
+
+    def finish(self, clock: int) -> None:
+        self.phase = DONE
+        self.ended_clock = clock
+
+    def resorbed(self, voxels: np.ndarray, matrix_um3: float, mineral_um3: float, floor_um2: float) -> None:
+        """What its osteoclasts excavated today."""
+        self.add_cavity(voxels)
+        self.resorbed_um3 += matrix_um3
+        self.resorbed_mineral_um3 += mineral_um3
+        self.floor_area_um2 += floor_um2
+
+    def formed(self, matrix_um3: float) -> None:
+        self.formed_um3 += matrix_um3
 
     def add_cavity(self, flat_indices: np.ndarray) -> None:
         if flat_indices.size:

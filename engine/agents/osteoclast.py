@@ -12,7 +12,8 @@ along the surface. Each day (`step`) it decides, with the model's generator:
   it took up from the bone it resorbed (`engine.pharmacology.bisphosphonates`, which also slows its
   resorption); a cell whose nuclei have all died is gone too.
 Resorption and movement (arithmetic over all osteoclasts) happen in `kernels.remodeling.resorb_and_advance`,
-at `osteoclast_resorption_um3_per_day_per_nucleus` × nuclei.
+at `osteoclast_resorption_um3_per_day_per_nucleus` × nuclei (`engine.processes.resorption`), which hands
+each cell its new place (`moved`) and the drug it released (`take_up_bisphosphonate`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Osteoclast(mesa.Agent):
         self.position = np.asarray(position, dtype=np.float64).copy()
         self.heading = np.asarray(heading, dtype=np.float64).copy()
         self.age_days = 0
-        self.bisphosphonate_exposure = 0.0  # Σ C/EC50 of the bisphosphonates it released (engine.remodeling)
+        self.bisphosphonate_exposure = 0.0  # Σ C/EC50 of the bisphosphonates it released (processes.bone_drug)
 
     @property
     def voxel(self) -> tuple[int, int, int]:
@@ -45,7 +46,7 @@ class Osteoclast(mesa.Agent):
         b = model.biology
         rng = model.rng
         self.age_days += 1
-        mean_occupancy = model.remodeling.mean_rank_occupancy
+        mean_occupancy = model.precursors.rank_occupancy
         # committed precursors fuse where RANKL is: the chain's output, shared out by local RANKL
         local = model.local_rank_occupancy(self.voxel) / mean_occupancy if mean_occupancy > 0 else 0.0
         self.nuclei += int(rng.poisson(b.osteoclast_fusion_per_day * local * model.precursors.committed_relative))
@@ -56,9 +57,20 @@ class Osteoclast(mesa.Agent):
         hazard = 1.0 / lifespan + b.osteoclast_rankl_withdrawal_apoptosis_per_day * max(
             0.0, 1.0 - survival / b.osteoclast_survival_occupancy_fraction)
         if self.bisphosphonate_exposure > 0:
-            hazard += model.remodeling.bisphosphonate_action["max_apoptosis_per_day"] * osteoclast_effect(
+            hazard += model.bone_drug.action["max_apoptosis_per_day"] * osteoclast_effect(
                 self.bisphosphonate_exposure)
         if self.nuclei < 1 or rng.random() < 1.0 - math.exp(-hazard):
+            self.die()
+
+    def take_up_bisphosphonate(self, released_over_ec50: float, follow: float) -> None:
+        """Exposure follows today's released concentration / EC50 with memory (1 − follow per day)."""
+        self.bisphosphonate_exposure += (released_over_ec50 - self.bisphosphonate_exposure) * follow
+
+    def moved(self, position: np.ndarray, heading: np.ndarray, attached: bool) -> None:
+        """Where the resorption kernel left it; a cell that lost contact with bone (a resorbed-through rod) dies."""
+        self.position = position
+        self.heading = heading
+        if not attached:
             self.die()
 
     def die(self) -> None:

@@ -3,8 +3,9 @@
 Osteocytes are the main source of RANKL in adult bone (Nakashima 2011 Nat Med 17:1231; Xiong 2011
 Nat Med 17:1235) and also secrete OPG. Here each osteocyte is a fixed source for the RANKL/OPG field
 solver (`engine.signalling`). Its secretion rates are per-cell attributes so physiology, osteocyte
-death or disuse can change them; every change (and birth or removal) tells the model, which keeps the
-source table it hands to the field solver as arrays (rebuilt only when something changed).
+death or disuse can change them; it registers in the model's `CellIndex` (`model.cells`) when born,
+tells it when its secretion changes and leaves it when removed, so the source arrays handed to the
+field solver are rebuilt only when something changed.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ class Osteocyte(mesa.Agent):
         self.voxel = tuple(int(v) for v in voxel)
         self._rankl = float(rankl_secretion_molecules_per_day)
         self._opg = float(opg_secretion_molecules_per_day)
-        model.osteocytes_changed()
-        model.osteocyte_voxels.add(self.unique_id, self.voxel)
+        model.cells.add_osteocyte(self)
 
     @property
     def rankl_secretion_molecules_per_day(self) -> float:
@@ -31,7 +31,7 @@ class Osteocyte(mesa.Agent):
     @rankl_secretion_molecules_per_day.setter
     def rankl_secretion_molecules_per_day(self, value: float) -> None:
         self._rankl = float(value)
-        self.model.osteocytes_changed()
+        self.model.cells.secretion_changed()
 
     @property
     def opg_secretion_molecules_per_day(self) -> float:
@@ -40,9 +40,9 @@ class Osteocyte(mesa.Agent):
     @opg_secretion_molecules_per_day.setter
     def opg_secretion_molecules_per_day(self, value: float) -> None:
         self._opg = float(value)
-        self.model.osteocytes_changed()
+        self.model.cells.secretion_changed()
 
     def remove(self) -> None:
+        """Dies (its lacuna resorbed, or apoptosis) and leaves the cell index."""
         super().remove()
-        self.model.osteocytes_changed()
-        self.model.osteocyte_voxels.remove(self.unique_id)
+        self.model.cells.remove_osteocyte(self)

@@ -43,6 +43,7 @@ class PrecursorPool:
         self._chain = self._rate * (np.diag(np.full(n, -1.0)) + np.diag(np.ones(n - 1), -1))
         self._day_propagator = expm(self._chain)
         self.committed_stages = np.full(n, relative_size / self._rate)  # steady state for u = p at θ = θ_ref
+        self.rank_occupancy = biology.reference_rank_occupancy  # marrow-mean θ of the last day (osteoclasts read it)
 
     @property
     def committed_relative(self) -> float:
@@ -61,6 +62,7 @@ class PrecursorPool:
     def advance(self, rank_occupancy: float, supply_factor: float = 1.0, days: float = 1.0) -> None:
         """Advance `days` at RANK occupancy θ, with supply scaled by `supply_factor` (physiology)."""
         b = self.biology
+        self.rank_occupancy = rank_occupancy
         u = rank_occupancy / b.reference_rank_occupancy * self.relative_size
         steady = np.full(self.committed_stages.size, u / self._rate)
         propagator = self._day_propagator if days == 1.0 else expm(self._chain * days)

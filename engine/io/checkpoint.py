@@ -6,38 +6,42 @@ Layout of `checkpoint.h5`:
                         scenario_name, scenario_sha256 (resolved scenario), scenario_yaml, scenario_source,
                         day, clock, seed, until_day (the day the run was asked to reach), run_id (of the
                         results.h5 it belongs to), results_file, created_utc
-    /state       uint8 bytes: the pickled BoneModel - every grid array, every agent with its unique id and
-                 state, BMUs, the precursor pool and commitment chain, drug compartments and pending doses,
-                 physiology, the model's numpy Generator and Mesa's `random.Random` (numba kernels draw no
-                 random numbers, so there is no other generator), day and clock
-    /state       attrs: sha256 of the bytes (a damaged file is detected before unpickling)
+    /state       the whole BoneModel as named datasets (`engine.io.state`, no pickle): one table per class
+                 (`objects/Osteocyte`, `objects/Osteoblast`, `objects/BMU`, `objects/DenosumabPK`,
+                 `objects/PrecursorPool`, ...: a column per attribute), every grid and field array
+                 (`arrays/VoxelGrid.bone_fraction`, ...), and `mesa/` (agents in registration order, next
+                 agent id, the numpy Generator's and Mesa's `random.Random` states; numba kernels draw no
+                 random numbers, so there is no other generator). gzip-compressed, each chunk fletcher32-
+                 checksummed, so a damaged file fails to read instead of resuming wrong.
 
 Crash safety: the file is written to a temporary name in the same folder, flushed and fsync'ed, then
 renamed over the old checkpoint (`os.replace`, atomic on POSIX), and the folder is fsync'ed. A process
 killed at any moment leaves either the old or the new checkpoint, never a half-written one.
 
-Compatibility: a pickled state is only loaded by the engine version that wrote it (the classes must
-match); anything else is refused with a message that says what differs. There is no --force.
+Safety: reading a checkpoint builds only this engine's own classes, numpy arrays and generators and
+builtins; it runs no code named by the file, so a checkpoint from someone else is data, not a program.
+Checkpoints of format 1 (a pickle) are refused without being unpickled.
+
+Compatibility: a state is only loaded by the engine version that wrote it (attribute names must match the
+classes); anything else is refused with a message that says what differs. There is no --force.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
-import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
-import numpy as np
 
 from engine import __version__
+from engine.io.state import StateError, read_state, write_state
 from engine.scenario.schema import SCHEMA_VERSION
 
 FORMAT = "bmu-checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 1: a pickle (refused, never unpickled); 2: named datasets (engine.io.state)
 CHECKPOINT_NAME = "checkpoint.h5"
 #: Test hook: seconds to sleep half-way through writing the temporary file (kill -9 test).
 PAUSE_ENV = "BMU_CHECKPOINT_TEST_PAUSE_S"
@@ -60,7 +64,10 @@ class CheckpointInfo:
         """Why this engine cannot resume it, or None."""
         a = self.attrs
         problems = []
-        if int(a.get("checkpoint_version", -1)) != CHECKPOINT_VERSION:
+        if int(a.get("checkpoint_version", -1)) == 1:
+            problems.append("checkpoint format 1 holds a Python pickle, which this engine never loads (loading "
+                            "one can run any code); resume it with the bmu-engine version that wrote it")
+        elif int(a.get("checkpoint_version", -1)) != CHECKPOINT_VERSION:
             problems.append(f"checkpoint format version {a.get('checkpoint_version')} (this engine reads "
                             f"{CHECKPOINT_VERSION})")
         if int(a.get("schema_version", -1)) != SCHEMA_VERSION:
@@ -75,7 +82,6 @@ def write_checkpoint(path: Path | str, model, *, loaded, seed: int, until_day: i
                      results_file: str) -> Path:
     """Write the model's state atomically to `path` (temporary file + fsync + rename)."""
     path = Path(path)
-    blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     attrs = {
         "format": FORMAT, "checkpoint_version": CHECKPOINT_VERSION, "engine_version": __version__,
@@ -88,17 +94,14 @@ def write_checkpoint(path: Path | str, model, *, loaded, seed: int, until_day: i
     try:
         with h5py.File(tmp, "w") as f:
             f.attrs.update(attrs)
-            data = np.frombuffer(blob, dtype=np.uint8)
-            ds = f.create_dataset("state", shape=data.shape, dtype=np.uint8)
-            half = len(data) // 2
-            ds[:half] = data[:half]
             pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
             if pause > 0:
+                f.create_group("partial")
                 f.flush()
                 print(f"checkpoint: half written to {tmp}", flush=True)
                 time.sleep(pause)
-            ds[half:] = data[half:]
-            ds.attrs["sha256"] = hashlib.sha256(blob).hexdigest()
+                del f["partial"]
+            write_state(f.create_group("state"), model)
             f.flush()
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -144,7 +147,7 @@ def read_info(path: Path | str) -> CheckpointInfo:
                 raise CheckpointError(f"{path}: is an HDF5 file but not a bmu checkpoint "
                                       f"(format attribute {attrs.get('format')!r}; a results.h5 is not resumable)")
             if "state" not in f:
-                raise CheckpointError(f"{path}: has no /state dataset (damaged checkpoint)")
+                raise CheckpointError(f"{path}: has no /state (damaged checkpoint)")
     except OSError as exc:
         raise CheckpointError(f"{path}: not a readable HDF5 file (truncated, corrupted or another format: {exc})") \
             from None
@@ -152,22 +155,19 @@ def read_info(path: Path | str) -> CheckpointInfo:
 
 
 def load_model(info: CheckpointInfo):
-    """Unpickle the model of a compatible checkpoint (its bytes are checked against their sha256 first)."""
+    """Rebuild the model of a compatible checkpoint from its named datasets (no pickle, no code from the file)."""
     why = info.incompatibility()
     if why:
         raise CheckpointError(f"{info.path}: cannot be resumed by this engine: {why}")
     try:
         with h5py.File(info.path, "r") as f:
-            blob = f["state"][()].tobytes()
-            expected = f["state"].attrs.get("sha256")
-    except (OSError, KeyError) as exc:
+            if not isinstance(f["state"], h5py.Group):
+                raise StateError("/state is not a group of named datasets")
+            return read_state(f["state"])
+    except StateError as exc:
+        raise CheckpointError(f"{info.path}: the state cannot be restored: {exc}") from None
+    except (OSError, KeyError, ValueError, TypeError) as exc:  # a damaged chunk fails its checksum here
         raise CheckpointError(f"{info.path}: the state cannot be read (damaged file: {exc})") from None
-    if expected is None or hashlib.sha256(blob).hexdigest() != str(expected):
-        raise CheckpointError(f"{info.path}: the stored state does not match its checksum (corrupted file)")
-    try:
-        return pickle.loads(blob)
-    except Exception as exc:  # any unpickling failure is a damaged or foreign file
-        raise CheckpointError(f"{info.path}: the state cannot be restored ({exc.__class__.__name__}: {exc})") from None
 
 
 def summary(info: CheckpointInfo) -> str:

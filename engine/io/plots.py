@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 from engine.io.published import points_for_regimen  # noqa: E402
 from engine.pharmacology.regimen import expand_regimen  # noqa: E402
 from engine.scenario.schema import DoseEntry  # noqa: E402
-from engine.physiology.patient_state import DAYS_PER_YEAR  # noqa: E402
+from engine.units import DAYS_PER_YEAR  # noqa: E402
 
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.pharmacology.regimen import expand_regimen
-from engine.physiology.patient_state import DAYS_PER_YEAR
+from engine.units import DAYS_PER_YEAR
 from engine.scenario.schema import DoseEntry
 
 MONTH_DAYS = DAYS_PER_YEAR / 12.0

@@ -47,11 +47,12 @@ the pool.
 
 from __future__ import annotations
 
+from engine.units import HOURS_PER_DAY
+
 import math
 
 from engine.pharmacology.parameters import Parameter, values, with_overrides
 
-HOURS_PER_DAY = 24.0
 
 DENOSUMAB_PK: tuple[Parameter, ...] = (
     Parameter("bioavailability", "F", "1", 0.61,

@@ -42,13 +42,14 @@ frequency is not set here: it rises through RANKL (more RANK occupancy on precur
 
 from __future__ import annotations
 
+from engine.units import DAYS_PER_YEAR
+
 import math
 from dataclasses import dataclass
 
 from engine.scenario.biology import BiologyParameters
 from engine.scenario.schema import Patient
 
-DAYS_PER_YEAR = 365.25
 MALE_REFERENCE_AGE_YEARS = 25.0  # Khosla 1998: the young men against whom the age-related loss is measured
 
 

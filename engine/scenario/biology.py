@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-AVOGADRO_PER_MOL = 6.02214076e23
 
 
 def _param(default: float, *, unit: str, source: str, description: str, gt: float | None = 0.0,

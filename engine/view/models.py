@@ -181,7 +181,7 @@ class LiveBoneModel(BoneModel):
             "osteoclast": np.array([c.voxel for c in clasts], dtype=np.int64).reshape(-1, 3),
             "osteoblast": np.array(working, dtype=np.int64).reshape(-1, 3),
             "lining": np.array(lining, dtype=np.int64).reshape(-1, 3),
-            "osteocyte": self.osteocyte_voxels.positions(),
+            "osteocyte": self.cells.osteocyte_voxels.positions(),
         }
         signalling = self.signalling
 

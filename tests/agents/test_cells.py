@@ -33,14 +33,14 @@ def test_osteoclasts_keep_literature_nuclei_counts(model):
 
 
 def test_bmus_pass_through_every_phase(model):
-    done = model.remodeling.completed
+    done = model.bmus.completed
     assert done, "no BMU finished in 450 days"
     for r in done:
         assert r["resorption_period_days"] > 0 and r["reversal_period_days"] > 0 and r["formation_period_days"] > 0
         # cavities are refilled, not overfilled; a BMU can refill a little more than it dug where a later BMU
         # re-excavated part of its cavity, so allow 10 %
         assert r["formed_um3"] <= r["resorbed_um3"] * 1.1
-    assert all(b.phase != DONE for b in model.remodeling.bmus.values())
+    assert all(b.phase != DONE for b in model.bmus.bmus.values())
     assert model.grid.bone_fraction.max() <= 1.0 and model.grid.bone_fraction.min() >= 0.0
 
 
@@ -49,7 +49,7 @@ def test_osteoblast_fates_produce_osteocytes_and_lining_cells(model):
     assert any(o.state == LINING for o in obs)
     active = [o for o in obs if o.state == ACTIVE]
     assert all(o.fate_day > model.clock for o in active)
-    assert sum(b.active_osteoblasts for b in model.remodeling.bmus.values()) == len(active)
+    assert sum(b.active_osteoblasts for b in model.bmus.bmus.values()) == len(active)
 
 
 def test_no_cell_lives_in_resorbed_bone(model):
@@ -60,7 +60,7 @@ def test_no_cell_lives_in_resorbed_bone(model):
     # lining cells sit on bone or on the refilled cavity they came from; none on emptied (resorbed) voxels
     # that belong to a BMU still resorbing
     labels = model.grid.bmu_label
-    resorbing = {b.label for b in model.remodeling.bmus.values() if b.phase == 1}
+    resorbing = {b.label for b in model.bmus.bmus.values() if b.phase == 1}
     for v in lining:
         assert not (labels[v] in resorbing and bone[v] < BONE_LEVEL)
     assert all(isinstance(c, Osteocyte) for c in model.osteocytes)
@@ -74,4 +74,4 @@ def test_same_seed_same_remodeling():
         a.step()
         b.step()
     assert np.array_equal(a.grid.bone_fraction, b.grid.bone_fraction)
-    assert a.remodeling.activation_clock_days == b.remodeling.activation_clock_days
+    assert a.bmus.activation_clock_days == b.bmus.activation_clock_days

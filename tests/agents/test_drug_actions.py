@@ -28,9 +28,9 @@ def test_zoledronate_binds_the_exposed_bone_in_the_volumes_surface_share():
     """One 5 mg infusion: the volume receives (skeletal uptake) × (its surface / the skeleton's surface),
     all of it on exposed bone voxels, none in marrow or buried bone."""
     model = model_with("  - {drug: zoledronate, dose_mg: 5, route: intravenous}\n")
-    surface_mm2 = model.remodeling.surface_voxels * model.remodeling.voxel_area_mm2
+    surface_mm2 = model.census.surface_voxels * model.bone_drug.voxel_area_mm2
     model.step()
-    bound = model.remodeling.bound_drug_fmol[0]
+    bound = model.bone_drug.bound_drug_fmol[0]
     expected_fmol = 5.0 * 0.6 / 272.1 * 1e3 * 1e9 * surface_mm2 / SKELETAL_SURFACE_MM2
     assert float(bound.sum(dtype=np.float64)) == pytest.approx(expected_fmol, rel=0.02)  # surface changes in a day
     bone = model.grid.bone_fraction
@@ -47,10 +47,8 @@ def test_osteoclasts_resorbing_drug_laden_bone_are_poisoned():
         model = model_with(regimen)
         for _ in range(10):
             model.step()
-        site = model.remodeling._random_site()
-        label = model.remodeling._next_label
-        model.remodeling._start_bmu(site, targeted=False)
-        bmu = model.remodeling.bmus[label]
+        site = model.activation.random_site()
+        bmu = model.activation.start_bmu(site, targeted=False)
         exposure[name] = 0.0
         for _ in range(30):
             exposure[name] = max([exposure[name]] + [oc.bisphosphonate_exposure for oc in bmu.osteoclasts])
@@ -65,7 +63,7 @@ def test_teriparatide_reactivates_lining_cells_into_modeling_formation():
     lining_before = record(model)["n_lining_cells"]
     for _ in range(60):
         model.step()
-    units = [u for u in model.remodeling.bmus.values() if u.modeling]
+    units = [u for u in model.bmus.bmus.values() if u.modeling]
     assert units, "no lining cell was reactivated"
     assert all(u.resorbed_um3 == 0.0 for u in units)  # formation without prior resorption
     row = record(model)
@@ -86,5 +84,5 @@ def test_a_multi_drug_model_resumes_to_the_same_state():
         a.step()
         b.step()
     np.testing.assert_array_equal(a.grid.bone_fraction, b.grid.bone_fraction)
-    np.testing.assert_array_equal(a.remodeling.bound_drug_fmol, b.remodeling.bound_drug_fmol)
+    np.testing.assert_array_equal(a.bone_drug.bound_drug_fmol, b.bone_drug.bound_drug_fmol)
     assert record(a) == pytest.approx(record(b), nan_ok=True)

@@ -27,7 +27,7 @@ def test_model_table_follows_births_and_removals(small_scenario_text):
     from engine.scenario.loader import scenario_from_text
     model = BoneModel(scenario_from_text(small_scenario_text).scenario)
     def same():
-        return sorted(map(tuple, model.osteocyte_voxels.positions().tolist())) == sorted(c.voxel for c in model.osteocytes)
+        return sorted(map(tuple, model.cells.osteocyte_voxels.positions().tolist())) == sorted(c.voxel for c in model.osteocytes)
     assert same()
     cell = next(iter(model.osteocytes))
     cell.remove()

@@ -87,7 +87,7 @@ def reversal_day(loaded):
     model.spin_up()
     for _ in range(DAYS - 1):
         model.step()
-        if model.remodeling.bmus_in(REVERSAL):
+        if model.bmus.bmus_in(REVERSAL):
             return model.day
     pytest.fail("no BMU in reversal during the run; enlarge the volume")
 
@@ -185,9 +185,12 @@ def test_bad_checkpoint_files_give_one_clear_error(tmp_path, uninterrupted):
         "truncated": good.read_bytes()[: good.stat().st_size // 2],
     }
     corrupted = bytearray(good.read_bytes())
-    with h5py.File(good, "r") as f:
-        offset = f["state"].id.get_offset()
-    corrupted[offset + 100: offset + 200] = bytes(100)
+    with h5py.File(good, "r") as f:  # the first chunk of the largest array in the state (gzip + fletcher32)
+        arrays = f["state/arrays"]
+        largest = max(arrays, key=lambda name: arrays[name].size)
+        chunk = arrays[largest].id.get_chunk_info(0)
+        offset, size = chunk.byte_offset, chunk.size
+    corrupted[offset + size // 4: offset + size // 4 + 100] = bytes(100)
     cases["corrupted"] = bytes(corrupted)
     for name, content in cases.items():
         path = tmp_path / f"{name}.h5"

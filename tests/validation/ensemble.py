@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.model import BoneModel
-from engine.physiology.patient_state import DAYS_PER_YEAR
+from engine.units import DAYS_PER_YEAR
 from engine.readouts import MARKER_WINDOW_DAYS, record
 from engine.skeletal_sites import lumbar_spine_bmd_change_pct
 from engine.scenario import scenario_from_text
@@ -94,14 +94,14 @@ def run_ensemble(patient: str, seeds, days: int = 730, size_um: int = 600) -> Po
         for _ in range(days):
             model.step()
             row = record(model)
-            surface.append(model.remodeling.surface_voxels * h * h)
+            surface.append(model.census.surface_voxels * h * h)
             bone.append(float(model.grid.bone_fraction.sum(dtype=np.float64)) * h**3)
             if np.isfinite(row["mineral_apposition_rate_um_per_day"]):
                 mar.append(row["mineral_apposition_rate_um_per_day"])
             bmd.append(row["bmd_change_pct"])
         years = days / DAYS_PER_YEAR
-        pooled.bmus += [b for b in model.remodeling.completed if b["ended_clock_day"] > start]
-        pooled.activations += sum(1 for c in model.remodeling.activation_clock_days if c > start)
+        pooled.bmus += [b for b in model.bmus.completed if b["ended_clock_day"] > start]
+        pooled.activations += sum(1 for c in model.bmus.activation_clock_days if c > start)
         pooled.surface_um2_years += float(np.mean(surface)) * years
         pooled.bone_um3_years += float(np.mean(bone)) * years
         pooled.mar_um_per_day += mar
@@ -141,18 +141,18 @@ def run_marker_ensemble(patient: str, seeds, days: int, regimen: str = "", size_
     serum, eroded, surface, formed = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
     for seed in seeds:
         model = spun_up_biopsy(patient, seed, days, size_um, regimen)
-        c0, f0 = model.remodeling.marker_baseline
+        c0, f0 = model.markers.baseline
         ctx0, p1np0, mineral0 = ctx0 + c0, p1np0 + f0, mineral0 + model.baseline_mineral
         for d in range(n):
             if d:
                 model.step()
-            c, f = model.remodeling.mean_flux(window_days)
+            c, f = model.markers.mean_flux(window_days)
             ctx[d] += c
             p1np[d] += f
             mineral[d] += float(model.grid.mineral_fraction.sum(dtype=np.float64))
             serum[d] = model.exposure.serum_denosumab_ng_per_ml
-            eroded[d] += model.remodeling.eroded_surface_voxels
-            surface[d] += model.remodeling.surface_voxels
-            formed[d] += model.remodeling.today["formed_um3"] if d else 0.0
+            eroded[d] += model.census.eroded_surface_voxels
+            surface[d] += model.census.surface_voxels
+            formed[d] += model.bmu_phases.formed_um3 if d else 0.0
     return MarkerSeries(np.arange(n), 100.0 * (ctx / ctx0 - 1.0), 100.0 * (p1np / p1np0 - 1.0),
                         100.0 * (mineral / mineral0 - 1.0), serum, 100.0 * eroded / surface, formed)

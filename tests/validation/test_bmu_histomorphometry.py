@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from engine.kernels.remodeling import mineralize
-from engine.physiology.patient_state import DAYS_PER_YEAR
+from engine.units import DAYS_PER_YEAR
 from tests.validation.ensemble import POSTMENOPAUSAL, PREMENOPAUSAL, run_ensemble
 
 SEEDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 11)  # geometry seed 10 cannot reach Tb.Th 130 µm in a 600 µm cube

@@ -1,0 +1,82 @@
+"""CellIndex: the one place that knows where the resident cells are.
+
+Osteocytes live in lacunae and lining cells on the quiescent surface; both are in a voxel and both go
+when a BMU resorbs that voxel. The index holds, for the model:
+- the cells in each voxel (flat index -> cells), so resorption evicts what it excavated;
+- the osteocytes in creation order with their secretion, as arrays for the field solver
+  (`sources()`: positions, RANKL, OPG, ids; rebuilt only after a change), and
+- their positions in a `PositionTable`, so the browser view's frame costs no walk over the agents.
+
+Cells register themselves (`Osteocyte.__init__`, `Osteoblast.become_lining`) and unregister on removal;
+nothing else writes here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from engine.agents.positions import PositionTable
+
+
+class CellIndex:
+    def __init__(self, shape: tuple[int, int, int]):
+        self.shape = tuple(int(n) for n in shape)
+        self.occupants: dict[int, list] = defaultdict(list)  # flat voxel -> osteocytes / lining cells
+        self.osteocytes: dict[int, object] = {}  # unique_id -> osteocyte, in creation order
+        self.osteocyte_voxels = PositionTable()
+        self._sources = None  # cached (positions, rankl, opg, ids); None = rebuild
+
+    def flat(self, voxel) -> int:
+        _, ny, nx = self.shape
+        return (int(voxel[0]) * ny + int(voxel[1])) * nx + int(voxel[2])
+
+    # --- registration (called by the cells themselves) ---------------------------------------------
+    def add_occupant(self, cell) -> None:
+        self.occupants[self.flat(cell.voxel)].append(cell)
+
+    def remove_occupant(self, cell) -> None:
+        cells = self.occupants.get(self.flat(cell.voxel))
+        if cells and cell in cells:
+            cells.remove(cell)
+
+    def add_osteocyte(self, cell) -> None:
+        self.osteocytes[cell.unique_id] = cell
+        self.osteocyte_voxels.add(cell.unique_id, cell.voxel)
+        self.add_occupant(cell)
+        self._sources = None
+
+    def remove_osteocyte(self, cell) -> None:
+        del self.osteocytes[cell.unique_id]
+        self.osteocyte_voxels.remove(cell.unique_id)
+        self.remove_occupant(cell)
+        self._sources = None
+
+    def secretion_changed(self) -> None:
+        self._sources = None
+
+    # --- reading ---------------------------------------------------------------------------------
+    def take_occupants(self, flat_voxel: int) -> list:
+        """The cells in a voxel, forgotten here (the caller removes them: their voxel was resorbed)."""
+        return self.occupants.pop(flat_voxel, [])
+
+    def sources(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(positions (n, 3), RANKL and OPG secretion (molecules/day), unique ids) of the osteocytes, in
+        creation order."""
+        if self._sources is None:
+            cells = list(self.osteocytes.values())
+            positions = np.array([c.voxel for c in cells], dtype=np.int64).reshape(-1, 3)
+            rankl = np.array([c.rankl_secretion_molecules_per_day for c in cells], dtype=np.float64)
+            opg = np.array([c.opg_secretion_molecules_per_day for c in cells], dtype=np.float64)
+            ids = np.array([c.unique_id for c in cells], dtype=np.int64)
+            self._sources = (positions, rankl, opg, ids)
+        return self._sources
+
+    def osteocyte_positions(self) -> np.ndarray:
+        """(n, 3) int array of osteocyte voxels (z, y, x), in creation order."""
+        return self.sources()[0]
+
+    def osteocyte_ids(self) -> np.ndarray:
+        """Unique ids of the osteocytes, in the order of `osteocyte_positions()`."""
+        return self.sources()[3]

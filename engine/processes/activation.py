@@ -1,0 +1,135 @@
+"""Activation: new BMUs originate on quiescent surface; teriparatide reactivates lining cells.
+
+`Activation` (every day). New BMUs are a Poisson process with rate
+    activation_per_mm2_per_year / 365.25 × quiescent surface (mm²) × committed precursors (relative),
+where the committed precursors are the output of the precursor pool's commitment chain (~4 weeks behind
+RANK occupancy). Each starts at a site flagged by a dead osteocyte (a share `targeted_remodeling_fraction`
+while any are pending) or at a random quiescent surface voxel weighted by local RANK occupancy
+(stochastic remodeling), with `osteoclasts_per_new_bmu` osteoclasts side by side across a random heading
+along the surface.
+Reads: surface census, precursor pool, osteocyte turnover's flagged sites, signalling (RANK occupancy),
+grid.bone_fraction, grid.bmu_label. Writes: new BMUs in the registry, new osteoclasts (agents).
+
+`LiningCellReactivation` (only with teriparatide in the regimen): each lining cell is reactivated with
+probability 1 − exp(−rate) a day, rate = lining_activation_per_day_max × today's anabolic effect; each
+makes a modeling unit on the marrow side of its voxel (formation without prior resorption).
+Reads: the teriparatide PK, lining cells (agents). Writes: new modeling units in the registry and
+grid.bmu_label of their voxels; the reactivated cells change their own state and join the fate calendar.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine.agents.osteoblast import LINING, Osteoblast
+from engine.agents.osteoclast import Osteoclast
+from engine.kernels.remodeling import outward_normal
+from engine.kernels.surfaces import count_marrow_neighbours
+from engine.units import DAYS_PER_YEAR
+
+
+class Activation:
+    def __init__(self, model, census, precursors, turnover, registry):
+        self.model = model  # the host of the new osteoclast agents (and their random generator)
+        self.grid = model.grid
+        self.biology = model.biology
+        self.signalling = model.signalling
+        self.census = census
+        self.precursors = precursors
+        self.turnover = turnover
+        self.registry = registry
+        self.voxel_area_mm2 = (self.grid.voxel_size_um * 1e-3) ** 2
+        self._marrow_neighbours = np.zeros(self.grid.shape, np.int8)
+
+    def run_step(self) -> None:
+        rng = self.model.rng
+        b = self.biology
+        quiescent_mm2 = self.census.counts[0] * self.voxel_area_mm2
+        rate = b.activation_per_mm2_per_year / DAYS_PER_YEAR * quiescent_mm2 * self.precursors.committed_relative
+        n_new = int(rng.poisson(rate))
+        for _ in range(n_new):
+            targeted = bool(self.turnover.targeted_sites) and rng.random() < b.targeted_remodeling_fraction
+            site = self.turnover.take_site() if targeted else self.random_site()
+            if site is not None:
+                self.start_bmu(site, targeted)
+
+    def random_site(self):
+        """A quiescent surface voxel, chosen with probability proportional to its local RANK occupancy."""
+        count_marrow_neighbours(self.grid.bone_fraction, self._marrow_neighbours)
+        surface = (self._marrow_neighbours > 0) & (self.grid.bmu_label == 0)
+        idx = np.flatnonzero(surface.ravel())
+        if idx.size == 0:
+            return None
+        z, y, x = np.unravel_index(idx, self.grid.shape)
+        weights = self.signalling.occupancy_at(z, y, x)
+        total = weights.sum()
+        p = weights / total if total > 0 else None
+        k = int(self.model.rng.choice(idx.size, p=p))
+        return int(z[k]), int(y[k]), int(x[k])
+
+    def start_bmu(self, site, targeted: bool):
+        """A BMU at `site` in resorption, with its founding osteoclasts heading along the surface."""
+        model = self.model
+        b = self.biology
+        bmu = self.registry.new_bmu(site, model.clock, targeted)
+        normal = np.array(outward_normal(self.grid.bone_fraction, *site))
+        heading = model.rng.normal(size=3)
+        heading -= heading.dot(normal) * normal
+        heading /= np.linalg.norm(heading) or 1.0
+        across = np.cross(normal, heading)
+        n_oc = max(1, int(round(b.osteoclasts_per_new_bmu)))
+        spacing = 2.0 * b.osteoclast_radius_um / self.grid.voxel_size_um
+        for i in range(n_oc):
+            offset = (i - (n_oc - 1) / 2.0) * spacing
+            oc = Osteoclast(model, bmu, int(round(b.osteoclast_founding_nuclei)), np.array(site) + offset * across,
+                            heading)
+            bmu.osteoclasts.append(oc)
+        return bmu
+
+
+class LiningCellReactivation:
+    def __init__(self, model, registry, teriparatide, fates):
+        self.model = model
+        self.fates = fates  # OsteoblastFates: the calendar the new osteoblasts join
+        self.grid = model.grid
+        self.biology = model.biology
+        self.registry = registry
+        self.teriparatide = teriparatide  # TeriparatidePK
+
+    def run_step(self, mean_working_life_days: float) -> None:
+        pth = self.teriparatide
+        if pth.anabolic_effect <= 0:
+            return
+        model = self.model
+        rate = pth.p["lining_activation_per_day_max"] * pth.anabolic_effect
+        lining = [a for a in model.agents_by_type.get(Osteoblast, []) if a.state == LINING]
+        if not lining:
+            return
+        n = int(model.rng.binomial(len(lining), 1.0 - math.exp(-rate)))
+        if n == 0:
+            return
+        chosen = [lining[i] for i in np.sort(model.rng.choice(len(lining), size=n, replace=False))]
+        for cell in chosen:
+            self._start_modeling_unit(cell, mean_working_life_days)
+
+    def _start_modeling_unit(self, cell, mean_working_life_days: float) -> None:
+        """One reactivated lining cell makes matrix on the marrow side of its voxel (within one osteoblast
+        footprint), as the osteoblast of a unit in formation."""
+        b = self.biology
+        g = self.grid
+        z, y, x = cell.voxel
+        r = max(1, int(round(math.sqrt(b.lining_cell_area_um2 / math.pi) / g.voxel_size_um)))
+        zs, ys, xs = (np.arange(max(c - r, 0), min(c + r + 1, n)) for c, n in zip((z, y, x), g.shape))
+        zz, yy, xx = np.meshgrid(zs, ys, xs, indexing="ij")
+        block = g.bone_fraction[zz, yy, xx]
+        free = (block < 1.0) & (g.bmu_label[zz, yy, xx] == 0)
+        if not free.any():
+            return
+        flat = np.ravel_multi_index((zz[free], yy[free], xx[free]), g.shape)
+        unit = self.registry.new_bmu((int(z), int(y), int(x)), self.model.clock, targeted=False, modeling=True)
+        unit.start_modeling(self.model.clock, flat.astype(np.int64), b.lining_cell_area_um2)
+        g.bmu_label.ravel()[flat] = unit.label
+        cell.reactivate(unit, mean_working_life_days)
+        self.fates.schedule(cell)

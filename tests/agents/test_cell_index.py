@@ -1,0 +1,35 @@
+"""CellIndex: one index of resident cells; osteocytes in creation order for the field sources."""
+
+import mesa
+import numpy as np
+
+from engine.agents.cell_index import CellIndex
+from engine.agents.osteoblast import LINING, Osteoblast
+from engine.agents.osteocyte import Osteocyte
+
+
+class Host(mesa.Model):
+    def __init__(self):
+        super().__init__(rng=1)
+        self.cells = CellIndex((4, 5, 6))
+
+
+def test_cells_register_themselves_and_leave_on_removal():
+    host = Host()
+    a = Osteocyte(host, (0, 1, 2), 10.0, 1.0)
+    b = Osteocyte(host, (3, 4, 5), 20.0, 2.0)
+    lining = Osteoblast(host, (0, 1, 2), state=LINING)
+    idx = host.cells
+    assert idx.flat((3, 4, 5)) == np.ravel_multi_index((3, 4, 5), (4, 5, 6))
+    assert idx.occupants[idx.flat((0, 1, 2))] == [a, lining]
+    positions, rankl, opg, ids = idx.sources()
+    assert positions.tolist() == [[0, 1, 2], [3, 4, 5]] and rankl.tolist() == [10.0, 20.0] and ids.tolist() == [
+        a.unique_id, b.unique_id]
+    b.rankl_secretion_molecules_per_day = 30.0
+    assert idx.sources()[1].tolist() == [10.0, 30.0]  # rebuilt after a change
+    a.remove()
+    lining.remove()
+    assert idx.osteocyte_ids().tolist() == [b.unique_id]
+    assert idx.occupants[idx.flat((0, 1, 2))] == []
+    assert sorted(map(tuple, idx.osteocyte_voxels.positions().tolist())) == [(3, 4, 5)]
+    assert idx.take_occupants(idx.flat((3, 4, 5))) == [b] and idx.take_occupants(idx.flat((3, 4, 5))) == []
