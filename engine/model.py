@@ -41,6 +41,7 @@ from engine.grid.voxel_grid import VoxelGrid, build_grid
 from engine.kernels.surfaces import BONE_LEVEL, count_marrow_neighbours
 from engine.pharmacology import DrugExposure
 from engine.physiology import PatientState
+from engine.processes import systemic
 from engine.processes.activation import Activation, LiningCellReactivation
 from engine.processes.bmu_phases import BMUPhases
 from engine.processes.bmu_registry import BMURegistry
@@ -81,23 +82,24 @@ class BoneModel(mesa.Model):
         self.grid = grid if grid is not None else build_grid(scenario, base_dir)
         self.cells = CellIndex(self.grid.shape)
         self.physiology = PatientState(scenario.patient, self.biology)
-        self.exposure = DrugExposure(scenario.regimen, scenario.pharmacokinetics.by_drug(),
+        self.exposure = DrugExposure(scenario.regimen, scenario.pharmacokinetics,
                                      scenario.patient.body_weight_kg)
         n = scenario.numerics
         self.signalling = SignallingFields(self.grid, self.biology, field_cell_factor(scenario),
-                                           n.field_solver_rtol, n.field_solver_max_iterations)
+                                           n.field_solver_rtol, n.field_solver_max_iterations,
+                                           drug_kd_nM=self.exposure.rankl_binder_kd_nM)
         # the day's processes, in the order `step` runs them
         marrow_mm3 = float(self.grid.marrow_fraction().sum(dtype=np.float64)) * self.grid.voxel_volume_mm3
         self.precursors = PrecursorPool(self.biology, marrow_mm3)
         self.bmus = BMURegistry()
         self.census = SurfaceCensus(self.grid, self.bmus)
-        self.bone_drug = BisphosphonatesInBone(self.grid, self.exposure.bisphosphonates)
+        self.bone_drug = BisphosphonatesInBone(self.grid, self.exposure.bone_seeking)
         self.osteocyte_turnover = OsteocyteTurnover(self.grid, self.biology, self.cells, self.signalling)
         self.activation = Activation(self, self.census, self.precursors, self.osteocyte_turnover, self.bmus)
         self.osteoblast_fates = OsteoblastFates(self)
-        self.lining_reactivation = (LiningCellReactivation(self, self.bmus, self.exposure.teriparatide,
-                                                           self.osteoblast_fates)
-                                    if self.exposure.teriparatide is not None else None)
+        # processes that drugs of the regimen add in bone (engine.pharmacology.registry)
+        self.lining_reactivation = [LiningCellReactivation(self, self.bmus, pk, self.osteoblast_fates)
+                                    for pk in self.exposure.with_process("lining_cell_reactivation").values()]
         self.resorption = Resorption(self, self.bmus, self.bone_drug, self.cells)
         self.bmu_phases = BMUPhases(self, self.bmus, self.osteoblast_fates)
         self.markers = MarkerFluxes()
@@ -149,16 +151,15 @@ class BoneModel(mesa.Model):
         return self.cells.osteocyte_ids()
 
     def osteoblast_working_life_days(self) -> float:
-        """Today's mean osteoblast working life: the biology value, scaled by physiology and teriparatide."""
-        return (self.biology.osteoblast_working_lifespan_days * self.physiology.osteoblast_lifespan_factor
-                * self.exposure.pth_fold("osteoblast_lifespan_fold_max"))
+        """Today's mean osteoblast working life (`processes.systemic`)."""
+        return systemic.osteoblast_working_life_days(self.biology, self.physiology, self.exposure)
 
     # --- the day ------------------------------------------------------------------------------
     def _update_fields(self, solve_opg: bool = True) -> None:
         positions, rankl, opg, _ = self.cells.sources()
         # systemic modifiers act on every cell's own (basal) secretion: the patient's physiology and the
         # delayed RANKL rise under teriparatide
-        rankl_factor = self.physiology.rankl_expression_factor * self.exposure.pth_fold("rankl_fold_max")
+        rankl_factor = systemic.rankl_factor(self.physiology, self.exposure)
         self.signalling.update(positions, rankl * rankl_factor, opg * self.physiology.opg_expression_factor,
                                solve_opg)
         self._grid_fields_day = None
@@ -195,11 +196,11 @@ class BoneModel(mesa.Model):
         self.bone_drug.run_step(self.census.surface_voxels)
         self.osteocyte_turnover.run_step(self.rng, self.physiology.osteocyte_lifespan_factor)
         self.activation.run_step()
-        if self.lining_reactivation is not None:
-            self.lining_reactivation.run_step(self.osteoblast_working_life_days())
+        for reactivation in self.lining_reactivation:
+            reactivation.run_step(self.osteoblast_working_life_days())
         self.resorption.run_step()
         self.bmu_phases.run_step(self.osteoblast_working_life_days(),
-                                 self.exposure.pth_fold("osteoblast_recruitment_fold_max"))
+                                 self.exposure.fold("osteoblast_recruitment_fold_max"))
         self.osteoblast_fates.run_step()
         self.markers.run_step(self.resorption.resorbed_mineral_um3, self.bmu_phases.formed_um3)
         self.mineralization.run_step()

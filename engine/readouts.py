@@ -1,6 +1,8 @@
 """Readouts: clinical and histomorphometric numbers computed from the model state (no I/O).
 
-`READOUTS` is the table of what is recorded each timeseries day: name -> (units, long name).
+`readout_table()` is the table of what is recorded each timeseries day: name -> (units, long name): the
+core readouts below and those the registered drugs declare (`engine.pharmacology.registry`; `READOUTS`
+is the table of the built-in drugs).
 Units are UDUNITS strings (CF conventions) so HDF5 readers and xarray understand them.
 
 Surfaces are counted in voxel faces' worth of area: a bone voxel with a marrow face neighbour is one
@@ -25,6 +27,7 @@ from engine.agents.bmu import FORMATION
 from engine.agents.osteoblast import Osteoblast
 from engine.agents.osteoclast import Osteoclast
 from engine.grid.measure import bone_volume_fraction
+from engine.pharmacology import registry
 from engine.pharmacology.bisphosphonates import osteoclast_effect
 from engine.units import DAYS_PER_YEAR
 from engine.skeletal_sites import lumbar_spine_bmd_change_pct
@@ -32,7 +35,8 @@ from engine.skeletal_sites import lumbar_spine_bmd_change_pct
 MARKER_WINDOW_DAYS = 7
 HISTOMORPHOMETRY_WINDOW_DAYS = 365
 
-READOUTS: dict[str, tuple[str, str]] = {
+#: Readouts every run records, whatever drugs are given; each drug adds its own (`readout_table`).
+CORE_READOUTS: dict[str, tuple[str, str]] = {
     "day": ("day", "simulated day (0 = start)"),
     "bv_tv": ("1", "bone volume fraction BV/TV"),
     "bs_bv_per_mm": ("1/mm", "bone surface to bone volume BS/BV (surface counted in voxel faces)"),
@@ -62,16 +66,9 @@ READOUTS: dict[str, tuple[str, str]] = {
     "free_rankl_nM": ("nmol/L", "free soluble RANKL, marrow-volume mean"),
     "opg_nM": ("nmol/L", "free OPG, marrow-volume mean"),
     "rankl_opg_nM": ("nmol/L", "RANKL:OPG complex, marrow-volume mean"),
-    "rankl_denosumab_nM": ("nmol/L", "RANKL:denosumab complex, marrow-volume mean"),
-    "serum_denosumab_ng_per_ml": ("ng/mL", "serum (central-compartment) denosumab concentration"),
-    "marrow_denosumab_nM": ("nmol/L", "free denosumab reaching the bone marrow (serum x marrow_to_serum_ratio)"),
     "rank_occupancy": ("1", "RANK occupancy on osteoclast precursors, marrow-volume mean"),
-    "bone_alendronate_uM": ("umol/L", "alendronate bound in the volume's bone, per litre of bone"),
-    "bone_zoledronate_uM": ("umol/L", "zoledronate bound in the volume's bone, per litre of bone"),
     "osteoclast_bisphosphonate_effect": ("1", "mean bisphosphonate effect E on today's osteoclasts, 0..1 "
                                          "(E = x/(1+x), x = released concentration / EC50)"),
-    "pth_anabolic_effect": ("1", "today's teriparatide effect on the osteoblast lineage, 0..1"),
-    "pth_rankl_fold": ("1", "RANKL expression factor from teriparatide (delayed)"),
     "modeling_formed_um3": ("um3", "matrix laid by modeling-based formation (reactivated lining cells), cumulative"),
     "estrogen_deficiency": ("1", "estrogen deficiency, 0 (premenopausal or male) .. 1 (full)"),
     "rankl_expression_factor": ("1", "osteocyte RANKL expression relative to a premenopausal woman"),
@@ -79,6 +76,16 @@ READOUTS: dict[str, tuple[str, str]] = {
     "opg_solver_iterations": ("1", "field-solver iterations for OPG at the last transport update"),
     "field_solver_relative_residual": ("1", "largest relative residual of the last field solves"),
 }
+
+
+def readout_table() -> dict[str, tuple[str, str]]:
+    """Core readouts and every registered drug's, name -> (units, long name)."""
+    table = dict(CORE_READOUTS)
+    table.update({name: (r.units, r.long_name) for name, r in registry.drug_readouts().items()})
+    return table
+
+
+READOUTS = readout_table()
 
 
 def _pct_change(value: float, baseline: float) -> float:
@@ -93,10 +100,10 @@ def _mean_of(records: list[dict], key: str) -> float:
 
 
 def record(model) -> dict[str, float]:
-    """Today's readouts, keyed as in READOUTS."""
+    """Today's readouts, keyed as in `readout_table()`."""
     grid = model.grid
     sig = model.signalling
-    registry = model.bmus
+    bmus = model.bmus
     h = grid.voxel_size_um
     mineral = float(grid.mineral_fraction.sum(dtype=np.float64))
     bone_um3 = float(grid.bone_fraction.sum(dtype=np.float64)) * h**3
@@ -106,18 +113,18 @@ def record(model) -> dict[str, float]:
     stats = sig.stats
     ctx_flux, p1np_flux = model.markers.mean_flux(MARKER_WINDOW_DAYS)
     ctx0, p1np0 = model.markers.baseline
-    recent = registry.completed_within(HISTOMORPHOMETRY_WINDOW_DAYS, model.clock)
-    footprints = [r["footprint_area_um2"] for r in registry.completed[-50:]]
+    recent = bmus.completed_within(HISTOMORPHOMETRY_WINDOW_DAYS, model.clock)
+    footprints = [r["footprint_area_um2"] for r in bmus.completed[-50:]]
     window = min(HISTOMORPHOMETRY_WINDOW_DAYS, max(model.clock, 1))
-    acf = (registry.activations_within(window, model.clock) * DAYS_PER_YEAR / window * float(np.mean(footprints))
+    acf = (bmus.activations_within(window, model.clock) * DAYS_PER_YEAR / window * float(np.mean(footprints))
            / bs_um2 if footprints and bs_um2 else float("nan"))
     formed_today = model.bmu_phases.formed_um3
     forming_area = model.bmu_phases.forming_floor_area_um2
     clasts = model.agents_by_type.get(Osteoclast)
     osteoblasts = model.agents_by_type.get(Osteoblast)
     bmd_change = _pct_change(mineral, model.baseline_mineral)
-    n_active_ob = sum(b.active_osteoblasts for b in registry.bmus_in(FORMATION))
-    return {
+    n_active_ob = sum(b.active_osteoblasts for b in bmus.bmus_in(FORMATION))
+    row = {
         "day": model.day,
         "bv_tv": bone_volume_fraction(grid.bone_fraction),
         "bs_bv_per_mm": bs_um2 / bone_um3 * 1e3 if bone_um3 else float("nan"),
@@ -134,7 +141,7 @@ def record(model) -> dict[str, float]:
         "mineral_apposition_rate_um_per_day": formed_today / forming_area if forming_area else float("nan"),
         "erosion_depth_um": _mean_of(recent, "erosion_depth_um"),
         "wall_thickness_um": _mean_of(recent, "wall_thickness_um"),
-        "n_active_bmus": len(registry.bmus),
+        "n_active_bmus": len(bmus.bmus),
         "n_osteoclasts": len(clasts) if clasts else 0,
         "n_osteoclast_nuclei": int(sum(c.nuclei for c in clasts)) if clasts else 0,
         "n_osteoblasts": n_active_ob,
@@ -145,20 +152,15 @@ def record(model) -> dict[str, float]:
         "free_rankl_nM": sig.marrow_mean("rankl_nM"),
         "opg_nM": sig.marrow_mean("opg_nM"),
         "rankl_opg_nM": sig.marrow_mean("rankl_opg_nM"),
-        "rankl_denosumab_nM": sig.marrow_mean("rankl_drug_nM"),
-        "serum_denosumab_ng_per_ml": model.exposure.serum_denosumab_ng_per_ml,
-        "marrow_denosumab_nM": model.exposure.marrow_rankl_binder_nM,
         "rank_occupancy": sig.marrow_mean("rank_occupancy"),
-        "bone_alendronate_uM": model.bone_drug.bound_drug_uM("alendronate"),
-        "bone_zoledronate_uM": model.bone_drug.bound_drug_uM("zoledronate"),
         "osteoclast_bisphosphonate_effect": (float(np.mean([osteoclast_effect(c.bisphosphonate_exposure) for c in clasts]))
                                              if clasts else 0.0),
-        "pth_anabolic_effect": model.exposure.pth_anabolic_effect,
-        "pth_rankl_fold": model.exposure.pth_fold("rankl_fold_max"),
-        "modeling_formed_um3": registry.modeling_formed_total_um3(),
+        "modeling_formed_um3": bmus.modeling_formed_total_um3(),
         "estrogen_deficiency": model.physiology.estrogen_deficiency,
         "rankl_expression_factor": model.physiology.rankl_expression_factor,
         "rankl_solver_iterations": stats.rankl_iterations,
         "opg_solver_iterations": stats.opg_iterations,
         "field_solver_relative_residual": max(stats.rankl_relative_residual, stats.opg_relative_residual),
     }
+    row.update({name: float(r.value(model)) for name, r in registry.drug_readouts().items()})
+    return row

@@ -25,8 +25,7 @@ from engine.io.checkpoint import CHECKPOINT_NAME, load_model, read_info, write_c
 from engine.io.plots import plot_results
 from engine.io.results import ResultsWriter
 from engine.model import BoneModel
-from engine.pharmacology import MODELLED_DRUGS
-from engine.readouts import READOUTS, record
+from engine.readouts import readout_table, record
 from engine.scenario.loader import LoadedScenario
 
 
@@ -39,6 +38,20 @@ class RunSummary:
     build_s: float
     last: dict
     checkpoint_path: Path | None = None
+
+
+@dataclass
+class RunSettings:
+    """What one stretch of simulation needs besides the model and its writer."""
+
+    loaded: LoadedScenario
+    seed: int
+    until_day: int
+    out_dir: Path
+    progress: bool = True
+    plot: bool = True
+    fresh: bool = True  # a new run (writes the day-0 row), not a resumed one
+    build_s: float = 0.0
 
 
 class RunInterrupted(Exception):
@@ -56,17 +69,6 @@ class OutputExistsError(Exception):
 
 class ResumeError(Exception):
     """A checkpoint cannot be resumed (incompatible, other scenario, nothing left to do)."""
-
-
-def not_yet_modelled(loaded: LoadedScenario) -> list[str]:
-    """Scenario content this engine version validates but does not yet simulate (said, never silent)."""
-    s = loaded.scenario
-    notes = []
-    missing = sorted({d.drug for d in s.regimen} - set(MODELLED_DRUGS))
-    if missing:
-        notes.append(f"regimen drugs {', '.join(missing)} are validated but not modelled yet: bone responds as if "
-                     "they were not given")
-    return notes
 
 
 def default_output_dir(loaded: LoadedScenario) -> Path:
@@ -95,29 +97,29 @@ def run(loaded: LoadedScenario, out_dir: Path | None = None, days: int | None = 
     seed = scenario.seed if seed is None else seed
     out_dir = default_output_dir(loaded) if out_dir is None else Path(out_dir)
     check_output_dir(out_dir, overwrite)
-    for note in not_yet_modelled(loaded):
-        log(f"note: {note}")
+    settings = RunSettings(loaded, seed, days, out_dir, progress, plot)
     with _StopRequest(log) as stop:
-        return _build_and_simulate(loaded, scenario, seed, days, out_dir, progress, log, stop, plot)
+        return _build_and_simulate(settings, log, stop)
 
 
-def _build_and_simulate(loaded, scenario, seed, days, out_dir, progress, log, stop, plot=True) -> RunSummary:
+def _build_and_simulate(settings: RunSettings, log, stop) -> RunSummary:
+    loaded, scenario = settings.loaded, settings.loaded.scenario
     t0 = time.perf_counter()
-    model = BoneModel(scenario, base_dir=loaded.base_dir, rng=seed)
+    model = BoneModel(scenario, base_dir=loaded.base_dir, rng=settings.seed)
     grid = model.grid
     log(f"built {grid.shape[0]}x{grid.shape[1]}x{grid.shape[2]} voxels of {grid.voxel_size_um:g} µm, "
         f"BV/TV {float(np.mean(grid.bone_fraction)):.3f}, {len(model.osteocytes)} osteocytes, "
         f"field grid {model.signalling.cell_size_um:g} µm ({time.perf_counter() - t0:.1f} s)")
     spin = scenario.numerics.spin_up_days
-    with tqdm(total=spin, unit="day", desc="spin-up", disable=not progress or spin == 0, file=sys.stderr,
+    with tqdm(total=spin, unit="day", desc="spin-up", disable=not settings.progress or spin == 0, file=sys.stderr,
               mininterval=0.5, dynamic_ncols=True) as bar:
         model.spin_up(spin, progress=bar.update)
-    build_s = time.perf_counter() - t0
+    settings.build_s = time.perf_counter() - t0
     log(f"spin-up: {spin} days before day 0 (patient held at day 0): {len(model.bmus.bmus)} BMUs active, "
         f"BV/TV {float(np.mean(grid.bone_fraction)):.3f}")
-    writer = ResultsWriter(out_dir / "results.h5", loaded, seed, grid.shape, grid.voxel_size_um, READOUTS,
-                           FIELD_UNITS, FIELD_LONG_NAMES, scenario.outputs.snapshot_fields)
-    return _simulate(model, writer, loaded, seed, days, out_dir, progress, build_s, True, stop, plot)
+    writer = ResultsWriter(settings.out_dir / "results.h5", loaded, settings.seed, grid.shape, grid.voxel_size_um,
+                           readout_table(), FIELD_UNITS, FIELD_LONG_NAMES, scenario.outputs.snapshot_fields)
+    return _simulate(model, writer, settings, stop)
 
 
 def resume(checkpoint_path: Path | str, until_day: int | None = None, progress: bool = True, log=print,
@@ -142,11 +144,12 @@ def resume(checkpoint_path: Path | str, until_day: int | None = None, progress: 
     log(f"resuming '{a['scenario_name']}' at day {info.day} from {checkpoint_path} (until day {until})")
     out_dir = checkpoint_path.parent
     outputs = model.scenario.outputs
-    writer = ResultsWriter.reopen(out_dir / str(a["results_file"]), str(a["run_id"]), info.day, READOUTS,
+    writer = ResultsWriter.reopen(out_dir / str(a["results_file"]), str(a["run_id"]), info.day, readout_table(),
                                   outputs.snapshot_fields, outputs.timeseries_every_days, outputs.snapshot_every_days)
     with _StopRequest(log) as stop:
-        return _simulate(model, writer, loaded, int(a["seed"]), until, out_dir, progress,
-                         time.perf_counter() - t0, False, stop)
+        settings = RunSettings(loaded, int(a["seed"]), until, out_dir, progress, fresh=False,
+                               build_s=time.perf_counter() - t0)
+        return _simulate(model, writer, settings, stop)
 
 
 def _differences(a: LoadedScenario, b: LoadedScenario) -> str:
@@ -190,10 +193,9 @@ class _StopRequest:
             signal.signal(sig, handler)
 
 
-def _simulate(model: BoneModel, writer: ResultsWriter, loaded: LoadedScenario, seed: int, until: int,
-              out_dir: Path, progress: bool, build_s: float, first_day: bool, stop: _StopRequest,
-              plot: bool = True) -> RunSummary:
+def _simulate(model: BoneModel, writer: ResultsWriter, settings: RunSettings, stop: _StopRequest) -> RunSummary:
     outputs = model.scenario.outputs
+    loaded, seed, until, out_dir = settings.loaded, settings.seed, settings.until_day, settings.out_dir
     grid = model.grid
     checkpoint_path = out_dir / CHECKPOINT_NAME
 
@@ -214,10 +216,10 @@ def _simulate(model: BoneModel, writer: ResultsWriter, loaded: LoadedScenario, s
                          results_file=writer.path.name)
 
     with writer:
-        last = write(model.day) if first_day else {}
+        last = write(model.day) if settings.fresh else {}
         t1 = time.perf_counter()
         start_day = model.day
-        bar = tqdm(total=until - start_day, unit="day", desc=loaded.name, disable=not progress, file=sys.stderr,
+        bar = tqdm(total=until - start_day, unit="day", desc=loaded.name, disable=not settings.progress, file=sys.stderr,
                    mininterval=0.5, dynamic_ncols=True)
         with bar:
             while model.day < until:
@@ -236,6 +238,6 @@ def _simulate(model: BoneModel, writer: ResultsWriter, loaded: LoadedScenario, s
         writer.write_bmus(model.bmus.completed, model.clock - model.day)
         checkpoint()
     wall = time.perf_counter() - t1
-    plot_path = plot_results(writer.path, out_dir / "timeseries.png") if plot else None
+    plot_path = plot_results(writer.path, out_dir / "timeseries.png") if settings.plot else None
     return RunSummary(results_path=writer.path, plot_path=plot_path, days=until - start_day, wall_s=wall,
-                      build_s=build_s, last=last, checkpoint_path=checkpoint_path)
+                      build_s=settings.build_s, last=last, checkpoint_path=checkpoint_path)

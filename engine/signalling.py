@@ -31,6 +31,7 @@ from engine.kernels.binding import bind_rankl
 from engine.kernels.fields import solve_cg
 from engine.kernels.remodeling import nearest_marrow
 from engine.kernels.surfaces import BONE_LEVEL
+from engine.pharmacology.registry import NO_BINDER_KD_NM
 from engine.scenario.biology import BiologyParameters
 from engine.units import AVOGADRO_PER_MOL, SECONDS_PER_DAY, UM3_PER_LITRE
 
@@ -67,17 +68,19 @@ def upsample(arr: np.ndarray, factor: int, out: np.ndarray) -> None:
 class SignallingFields:
     """Owns the field-grid state (warm starts) and updates the grid's signalling arrays."""
 
-    def __init__(self, grid: VoxelGrid, biology: BiologyParameters, factor: int, rtol: float, max_iterations: int):
+    def __init__(self, grid: VoxelGrid, biology: BiologyParameters, factor: int, rtol: float, max_iterations: int,
+                 drug_kd_nM: float = NO_BINDER_KD_NM):
         self.grid = grid
         self.biology = biology
         self.factor = factor
         self.rtol = rtol
         self.max_iterations = max_iterations
+        self.drug_kd_nM = drug_kd_nM  # K_D of the regimen's RANKL binder (engine.pharmacology.registry)
         self.cell_size_um = grid.voxel_size_um * factor
         coarse_shape = tuple(n // factor for n in grid.shape)
         self.rankl_total_nM = np.zeros(coarse_shape)  # per marrow volume, warm start for the next day
         self.opg_total_nM = np.zeros(coarse_shape)
-        self.drug_total_nM = np.zeros(coarse_shape)  # set by pharmacology; 0 = no RANKL-binding drug
+        self.drug_total_nM = np.zeros(coarse_shape)  # free RANKL binder from the drug exposure, each day
         self.coarse = {name: np.zeros(coarse_shape) for name in
                        ("rankl_nM", "opg_nM", "rankl_opg_nM", "rankl_drug_nM", "rank_occupancy")}
         self.stats = SolveStats()
@@ -173,7 +176,7 @@ class SignallingFields:
         b = self.biology
         c = self.coarse
         bind_rankl(self.rankl_total_nM, self.opg_total_nM, self.drug_total_nM, self.marrow, b.rankl_opg_kd_nM,
-                   DENOSUMAB_RANKL_KD_NM, b.rankl_rank_kd_nM,
+                   self.drug_kd_nM, b.rankl_rank_kd_nM,
                    c["rankl_nM"], c["opg_nM"], c["rankl_opg_nM"], c["rankl_drug_nM"], c["rank_occupancy"])
 
     def write_grid_fields(self) -> None:
@@ -201,9 +204,3 @@ class SignallingFields:
         if total == 0:
             return 0.0
         return float(np.sum(self.coarse[name] * self.marrow) / total)
-
-
-#: Denosumab–RANKL dissociation constant (nM): K_D ≈ 3 pM, Kostenuik 2009 JBMR 24:182 (targets.md §1
-#: 'Dmab–RANKL affinity', from-memory). Used by the binding kernel; the drug field stays 0 until the
-#: pharmacology module supplies it.
-DENOSUMAB_RANKL_KD_NM = 0.003

@@ -24,9 +24,9 @@ in the elderly, and the hip, whose compartments differ.
 
 from __future__ import annotations
 
-from engine.pharmacology.parameters import Parameter, values
+from engine.parameters import Parameter, ParameterTable, values
 
-LUMBAR_SPINE_DXA: tuple[Parameter, ...] = (
+LUMBAR_SPINE_DXA = ParameterTable(
     Parameter("posterior_elements_bmc_fraction", "-", "1", 0.528,
               ("Lee 2009 J Bone Miner Res 24:1398 (QCT of L3 in 574 subjects: the posterior elements hold "
                "51.4 ± 4.2 % of the BMC a PA DXA scan sees; females 52.8 ± 3.9 %)"),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from engine.pharmacology.parameters import Parameter
+from engine.parameters import Parameter
 from engine.skeletal_sites import (LUMBAR_SPINE_DXA, lumbar_spine_bmd_change_pct, lumbar_spine_response_factor,
                                    trabecular_weight)
 

@@ -10,7 +10,7 @@ Arrays (all float32, shape (nz, ny, nx)):
 - bmu_label         int32: the BMU whose osteoclasts excavated the voxel (0 = none); cleared when it ends
 - rankl_nM, opg_nM  free soluble RANKL and OPG in the marrow part of the voxel (nM)
 - rankl_opg_nM      RANKL:OPG complex (nM)
-- drug_nM           total RANKL-binding drug in marrow (nM; zero until a drug is modelled)
+- drug_nM           free RANKL-binding drug in marrow (nM; the regimen's binder, e.g. denosumab; 0 without one)
 - rankl_drug_nM     RANKL:drug complex (nM)
 - rank_occupancy    fraction of RANK on osteoclast precursors bound by RANKL (dimensionless)
 

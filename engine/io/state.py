@@ -2,7 +2,7 @@
 
 Why not pickle: loading a pickle runs whatever code it names, and collaborators share checkpoints of long
 runs. Here a checkpoint is data only. Restoring it creates instances of this engine's own classes (module
-`engine.*`), numpy arrays, numpy random generators (PCG64 and friends by name), Python builtins and the
+`engine.*`, and the PK classes of drugs registered in this process: `registry.trusted_modules`), numpy arrays, numpy random generators (PCG64 and friends by name), Python builtins and the
 scenario's pydantic models (re-validated); it calls no constructor of the engine's classes and no function
 named by the file. A name outside that list is refused (`StateError`) before anything is built.
 
@@ -62,10 +62,19 @@ def _class_name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+def _trusted(module: str) -> bool:
+    """The engine's own modules, and the modules of registered drugs (a drug registered from outside the
+    engine, e.g. a test's, has its PK objects in the state)."""
+    if module == "engine" or module.startswith("engine."):
+        return True
+    from engine.pharmacology.registry import trusted_modules
+    return module in trusted_modules()
+
+
 def _engine_class(name: str) -> type:
     """The engine class a stored name refers to; anything outside the engine's own modules is refused."""
     module, _, qualname = name.partition(":")
-    if not (module == "engine" or module.startswith("engine.")) or not qualname or "<" in qualname:
+    if not _trusted(module) or not qualname or "<" in qualname:
         raise StateError(f"refers to {name!r}, which is not one of this engine's classes (refused)")
     try:
         obj = importlib.import_module(module)
@@ -170,7 +179,7 @@ class _Encoder:
         if isinstance(v, pydantic.BaseModel):
             return {"m": [_class_name(type(v)), v.model_dump_json()]}
         cls = type(v)
-        if cls.__module__.startswith("engine.") and hasattr(v, "__dict__") and not isinstance(v, type):
+        if _trusted(cls.__module__) and hasattr(v, "__dict__") and not isinstance(v, type):
             return self.ref(v)
         raise StateError(f"{path}: a {cls.__module__}.{cls.__qualname__} cannot be stored in a checkpoint")
 

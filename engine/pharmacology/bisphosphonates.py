@@ -32,14 +32,15 @@ which recruit fewer osteoblasts (coupling), and the markers and BMD follow.
 
 from __future__ import annotations
 
-from engine.pharmacology.parameters import Parameter, with_overrides
+from engine.parameters import Parameter, ParameterTable, with_overrides
+from engine.pharmacology.registry import DrugModule, Readout, register
 
 SKELETAL_SURFACE_MM2 = 1.0e7
 """Bone surface of the adult skeleton, ~10 m² (trabecular ~7 m² plus intracortical, endocortical and
 periosteal surfaces; Parfitt 1983 in Recker (ed.), Bone Histomorphometry: Techniques and Interpretation,
 from-memory). The simulated volume takes its surface's share of a dose."""
 
-BISPHOSPHONATE_ACTION: tuple[Parameter, ...] = (
+BISPHOSPHONATE_ACTION = ParameterTable(
     Parameter("active_surface_uptake_fold", "-", "1", 5.0,
               "Masarachia 1996 Bone 19:281 (alendronate localises at resorption and formation sites, far less on "
               "quiescent surface); Sato 1991 J Clin Invest 88:2095", "fold from-memory (assumption of its size)"),
@@ -51,7 +52,7 @@ BISPHOSPHONATE_ACTION: tuple[Parameter, ...] = (
               "is disabled; Hughes 1995 JBMR 10:1478)", "assumption"),
 )
 
-ALENDRONATE_PK: tuple[Parameter, ...] = (
+ALENDRONATE_PK = ParameterTable(
     Parameter("oral_bioavailability", "F", "1", 0.0064,
               "Gertz 1995 Clin Pharmacol Ther 58:288 (0.64 % taken fasting, 2 h before breakfast); Fosamax label "
               "(0.64 % women)", ""),
@@ -66,7 +67,7 @@ ALENDRONATE_PK: tuple[Parameter, ...] = (
                "therapeutic dosing; Hughes 1995 JBMR 10:1478)"), "not fitted to any trial"),
 )
 
-ZOLEDRONATE_PK: tuple[Parameter, ...] = (
+ZOLEDRONATE_PK = ParameterTable(
     Parameter("oral_bioavailability", "F", "1", 0.01,
               "Not given orally (label: intravenous infusion); any oral use is refused by the scenario check", ""),
     Parameter("skeletal_uptake_fraction", "fb", "1", 0.6,
@@ -119,3 +120,47 @@ class BisphosphonatePK:
 def osteoclast_effect(exposure: float) -> float:
     """E = x / (1 + x) for the potency-scaled exposure x = Σ C/EC50 (0 = none, → 1 = full)."""
     return exposure / (1.0 + exposure) if exposure > 0 else 0.0
+
+
+def _bound_uM(drug: str):
+    def readout(model) -> float:
+        return model.bone_drug.bound_drug_uM(drug)
+    return readout
+
+
+def _pk(drug: str):
+    def make(overrides: dict[str, float], body_weight_kg: float | None) -> BisphosphonatePK:
+        return BisphosphonatePK(drug, overrides)  # body weight: uptake is a share of the dose
+    return make
+
+
+register(DrugModule(
+    name="alendronate",
+    description="oral nitrogen-containing bisphosphonate: binds bone, poisons the osteoclasts that resorb it",
+    routes=("oral",),
+    dose_mg_range=(1.0, 140.0),
+    usual_dose="70 mg weekly or 10 mg daily, oral (Schnitzer 2000)",
+    parameters=ALENDRONATE_PK,
+    make_pk=_pk("alendronate"),
+    bone_seeking=True,
+    readouts={"bone_alendronate_uM": Readout("umol/L", "alendronate bound in the volume's bone, per litre of bone",
+                                             _bound_uM("alendronate"))},
+    view_presets={"alendronate 70 mg oral weekly": (
+        {"drug": "alendronate", "dose_mg": 70, "route": "oral", "start_day": 0, "interval_days": 7,
+         "number_of_doses": 520},)},
+))
+register(DrugModule(
+    name="zoledronate",
+    description="intravenous nitrogen-containing bisphosphonate: binds bone, poisons the osteoclasts that resorb it",
+    routes=("intravenous",),
+    dose_mg_range=(0.5, 10.0),
+    usual_dose="5 mg IV once a year (HORIZON-PFT, Black 2007)",
+    parameters=ZOLEDRONATE_PK,
+    make_pk=_pk("zoledronate"),
+    bone_seeking=True,
+    readouts={"bone_zoledronate_uM": Readout("umol/L", "zoledronate bound in the volume's bone, per litre of bone",
+                                             _bound_uM("zoledronate"))},
+    view_presets={"zoledronate 5 mg IV yearly": (
+        {"drug": "zoledronate", "dose_mg": 5, "route": "intravenous", "start_day": 0, "interval_days": 365,
+         "number_of_doses": 10},)},
+))

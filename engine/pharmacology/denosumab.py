@@ -19,17 +19,15 @@ we could read. Doses follow the scenario's regimen (`engine.pharmacology.regimen
 schedule. The values are for a ~66 kg adult; a scenario's `patient.body_weight_kg` scales clearances and
 volumes allometrically (`weight_scaled`).
 
-Exposure of the marrow. Serum denosumab is ~46 nM at Cmax and its RANKL K_D is ~3 pM: if the marrow saw
-serum concentrations, RANKL would stay blocked through the whole dosing interval, which the markers
-contradict (CTX recovers partly before the next dose, targets.md §2). An IgG reaches tissues far below
-its plasma concentration; we take the antibody biodistribution coefficient of bone, the tissue-to-plasma
-concentration ratio of an IgG without target in bone, 7.3 % (Shah & Betts 2013 mAbs 5:297, from
-memory: an assumption to revisit with marrow-interstitial data). The marrow concentration is uniform
-over the simulated volume (a mm-sized volume is small next to the distances an antibody spreads over)
-and enters the grid as the drug field that binds RANKL in the local equilibrium
-(`engine.kernels.binding`, K_D from `engine.signalling.DENOSUMAB_RANKL_KD_NM`). Osteoclastogenesis
-responds only to the free RANKL that remains, through the agents' rules (activation, fusion of
-precursors into osteoclasts); no rule scales cells by drug concentration.
+Exposure of the marrow. Serum denosumab is ~46 nM at Cmax and its RANKL K_D is ~3 pM. Bone-marrow
+capillaries are sinusoids with a discontinuous endothelium that lets IgG through, so the table takes free
+drug in the marrow interstitium equal to free drug in serum (`marrow_to_serum_ratio` = 1; its note says why
+the 7.3 % tissue-averaged antibody biodistribution coefficient of bone is not used). The marrow
+concentration is uniform over the simulated volume (a mm-sized volume is small next to the distances an
+antibody spreads over) and enters the grid as the drug field that binds RANKL in the local equilibrium
+(`engine.kernels.binding`, K_D `rankl_kd_nM` of this table). Osteoclastogenesis responds only to the free
+RANKL that remains, through the agents' rules (activation, fusion of precursors into osteoclasts); no rule
+scales cells by drug concentration.
 
 What happens when the drug is stopped (the mechanism, not a rebound term). While RANKL is blocked,
 precursors stop leaving the pool by differentiation but keep arriving, so the pool grows to about
@@ -47,14 +45,14 @@ the pool.
 
 from __future__ import annotations
 
-from engine.units import HOURS_PER_DAY
-
 import math
 
-from engine.pharmacology.parameters import Parameter, values, with_overrides
+from engine.parameters import Parameter, ParameterTable, values, with_overrides
+from engine.pharmacology.registry import DrugModule, Readout, register
+from engine.units import HOURS_PER_DAY
 
 
-DENOSUMAB_PK: tuple[Parameter, ...] = (
+DENOSUMAB_PK = ParameterTable(
     Parameter("bioavailability", "F", "1", 0.61,
               "Gibiansky 2012 Clin Pharmacokinet 51:247 (targets.md §1 'PopPK F, absorption t½ (cancer)')",
               "EU SmPC 62 %; Sutjandra 2011 ≈ 64 %; OpenBoneMin codes 0.729 (Peterson 2004)"),
@@ -78,6 +76,9 @@ DENOSUMAB_PK: tuple[Parameter, ...] = (
     Parameter("molecular_weight_g_per_mol", "MW", "g/mol", 147_000.0,
               "Prolia USPI §11: ≈147 kDa (targets.md §1 'Molecular weight')",
               "OpenBoneMin converts with 150 kDa"),
+    Parameter("rankl_kd_nM", "K_D", "nmol/L", 0.003,
+              "Kostenuik 2009 J Bone Miner Res 24:182: K_D ≈ 3 pM for human RANKL (targets.md §1 "
+              "'Dmab–RANKL affinity', from-memory)", "binds RANKL in the marrow (engine.kernels.binding)"),
     Parameter("marrow_to_serum_ratio", "-", "1", 1.0,
               ("Assumption: bone-marrow capillaries are sinusoids with a discontinuous endothelium that lets "
                "IgG through (Sarin 2010 J Angiogenes Res 2:14), so free drug in the marrow interstitium equals "
@@ -135,10 +136,6 @@ class DenosumabPK:
     def state(self) -> dict[str, float]:
         return {"depot_mg": self.depot_mg, "central_mg": self.central_mg, "peripheral_mg": self.peripheral_mg}
 
-    def set_state(self, state: dict[str, float]) -> None:
-        self.depot_mg, self.central_mg, self.peripheral_mg = (float(state[k]) for k in
-                                                              ("depot_mg", "central_mg", "peripheral_mg"))
-
     @property
     def serum_ng_per_ml(self) -> float:
         """Serum (central) concentration; mg/L = µg/mL, so ×1000 gives ng/mL."""
@@ -189,3 +186,46 @@ class DenosumabPK:
             k4 = f(*(yi + h * ki for yi, ki in zip(y, k3)))
             y = tuple(yi + h / 6.0 * (a + 2 * b + 2 * c + d) for yi, a, b, c, d in zip(y, k1, k2, k3, k4))
         self.depot_mg, self.central_mg, self.peripheral_mg = (max(0.0, v) for v in y)
+
+
+def _pk(overrides: dict[str, float], body_weight_kg: float | None) -> DenosumabPK:
+    return DenosumabPK(weight_scaled(overrides, body_weight_kg))
+
+
+def _serum_ng_per_ml(model) -> float:
+    pk = model.exposure.pk("denosumab")
+    return pk.serum_ng_per_ml if pk is not None else 0.0
+
+
+def _marrow_nM(model) -> float:
+    pk = model.exposure.pk("denosumab")
+    return pk.marrow_nM if pk is not None else 0.0
+
+
+register(DrugModule(
+    name="denosumab",
+    description="anti-RANKL antibody (Prolia): target-mediated PK; free drug binds RANKL in the marrow",
+    routes=("subcutaneous",),
+    dose_mg_range=(0.1, 500.0),
+    usual_dose="60 mg SC every 6 months (Prolia); phase 2 used 6-210 mg (McClung 2006)",
+    parameters=DENOSUMAB_PK,
+    make_pk=_pk,
+    rankl_kd_nM=DENOSUMAB_PK.rankl_kd_nM.value,
+    kd_parameter="rankl_kd_nM",
+    readouts={
+        "serum_denosumab_ng_per_ml": Readout("ng/mL", "serum (central-compartment) denosumab concentration",
+                                             _serum_ng_per_ml),
+        "marrow_denosumab_nM": Readout("nmol/L", "free denosumab reaching the bone marrow (serum x "
+                                       "marrow_to_serum_ratio)", _marrow_nM),
+        "rankl_denosumab_nM": Readout("nmol/L", "RANKL:denosumab complex, marrow-volume mean",
+                                      lambda model: model.signalling.marrow_mean("rankl_drug_nM")),
+    },
+    view_presets={
+        "denosumab 60 mg SC every 6 months": (
+            {"drug": "denosumab", "dose_mg": 60, "route": "subcutaneous", "start_day": 0, "interval_days": 182.5,
+             "number_of_doses": 20},),
+        "denosumab 60 mg SC, 2 doses then stopped": (
+            {"drug": "denosumab", "dose_mg": 60, "route": "subcutaneous", "start_day": 0, "interval_days": 182.5,
+             "number_of_doses": 2},),
+    },
+))

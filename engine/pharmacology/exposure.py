@@ -1,6 +1,7 @@
-"""Drug exposure over the simulated days: the regimen's doses go into each drug's model, and what bone
-sees comes out: free denosumab in the marrow, the skeletal uptake of bisphosphonates, and the day's
-teriparatide pulse. Any number of drugs may be given, overlapping or in sequence.
+"""Drug exposure over the simulated days: the regimen's doses go into each drug's PK model (from the drug
+registry, `engine.pharmacology.registry`), and what bone sees comes out: free RANKL binder in the marrow,
+the skeletal uptake of bone-seeking drugs, and systemic factors (teriparatide's daily pulse). Any number
+of drugs may be given, overlapping or in sequence.
 
 Time convention: the model's day d is the instant t = d days after the start; a dose at day 0 is given at
 t = 0, so the day-0 record is the pre-dose baseline and the first step integrates 0 → 1 with the dose in
@@ -11,24 +12,19 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from engine.pharmacology.bisphosphonates import BISPHOSPHONATE_PK, BisphosphonatePK
-from engine.pharmacology.denosumab import DenosumabPK, weight_scaled
+from engine.pharmacology import registry
 from engine.pharmacology.regimen import expand_regimen
-from engine.pharmacology.teriparatide import TeriparatidePK
-
-MODELLED_DRUGS = ("denosumab", "alendronate", "zoledronate", "teriparatide")
-BISPHOSPHONATES = tuple(BISPHOSPHONATE_PK)
 
 
 class DrugExposure:
     """All drugs of one patient, advanced day by day.
 
     Args:
-        regimen: dosing lines (`DoseEntry`).
+        regimen: dosing lines (anything with drug, dose_mg, route, start_day, interval_days, number_of_doses).
         parameters: per-drug parameter overrides {drug: {table name: value}} (a scenario's
             `pharmacokinetics:` section).
-        body_weight_kg: scales denosumab's clearances and volumes (`denosumab.weight_scaled`); None = the
-            tables' reference adult.
+        body_weight_kg: handed to each drug's PK factory (denosumab scales clearances and volumes); None =
+            the tables' reference adult.
     """
 
     def __init__(self, regimen: Iterable, parameters: dict[str, dict[str, float]] | None = None,
@@ -37,17 +33,21 @@ class DrugExposure:
         self.events = expand_regimen(regimen)
         self.time_day = 0.0
         self.next_event = 0
-        drugs = {e.drug for e in self.events}
-        self.denosumab = None
-        if "denosumab" in drugs:
-            self.denosumab = DenosumabPK(weight_scaled(parameters.get("denosumab") or {}, body_weight_kg))
-        self.bisphosphonates = {d: BisphosphonatePK(d, parameters.get(d)) for d in BISPHOSPHONATES if d in drugs}
-        self.teriparatide = TeriparatidePK(parameters.get("teriparatide")) if "teriparatide" in drugs else None
-        self.not_modelled_drugs = sorted(drugs - set(MODELLED_DRUGS))
+        given = {e.drug for e in self.events}
+        self.models = {name: module.make_pk(parameters.get(name) or {}, body_weight_kg)
+                       for name, module in registry.drugs().items() if name in given}
+        binders = [name for name in self.models if registry.drug(name).rankl_kd_nM is not None]
+        if len(binders) > 1:
+            raise ValueError(f"more than one RANKL binder in one regimen ({', '.join(binders)}) is not modelled")
+        self.rankl_binder = binders[0] if binders else None
+
+    def pk(self, drug: str):
+        """The PK model of a drug of this regimen, or None."""
+        return self.models.get(drug)
 
     def advance_to(self, day: float) -> None:
         """Integrate to time `day`, giving every dose with time < day on the way. The model calls it once per
-        simulated day: teriparatide's pulses are summed per call into that day's effect."""
+        simulated day: PK models with `end_day` (teriparatide's pulses) close the day after it."""
         while self.time_day < day:
             stop = float(day)
             if self.next_event < len(self.events):
@@ -57,44 +57,69 @@ class DrugExposure:
                 self.time_day = stop
             while self.next_event < len(self.events) and self.events[self.next_event].day <= self.time_day \
                     and self.events[self.next_event].day < day:
-                self._give(self.events[self.next_event])
+                event = self.events[self.next_event]
+                self.models[event.drug].dose(event.dose_mg, event.route)
                 self.next_event += 1
-        if self.teriparatide is not None:
-            self.teriparatide.end_day()
+        for model in self.models.values():
+            if hasattr(model, "end_day"):
+                model.end_day()
 
     def _integrate(self, days: float) -> None:
-        if self.denosumab is not None:
-            self.denosumab.advance(days)
-
-    def _give(self, event) -> None:
-        if event.drug == "denosumab":
-            self.denosumab.dose(event.dose_mg, event.route)
-        elif event.drug in self.bisphosphonates:
-            self.bisphosphonates[event.drug].dose(event.dose_mg, event.route)
-        elif event.drug == "teriparatide":
-            self.teriparatide.dose(event.dose_mg, event.route)
+        for model in self.models.values():
+            if hasattr(model, "advance"):
+                model.advance(days)
 
     def doses_given(self) -> int:
         return self.next_event
+
+    # --- what bone sees ----------------------------------------------------------------------------
+    @property
+    def marrow_rankl_binder_nM(self) -> float:
+        """Free RANKL-binding drug in the marrow (nM): the grid's drug field."""
+        return self.models[self.rankl_binder].marrow_nM if self.rankl_binder else 0.0
+
+    @property
+    def rankl_binder_kd_nM(self) -> float:
+        """K_D of the regimen's RANKL binder (its patient's table value), or a placeholder when there is none."""
+        if not self.rankl_binder:
+            return registry.NO_BINDER_KD_NM
+        module = registry.drug(self.rankl_binder)
+        return self.models[self.rankl_binder].p[module.kd_parameter] if module.kd_parameter else module.rankl_kd_nM
+
+    @property
+    def bone_seeking(self) -> dict:
+        """{drug: PK model} of the bone-seeking drugs of this regimen (bisphosphonates)."""
+        return {d: m for d, m in self.models.items() if registry.drug(d).bone_seeking}
+
+    def fold(self, name: str) -> float:
+        """A systemic factor (e.g. `rankl_fold_max`) from today's drugs; 1 without a drug that changes it."""
+        factor = 1.0
+        for model in self.models.values():
+            if hasattr(model, "systemic_fold"):
+                factor *= model.systemic_fold(name)
+        return factor
+
+    def with_process(self, process: str) -> dict:
+        """{drug: PK model} of the drugs of this regimen that add `process` in bone."""
+        return {d: m for d, m in self.models.items() if process in registry.drug(d).bone_processes}
+
+    # --- names kept for the built-in drugs (readouts, tests, notebooks) ----------------------------
+    @property
+    def denosumab(self):
+        return self.models.get("denosumab")
+
+    @property
+    def bisphosphonates(self) -> dict:
+        return self.bone_seeking
+
+    @property
+    def teriparatide(self):
+        return self.models.get("teriparatide")
 
     @property
     def serum_denosumab_ng_per_ml(self) -> float:
         return self.denosumab.serum_ng_per_ml if self.denosumab is not None else 0.0
 
     @property
-    def marrow_rankl_binder_nM(self) -> float:
-        """Free RANKL-binding drug in the marrow (nM): the grid's drug field."""
-        return self.denosumab.marrow_nM if self.denosumab is not None else 0.0
-
-    @property
     def pth_anabolic_effect(self) -> float:
-        """Today's teriparatide effect on the osteoblast lineage, 0..1 (Emax of the day's pulse)."""
         return self.teriparatide.anabolic_effect if self.teriparatide is not None else 0.0
-
-    def pth_fold(self, name: str) -> float:
-        """A teriparatide `*_fold_max` effect at today's level (1 without teriparatide); the RANKL fold
-        follows the delayed effect."""
-        if self.teriparatide is None:
-            return 1.0
-        effect = self.teriparatide.rankl_effect if name == "rankl_fold_max" else self.teriparatide.anabolic_effect
-        return self.teriparatide.fold(name, effect)

@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 from typing import Iterable
 
-from engine.scenario.schema import DoseEntry
 
 
 @dataclass(frozen=True, order=True)
@@ -27,8 +26,9 @@ class DoseEvent:
     line: int  # index of the regimen line it came from (for messages)
 
 
-def expand_regimen(regimen: Iterable[DoseEntry]) -> list[DoseEvent]:
-    """Every administration of every regimen line, sorted by day (stable for equal days)."""
+def expand_regimen(regimen: Iterable) -> list[DoseEvent]:
+    """Every administration of every regimen line (a scenario's `DoseEntry`, or anything with drug, dose_mg,
+    route, start_day, interval_days and number_of_doses), sorted by day (stable for equal days)."""
     events = []
     for line, entry in enumerate(regimen):
         interval = entry.interval_days or 0.0

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import math
 
-from engine.pharmacology.parameters import Parameter, with_overrides
+from engine.parameters import Parameter, ParameterTable, with_overrides
+from engine.pharmacology.registry import DrugModule, Readout, register
 
-TERIPARATIDE_PK: tuple[Parameter, ...] = (
+TERIPARATIDE_PK = ParameterTable(
     Parameter("bioavailability", "F", "1", 0.95, "Forteo label (absolute bioavailability ~95 %)", ""),
     Parameter("clearance_L_per_h", "CL", "L/h", 62.0, "Forteo label (~62 L/h in women, ~94 L/h in men)", ""),
     Parameter("anabolic_auc50_ng_h_per_ml", "AUC50", "ng·h/mL", 0.95 * 20.0 / 62.0,
@@ -83,3 +84,36 @@ class TeriparatidePK:
     def fold(self, name: str, effect: float) -> float:
         """1 + (fold at full effect − 1) · effect, for a `*_fold_max` parameter."""
         return 1.0 + (self.p[name] - 1.0) * effect
+
+    def systemic_fold(self, name: str) -> float:
+        """Today's factor on a systemic quantity (`DrugExposure.fold`): the RANKL fold follows the delayed
+        effect, the osteoblast folds today's pulse; 1 for a factor this drug does not change."""
+        if name not in self.p:
+            return 1.0
+        return self.fold(name, self.rankl_effect if name == "rankl_fold_max" else self.anabolic_effect)
+
+
+def _anabolic_effect(model) -> float:
+    pk = model.exposure.pk("teriparatide")
+    return pk.anabolic_effect if pk is not None else 0.0
+
+
+register(DrugModule(
+    name="teriparatide",
+    description="PTH 1-34, daily SC pulses: reactivates lining cells, longer-lived and more osteoblasts, delayed RANKL",
+    routes=("subcutaneous",),
+    dose_mg_range=(0.005, 0.1),
+    usual_dose="0.02 mg (20 µg) SC daily (Neer 2001)",
+    parameters=TERIPARATIDE_PK,
+    make_pk=lambda overrides, body_weight_kg: TeriparatidePK(overrides),
+    bone_processes=("lining_cell_reactivation",),
+    readouts={
+        "pth_anabolic_effect": Readout("1", "today's teriparatide effect on the osteoblast lineage, 0..1",
+                                       _anabolic_effect),
+        "pth_rankl_fold": Readout("1", "RANKL expression factor from teriparatide (delayed)",
+                                  lambda model: model.exposure.fold("rankl_fold_max")),
+    },
+    view_presets={"teriparatide 20 µg SC daily (2 years)": (
+        {"drug": "teriparatide", "dose_mg": 0.02, "route": "subcutaneous", "start_day": 0, "interval_days": 1,
+         "number_of_doses": 730},)},
+))

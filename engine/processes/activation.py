@@ -46,7 +46,7 @@ class Activation:
     def run_step(self) -> None:
         rng = self.model.rng
         b = self.biology
-        quiescent_mm2 = self.census.counts[0] * self.voxel_area_mm2
+        quiescent_mm2 = self.census.quiescent_voxels * self.voxel_area_mm2
         rate = b.activation_per_mm2_per_year / DAYS_PER_YEAR * quiescent_mm2 * self.precursors.committed_relative
         n_new = int(rng.poisson(rate))
         for _ in range(n_new):

@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.kernels.adsorption import adsorb_to_surface
 from engine.pharmacology.bisphosphonates import (BISPHOSPHONATE_ACTION, SKELETAL_SURFACE_MM2, UMOL_TO_FMOL)
-from engine.pharmacology.parameters import values
+from engine.parameters import values
 
 
 class BisphosphonatesInBone:

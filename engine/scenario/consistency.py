@@ -12,24 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.pharmacology import registry
 from engine.scenario.schema import MicroCTVolume, Scenario
 
 MAX_VOXELS = 512**3  # a guard against unit slips (1 µm voxels in a 1 mm volume = 1e9 voxels)
 DEFAULT_FIELD_CELL_MIN_UM = 20.0
-
-#: Routes and plausible dose ranges per drug. A dose outside the range is almost always a unit slip
-#: (µg written as mg), so it is refused with the labelled dose in the message.
-DRUG_RULES: dict[str, dict] = {
-    "denosumab": {"routes": ("subcutaneous",), "dose_mg": (0.1, 500.0),
-                  "usual": "60 mg SC every 6 months (Prolia); phase 2 used 6-210 mg (McClung 2006)"},
-    "alendronate": {"routes": ("oral",), "dose_mg": (1.0, 140.0),
-                    "usual": "70 mg weekly or 10 mg daily, oral (Schnitzer 2000)"},
-    "zoledronate": {"routes": ("intravenous",), "dose_mg": (0.5, 10.0),
-                    "usual": "5 mg IV once a year (HORIZON-PFT, Black 2007)"},
-    "teriparatide": {"routes": ("subcutaneous",), "dose_mg": (0.005, 0.1),
-                     "usual": "0.02 mg (20 µg) SC daily (Neer 2001)"},
-}
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -67,7 +54,7 @@ def resolve_micro_ct_path(structure: MicroCTVolume, base_dir: Path) -> Path:
 def check(scenario: Scenario, base_dir: Path) -> list[Problem]:
     """All cross-field problems of a scenario (empty list when it is consistent)."""
     return [*_check_geometry(scenario, base_dir), *_check_patient(scenario), *_check_regimen(scenario),
-            *_check_biology(scenario)]
+            *_check_pharmacokinetics(scenario), *_check_biology(scenario)]
 
 
 def _check_biology(s: Scenario) -> list[Problem]:
@@ -178,6 +165,24 @@ def _check_patient(s: Scenario) -> list[Problem]:
     return []
 
 
+def _check_pharmacokinetics(s: Scenario) -> list[Problem]:
+    """Overrides name a registered drug and a row of its table, with a value > 0."""
+    problems: list[Problem] = []
+    tables = registry.parameter_tables()
+    for drug, overrides in s.pharmacokinetics.items():
+        if drug not in tables:
+            problems.append(Problem(("pharmacokinetics", drug), f"is not a known drug; allowed: {', '.join(tables)}"))
+            continue
+        known = tables[drug].names()
+        for name, number in overrides.items():
+            if name not in known:
+                problems.append(Problem(("pharmacokinetics", drug, name),
+                                        f"unknown {drug} PK parameter {name!r}; allowed: {', '.join(known)}"))
+            elif not number > 0:
+                problems.append(Problem(("pharmacokinetics", drug, name), f"{name} must be > 0", number, True))
+    return problems
+
+
 def _check_regimen(s: Scenario) -> list[Problem]:
     problems = _check_dosing_lines(s.regimen, ("regimen",))
     for name, lines in s.arms.items():
@@ -189,17 +194,24 @@ def _check_regimen(s: Scenario) -> list[Problem]:
 
 
 def _check_dosing_lines(lines, where: tuple) -> list[Problem]:
+    """Each line's drug is registered, its route one of the drug's and its dose inside the drug's range (a dose
+    outside it is almost always a unit slip, µg written as mg: refused with the labelled dose)."""
     problems: list[Problem] = []
+    drugs = registry.drugs()
     for i, dose in enumerate(lines):
-        rules = DRUG_RULES[dose.drug]
-        if dose.route not in rules["routes"]:
+        if dose.drug not in drugs:
+            problems.append(Problem((*where, i, "drug"), f"is not a known drug; allowed: {', '.join(drugs)}",
+                                    dose.drug, True))
+            continue
+        rules = drugs[dose.drug]
+        if dose.route not in rules.routes:
             problems.append(Problem((*where, i, "route"),
-                                    f"is not a route for {dose.drug}; allowed: {', '.join(rules['routes'])}",
+                                    f"is not a route for {dose.drug}; allowed: {', '.join(rules.routes)}",
                                     dose.route, True))
-        low, high = rules["dose_mg"]
+        low, high = rules.dose_mg_range
         if not low <= dose.dose_mg <= high:
             problems.append(Problem((*where, i, "dose_mg"),
-                                    f"is outside {low:g}-{high:g} mg for {dose.drug} (usual: {rules['usual']})",
+                                    f"is outside {low:g}-{high:g} mg for {dose.drug} (usual: {rules.usual_dose})",
                                     dose.dose_mg, True))
         if dose.number_of_doses > 1 and dose.interval_days is None:
             problems.append(Problem((*where, i, "interval_days"),

@@ -25,7 +25,6 @@ from engine.scenario.biology import BiologyParameters
 
 SCHEMA_VERSION = 1
 
-DRUGS = ("denosumab", "alendronate", "zoledronate", "teriparatide")
 ROUTES = ("subcutaneous", "intravenous", "oral")
 CONDITIONS = ("glucocorticoid_therapy",)
 SNAPSHOT_FIELDS = ("bone_fraction", "mineral_fraction", "rankl_nM", "opg_nM", "rankl_opg_nM", "rank_occupancy",
@@ -83,7 +82,8 @@ class Patient(_Strict):
 class DoseEntry(_Strict):
     """One dosing line, in the NONMEM/mrgsolve vocabulary: start, interval (ii), number of doses (addl+1)."""
 
-    drug: Literal["denosumab", "alendronate", "zoledronate", "teriparatide"]
+    drug: str = Field(description=("A registered drug (engine.pharmacology.registry): denosumab, alendronate, "
+                                   "zoledronate, teriparatide; checked with its routes and dose range."))
     dose_mg: float = Field(gt=0, description="Amount per dose in mg (teriparatide 20 µg = 0.02 mg).")
     route: Literal["subcutaneous", "intravenous", "oral"]
     start_day: float = Field(0.0, ge=0, description="Day of the first dose (day 0 = start of the simulation).")
@@ -121,45 +121,9 @@ class Outputs(_Strict):
 
 
 def drug_parameter_tables() -> dict:
-    """{drug: its parameter table} (PK and drug action; engine.pharmacology)."""
-    from engine.pharmacology.bisphosphonates import ALENDRONATE_PK, ZOLEDRONATE_PK
-    from engine.pharmacology.denosumab import DENOSUMAB_PK
-    from engine.pharmacology.teriparatide import TERIPARATIDE_PK
-    return {"denosumab": DENOSUMAB_PK, "alendronate": ALENDRONATE_PK, "zoledronate": ZOLEDRONATE_PK,
-            "teriparatide": TERIPARATIDE_PK}
-
-
-def _drug_parameters(drug: str):
-    return Field(default_factory=dict,
-                 description=(f"{drug.capitalize()} parameters by table name (engine.pharmacology, "
-                              f"drug_parameter_tables()['{drug}']); each must be > 0."))
-
-
-class Pharmacokinetics(_Strict):
-    """Per-patient drug parameter values (e.g. sampled by a virtual trial); empty = the cited table values."""
-
-    denosumab: dict[str, float] = Field(
-        default_factory=dict,
-        description="Denosumab PK parameters by table name (engine.pharmacology.denosumab.DENOSUMAB_PK), e.g. "
-                    "linear_clearance_L_per_day: 0.09; each must be > 0.")
-    alendronate: dict[str, float] = _drug_parameters("alendronate")
-    zoledronate: dict[str, float] = _drug_parameters("zoledronate")
-    teriparatide: dict[str, float] = _drug_parameters("teriparatide")
-
-    @field_validator("denosumab", "alendronate", "zoledronate", "teriparatide")
-    @classmethod
-    def _known_names(cls, value: dict[str, float], info) -> dict[str, float]:
-        drug = info.field_name
-        known = [p.name for p in drug_parameter_tables()[drug]]
-        for name, number in value.items():
-            if name not in known:
-                raise ValueError(f"unknown {drug} PK parameter {name!r}; allowed: {', '.join(known)}")
-            if not number > 0:
-                raise ValueError(f"{name} must be > 0, got {number}")
-        return value
-
-    def by_drug(self) -> dict[str, dict[str, float]]:
-        return {drug: dict(getattr(self, drug)) for drug in DRUGS if getattr(self, drug)}
+    """{drug: its parameter table} (PK and drug action), from the drug registry."""
+    from engine.pharmacology.registry import parameter_tables
+    return parameter_tables()
 
 
 class Scenario(_Strict):
@@ -177,6 +141,10 @@ class Scenario(_Strict):
                      "of dosing lines ([] = placebo). `bmu run --arm NAME` runs one arm; without --arm every arm "
                      "runs, into OUT/<arm>/. When arms are given, `regimen` must be empty."))
     biology: BiologyParameters = Field(default_factory=BiologyParameters)
-    pharmacokinetics: Pharmacokinetics = Field(default_factory=Pharmacokinetics)
+    pharmacokinetics: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description=("Per-patient drug parameter values by drug and table name (e.g. sampled by a virtual trial), "
+                     "e.g. {denosumab: {linear_clearance_L_per_day: 0.09}}; each must be > 0; empty = the cited "
+                     "table values (engine.pharmacology, drug_parameter_tables())."))
     numerics: Numerics = Field(default_factory=Numerics)
     outputs: Outputs = Field(default_factory=Outputs)

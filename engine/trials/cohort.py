@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.pharmacology.parameters import values
+from engine.parameters import values
 from engine.scenario.loader import LoadedScenario
-from engine.scenario.schema import drug_parameter_tables
+from engine.pharmacology.registry import parameter_tables as drug_parameter_tables
 from engine.trials.schema import Population, Trial
 
 #: Lumbar-spine BMD: young-adult SD ≈ 10.5 % of the young-adult mean (NHANES III / Hologic reference:

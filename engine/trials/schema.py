@@ -92,7 +92,7 @@ class Variability(_Strict):
     @classmethod
     def _known(cls, value: str) -> str:
         from engine.scenario.biology import BiologyParameters
-        from engine.scenario.schema import drug_parameter_tables
+        from engine.pharmacology.registry import parameter_tables as drug_parameter_tables
         biology = [f"biology.{n}" for n in BiologyParameters.model_fields]
         pk = [f"pharmacokinetics.{drug}.{p.name}" for drug, table in drug_parameter_tables().items() for p in table]
         if value not in biology + pk:

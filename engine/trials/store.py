@@ -20,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from engine import __version__
-from engine.readouts import READOUTS
+from engine.readouts import readout_table
 from engine.trials.schema import TRIAL_READOUTS
 
 
@@ -63,7 +63,7 @@ class TrialStore:
         group["day"] = result["day"]
         for name in TRIAL_READOUTS:
             group[name] = result[name]
-            group[name].attrs["units"] = READOUTS[name][0]
+            group[name].attrs["units"] = readout_table()[name][0]
         if result["patient_id"] in self.file["failures"].attrs:
             del self.file["failures"].attrs[result["patient_id"]]
         self.file.flush()

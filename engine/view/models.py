@@ -21,6 +21,7 @@ from engine.agents.osteoblast import ACTIVE, Osteoblast
 from engine.agents.osteoclast import Osteoclast
 from engine.grid.voxel_grid import FIELD_UNITS
 from engine.model import BoneModel
+from engine.pharmacology import registry
 from engine.pharmacology.regimen import expand_regimen
 from engine.readouts import record
 from engine.scenario.loader import LoadedScenario, load_scenario, scenario_from_dict
@@ -37,24 +38,15 @@ LIVE_FIELDS = ("rankl_nM", "opg_nM", "drug_nM", "rank_occupancy")
 
 SCENARIO_REGIMEN = "as in the scenario"
 #: regimen choices offered in the browser besides the scenario's own regimen and arms
-PRESET_REGIMENS: dict[str, list[dict]] = {
-    "untreated": [],
-    "denosumab 60 mg SC every 6 months": [
-        {"drug": "denosumab", "dose_mg": 60, "route": "subcutaneous", "start_day": 0, "interval_days": 182.5,
-         "number_of_doses": 20}],
-    "denosumab 60 mg SC, 2 doses then stopped": [
-        {"drug": "denosumab", "dose_mg": 60, "route": "subcutaneous", "start_day": 0, "interval_days": 182.5,
-         "number_of_doses": 2}],
-    "alendronate 70 mg oral weekly": [
-        {"drug": "alendronate", "dose_mg": 70, "route": "oral", "start_day": 0, "interval_days": 7,
-         "number_of_doses": 520}],
-    "zoledronate 5 mg IV yearly": [
-        {"drug": "zoledronate", "dose_mg": 5, "route": "intravenous", "start_day": 0, "interval_days": 365,
-         "number_of_doses": 10}],
-    "teriparatide 20 µg SC daily (2 years)": [
-        {"drug": "teriparatide", "dose_mg": 0.02, "route": "subcutaneous", "start_day": 0, "interval_days": 1,
-         "number_of_doses": 730}],
-}
+def preset_regimens() -> dict[str, list[dict]]:
+    """Untreated and every registered drug's view presets (engine.pharmacology.registry)."""
+    presets: dict[str, list[dict]] = {"untreated": []}
+    presets.update({label: [dict(line) for line in lines] for module in registry.drugs().values()
+                    for label, lines in module.view_presets.items()})
+    return presets
+
+
+PRESET_REGIMENS = preset_regimens()  # the built-in drugs' presets
 
 
 @dataclass
@@ -78,7 +70,7 @@ class ViewState:
 def regimen_choices(loaded: LoadedScenario) -> list[str]:
     """What the regimen selector offers for this scenario: its own regimen, its arms, the presets."""
     arms = [f"arm: {name}" for name in loaded.scenario.arms]
-    return [SCENARIO_REGIMEN, *arms, *PRESET_REGIMENS]
+    return [SCENARIO_REGIMEN, *arms, *preset_regimens()]
 
 
 def scenario_for_view(path: str | Path, regimen: str = SCENARIO_REGIMEN, years_since_menopause: float | None = None,
@@ -88,8 +80,8 @@ def scenario_for_view(path: str | Path, regimen: str = SCENARIO_REGIMEN, years_s
     data = loaded.scenario.model_dump(mode="json")
     if regimen.startswith("arm: "):
         data["regimen"] = data["arms"][regimen[len("arm: "):]]
-    elif regimen in PRESET_REGIMENS:
-        data["regimen"] = PRESET_REGIMENS[regimen]
+    elif regimen in preset_regimens():
+        data["regimen"] = preset_regimens()[regimen]
     elif regimen != SCENARIO_REGIMEN:
         raise ValueError(f"unknown regimen choice {regimen!r}; choose one of {regimen_choices(loaded)}")
     data["arms"] = {}
@@ -111,7 +103,7 @@ class LiveBoneModel(BoneModel):
 
     Args (all keyword, as SolaraViz needs):
         scenario_path: scenario YAML.
-        regimen: SCENARIO_REGIMEN, "arm: <name>" or a PRESET_REGIMENS key.
+        regimen: SCENARIO_REGIMEN, "arm: <name>" or a `preset_regimens()` key.
         years_since_menopause: overrides the scenario's patient (women only; < 0 = premenopausal).
         seed: overrides the scenario's seed.
         spin_up_days: overrides numerics.spin_up_days (None = the scenario's).

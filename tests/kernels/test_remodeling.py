@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from engine.kernels.remodeling import (deposit, is_exposed, mineralize, nearest_marrow, resorb_and_advance,
-                                       resorb_ball, surface_phase_counts)
+from engine.kernels.remodeling import (deposit, is_exposed, mineralize, nearest_exposed, nearest_marrow, outward_normal,
+                                       resorb_and_advance, resorb_ball, surface_phase_counts)
 from engine.kernels.surfaces import BONE_LEVEL
 
 
@@ -72,6 +72,52 @@ def test_is_exposed_matches_numpy():
     got = np.array([[[is_exposed(bone, z, y, x) for x in range(bone.shape[2])] for y in range(bone.shape[1])]
                     for z in range(bone.shape[0])])
     assert np.array_equal(got, numpy_exposed(bone))
+
+
+def numpy_outward_normal(bone, z, y, x):
+    """−∇bone over the 3×3×3 neighbourhood, indices clamped at the volume edge, normalised (0 if flat)."""
+    n = np.array(bone.shape)
+    g = np.zeros(3)
+    for d in np.ndindex(3, 3, 3):
+        offset = np.array(d) - 1
+        idx = np.clip(np.array([z, y, x]) + offset, 0, n - 1)
+        g -= offset * float(bone[tuple(idx)])
+    norm = np.linalg.norm(g)
+    return tuple(g / norm) if norm > 0 else (0.0, 0.0, 0.0)
+
+
+def numpy_nearest_exposed(bone, point, search):
+    """The exposed voxel nearest to `point` in the box of half-width `search` (first in z, y, x order on ties)."""
+    centre = np.round(point).astype(int)
+    lo = np.maximum(centre - search, 0)
+    hi = np.minimum(centre + search + 1, bone.shape)
+    zz, yy, xx = np.meshgrid(*(np.arange(a, b) for a, b in zip(lo, hi)), indexing="ij")
+    d = (zz - point[0]) ** 2 + (yy - point[1]) ** 2 + (xx - point[2]) ** 2
+    exposed = numpy_exposed(bone)[zz, yy, xx]
+    if not exposed.any():
+        return (-1, -1, -1)
+    k = np.argmin(np.where(exposed, d, np.inf))
+    return (int(zz.ravel()[k]), int(yy.ravel()[k]), int(xx.ravel()[k]))
+
+
+def test_outward_normal_matches_numpy():
+    bone = random_bone()
+    rng = np.random.default_rng(5)
+    for z, y, x in rng.integers(0, bone.shape, size=(60, 3)):
+        np.testing.assert_allclose(outward_normal(bone, z, y, x), numpy_outward_normal(bone, z, y, x), atol=1e-12)
+    slab = np.zeros((8, 8, 8), np.float32)
+    slab[:4] = 1.0
+    np.testing.assert_allclose(outward_normal(slab, 3, 4, 4), (1.0, 0.0, 0.0))  # into the marrow above
+
+
+def test_nearest_exposed_matches_numpy():
+    bone = random_bone()
+    rng = np.random.default_rng(6)
+    for point in rng.uniform(0, min(bone.shape) - 1, size=(60, 3)):
+        for search in (1, 3):
+            got = nearest_exposed(bone, float(point[0]), float(point[1]), float(point[2]), search)
+            assert tuple(int(v) for v in got) == numpy_nearest_exposed(bone, point, search)
+    assert tuple(nearest_exposed(np.zeros((5, 5, 5), np.float32), 2.0, 2.0, 2.0, 2)) == (-1, -1, -1)
 
 
 @pytest.mark.parametrize("volume", [0.5, 7.0, 40.0, 500.0])

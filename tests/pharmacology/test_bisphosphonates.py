@@ -5,7 +5,7 @@ import pytest
 
 from engine.pharmacology import DrugExposure
 from engine.pharmacology.bisphosphonates import ALENDRONATE_PK, ZOLEDRONATE_PK, BisphosphonatePK, osteoclast_effect
-from engine.pharmacology.parameters import values
+from engine.parameters import values
 from engine.scenario.schema import DoseEntry
 
 

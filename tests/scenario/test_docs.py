@@ -16,7 +16,7 @@ def test_biology_table_is_generated_from_the_code():
 
 def test_every_schema_key_is_documented():
     models = [schema.Scenario, schema.Geometry, schema.SyntheticTrabecular, schema.MicroCTVolume, schema.Patient,
-              schema.DoseEntry, schema.Numerics, schema.Outputs, schema.Pharmacokinetics]
+              schema.DoseEntry, schema.Numerics, schema.Outputs]
     for model in models:
         assert issubclass(model, BaseModel)
         for key in model.model_fields:

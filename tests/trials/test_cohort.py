@@ -47,7 +47,7 @@ def test_log_normal_variability_has_the_requested_cv(tiny_trial_file):
     """Over 2,000 patients the log-SD of clearance is ω = sqrt(ln(1 + 0.3²)) = 0.294 within 5 %
     (sampling SE of an SD with n = 2,000 is ~1.6 %), and the median is the table value within 3 %."""
     from engine.pharmacology.denosumab import DENOSUMAB_PK
-    from engine.pharmacology.parameters import values
+    from engine.parameters import values
     loaded = load_trial(tiny_trial_file)
     cohort = [p for p in build_cohort(loaded.trial, loaded.base, patients_per_arm=2000) if p.arm == "placebo"]
     cl = np.array([p.scenario["pharmacokinetics"]["denosumab"]["linear_clearance_L_per_day"] for p in cohort])
