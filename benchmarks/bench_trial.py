@@ -47,7 +47,7 @@ def _arm_means(summary_path, arms):
             days = s["day"][:]
             for month in (12, 24, 36):
                 i = int(np.argmin(np.abs(days - month * MONTH_DAYS)))
-                out[(arm, month)] = (float(s["bmd_change_pct_mean"][i]), float(s["ctx_change_pct_mean"][i]))
+                out[(arm, month)] = (float(s["biopsy_bmd_change_pct_mean"][i]), float(s["biopsy_ctx_change_pct_mean"][i]))
     return out
 
 

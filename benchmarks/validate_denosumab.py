@@ -32,7 +32,7 @@ from engine.pharmacology import DenosumabPK  # noqa: E402
 from tests.validation.ensemble import DENOSUMAB_Q6M, FREEDOM_PATIENT, run_marker_ensemble  # noqa: E402
 
 INTERVAL = 182.5
-LS = "lumbar_spine_bmd_change_pct"  # the trials' lumbar-spine DXA proxy (engine/skeletal_sites.py)
+LS = "lumbar_spine_bmd_change_pct"  # the patient's lumbar-spine DXA (whole-skeleton layer, engine/skeleton)
 DOSE_RANGING = {  # McClung 2006 arms (targets.md §5): (dose mg, interval days, doses in 12 months)
     "6mg_q3m": (6, 91.25, 4), "14mg_q3m": (14, 91.25, 4), "30mg_q3m": (30, 91.25, 4),
     "14mg_q6m": (14, 182.5, 2), "60mg_q6m": (60, 182.5, 2), "100mg_q6m": (100, 182.5, 2),
@@ -95,35 +95,35 @@ def main() -> None:
 
     m = MONTH_DAYS
     ends = [INTERVAL * k for k in range(1, 6)]
-    interval_ends = [mean(dmab, "ctx_change_pct", e - 14, e - 1) for e in ends]
+    interval_ends = [mean(dmab, "biopsy_ctx_change_pct", e - 14, e - 1) for e in ends]
     missed = 4 * INTERVAL
     rows = [
-        ("CTX, days 2-3", "≈ −85 %", f"{mean(dmab, 'ctx_change_pct', 2, 3):+.0f} %", "§2 'Serum CTX fall'"),
-        ("CTX, month 1 (days 14-30)", "≤ −87 % (nadir); FREEDOM −86 %", f"{mean(dmab, 'ctx_change_pct', 14, 30):+.0f} %",
+        ("CTX, days 2-3", "≈ −85 %", f"{mean(dmab, 'biopsy_ctx_change_pct', 2, 3):+.0f} %", "§2 'Serum CTX fall'"),
+        ("CTX, month 1 (days 14-30)", "≤ −87 % (nadir); FREEDOM −86 %", f"{mean(dmab, 'biopsy_ctx_change_pct', 14, 30):+.0f} %",
          "§2 'Serum CTX nadir', 'FREEDOM CTX'"),
         ("CTX, last 2 weeks of each interval (1-5)", "−45 to −80 % (FREEDOM −72 % at 6 and 36 mo)",
          ", ".join(f"{v:+.0f}" for v in interval_ends) + " %", "§2 'CTX at end of dosing interval'"),
-        ("P1NP, month 1 (days 14-30)", "≈ −18 % (verify)", f"{mean(dmab, 'p1np_change_pct', 14, 30):+.0f} %",
+        ("P1NP, month 1 (days 14-30)", "≈ −18 % (verify)", f"{mean(dmab, 'biopsy_p1np_change_pct', 14, 30):+.0f} %",
          "§2 'FREEDOM P1NP'"),
-        ("P1NP, month 6 (days 170-182)", "≈ −50 % (verify)", f"{mean(dmab, 'p1np_change_pct', 170, 182):+.0f} %",
+        ("P1NP, month 6 (days 170-182)", "≈ −50 % (verify)", f"{mean(dmab, 'biopsy_p1np_change_pct', 170, 182):+.0f} %",
          "§2 'FREEDOM P1NP'"),
-        ("P1NP, month 36 (days 1080-1095)", "≈ −76 % (verify)", f"{mean(dmab, 'p1np_change_pct', 1080, 1095):+.0f} %",
+        ("P1NP, month 36 (days 1080-1095)", "≈ −76 % (verify)", f"{mean(dmab, 'biopsy_p1np_change_pct', 1080, 1095):+.0f} %",
          "§2 'FREEDOM P1NP'"),
     ]
     for months, published in ((12, "+5.5"), (24, "+7.6"), (36, "+9.4")):
         day = min(months * m, 1095)
-        rows.append((f"BMD, month {months} (Dmab arm), spine proxy [trabecular]", f"LS {published} % (verify)",
-                     f"{mean(dmab, LS, day - 15, day):+.1f} % [{mean(dmab, 'bmd_change_pct', day - 15, day):+.1f}] "
+        rows.append((f"BMD, month {months} (Dmab arm), patient LS [biopsy trabecular]", f"LS {published} % (verify)",
+                     f"{mean(dmab, LS, day - 15, day):+.1f} % [{mean(dmab, 'biopsy_bmd_change_pct', day - 15, day):+.1f}] "
                      f"(placebo {mean(placebo, LS, day - 15, day):+.1f} %)", "§3 'LS / TH BMD trajectory'"))
     diff = mean(dmab, LS, 1080, 1095) - mean(placebo, LS, 1080, 1095)
     rows.append(("BMD, month 36, Dmab − placebo (spine proxy)", "LS +9.2 % (8.2-10.1)", f"{diff:+.1f} %",
                  "§3 'LS BMD vs placebo'"))
     rows += [
         ("CTX, months 1-6 after the missed dose", "above baseline within 3 mo; overshoot 40-60 %",
-         f"{mean(stop, 'ctx_change_pct', missed + 30, missed + 180):+.0f} %", "§4 'CTX rebound', 'Size of ... overshoot'"),
+         f"{mean(stop, 'biopsy_ctx_change_pct', missed + 30, missed + 180):+.0f} %", "§4 'CTX rebound', 'Size of ... overshoot'"),
         ("CTX, months 6-12 / 12-24 after", "back to baseline by 12 mo (label) or 24 mo (Bone 2011)",
-         f"{mean(stop, 'ctx_change_pct', missed + 180, missed + 365):+.0f} % / "
-         f"{mean(stop, 'ctx_change_pct', missed + 365, missed + 730):+.0f} %", "§4 'CTX rebound', note 2"),
+         f"{mean(stop, 'biopsy_ctx_change_pct', missed + 180, missed + 365):+.0f} % / "
+         f"{mean(stop, 'biopsy_ctx_change_pct', missed + 365, missed + 730):+.0f} %", "§4 'CTX rebound', note 2"),
         ("BMD (spine proxy) at the missed dose → +12 mo → +24 mo", "back to baseline by ~12 mo; tracks month 0 at 24 mo off",
          f"{mean(stop, LS, missed - 15, missed):+.1f} → "
          f"{mean(stop, LS, missed + 350, missed + 365):+.1f} → "
@@ -133,7 +133,7 @@ def main() -> None:
     lines += pk_table() + [""] + _table(("quantity", "published", "simulated", "targets.md row"), rows) + [""]
     increment_rows = []
     year_ends = [min(int(round(y * 365.25)), on_days) for y in range(1, args.years + 1)]
-    for name in (LS, "bmd_change_pct"):
+    for name in (LS, "biopsy_bmd_change_pct"):
         yearly = [mean(dmab, name, d - 15, d) for d in year_ends]
         increments = np.diff([0.0, *yearly])
         pbo_yearly = [mean(placebo, name, d - 15, d) for d in year_ends]
@@ -149,7 +149,7 @@ def main() -> None:
             series = run_marker_ensemble(FREEDOM_PATIENT, days=365, regimen=DENOSUMAB_Q6M.format(
                 dose_mg=dose, interval_days=interval, doses=doses), **run)
             ends = [interval * k for k in range(1, doses + 1) if interval * k <= 365]
-            dr_rows.append((arm, ", ".join(f"{mean(series, 'ctx_change_pct', e - 14, e - 1):+.0f}" for e in ends),
+            dr_rows.append((arm, ", ".join(f"{mean(series, 'biopsy_ctx_change_pct', e - 14, e - 1):+.0f}" for e in ends),
                             f"{mean(series, LS, 350, 365):+.1f} %"))
             print(f"{arm} done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
         dr_rows.append(("placebo", "-", f"{mean(placebo, LS, 350, 365):+.1f} %"))

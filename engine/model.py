@@ -16,6 +16,7 @@ class in `engine.processes` or its own package, with a docstring naming what it 
     osteoblast fates    osteocyte / lining cell / apoptosis                          (processes.osteoblast_fates)
     marker fluxes       the day's resorbed mineral and formed matrix                 (processes.markers)
     mineralization      primary and secondary mineralization of every voxel          (processes.mineralization)
+    whole skeleton      the same rules in their expected-value limit, per compartment (engine.skeleton)
 Readouts (`engine.readouts`) are taken by the runner after the step.
 
 Time: `clock` counts every simulated day, including the spin-up (`spin_up()`, run before day 0 with the
@@ -55,6 +56,7 @@ from engine.processes.surface_census import SurfaceCensus
 from engine.scenario.consistency import field_cell_factor
 from engine.scenario.schema import Scenario
 from engine.signalling import SignallingFields
+from engine.skeleton.patient import PatientSkeleton, cancellous_structure
 
 
 #: CTX/P1NP baselines: mean daily fluxes over the last half year of the spin-up (a BMU lives ~200 days, so
@@ -104,6 +106,9 @@ class BoneModel(mesa.Model):
         self.bmu_phases = BMUPhases(self, self.bmus, self.osteoblast_fates)
         self.markers = MarkerFluxes()
         self.mineralization = Mineralization(self.grid, self.biology)
+        # the patient's whole skeleton, in the expected-value limit of the same rules (deterministic)
+        self.skeleton = PatientSkeleton(self.biology, self.physiology, self.exposure,
+                                        *cancellous_structure(scenario, base_dir))
         self._place_osteocytes()
         self.mineralization.seed_by_tissue_age(self.rng, self.bmu_phases.formed_in_model)
         self._place_lining_cells()
@@ -204,6 +209,7 @@ class BoneModel(mesa.Model):
         self.osteoblast_fates.run_step()
         self.markers.run_step(self.resorption.resorbed_mineral_um3, self.bmu_phases.formed_um3)
         self.mineralization.run_step()
+        self.skeleton.run_step()
 
     def spin_up(self, days: int | None = None, progress=None) -> None:
         """Simulate `days` (default: numerics.spin_up_days) before day 0, then make the present day 0.
@@ -229,3 +235,4 @@ class BoneModel(mesa.Model):
         self.day = 0
         self.baseline_mineral = float(self.grid.mineral_fraction.sum(dtype=np.float64))
         self.markers.set_baseline(min(days, MARKER_BASELINE_DAYS))
+        self.skeleton.finish_spin_up(days)

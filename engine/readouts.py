@@ -10,13 +10,13 @@ voxel area (h²) of bone surface (BS). Eroded surface (ES) is surface in or bord
 resorption or reversal, osteoid surface (OS) surface of a cavity in formation (`kernels.remodeling.
 surface_phase_counts`).
 
-Clinical proxies (DESIGN.md):
-- BMD: mineral mass in the volume, % change from day 0 (a trabecular, QCT-like measure), and the
-  lumbar-spine DXA proxy that trials report (the trabecular change weighted into a whole vertebra,
-  `engine/skeletal_sites.py`);
-- CTX: mineral resorbed per day, P1NP: matrix formed per day, each as a 7-day mean (serum markers
-  average over the skeleton; a small volume has few BMUs, so one day would be mostly noise), in % of
-  the mean over the last half year of the spin-up.
+Two scales (DESIGN.md):
+- Patient level, from the whole-skeleton layer (`engine.skeleton`, deterministic): serum CTX and P1NP
+  (ng/mL, µg/L and % change), lumbar-spine and total-hip DXA BMD (% change); `SKELETON_READOUTS`.
+- Tissue level, from the agent volume (a biopsy, its fluxes samples of ~20 BMUs a year), named
+  `biopsy_*`: volumetric BMD (mineral mass in the volume, % change from day 0), mineral resorbed and
+  matrix formed per day as 7-day means in % of the mean over the spin-up's last half year; and the
+  histomorphometry (BS/BV, ES/BS, OS/BS, Ac.f, MAR, E.De, W.Th).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from engine.grid.measure import bone_volume_fraction
 from engine.pharmacology import registry
 from engine.pharmacology.bisphosphonates import osteoclast_effect
 from engine.units import DAYS_PER_YEAR
-from engine.skeletal_sites import lumbar_spine_bmd_change_pct
+from engine.skeleton.patient import SKELETON_READOUTS
 
 MARKER_WINDOW_DAYS = 7
 HISTOMORPHOMETRY_WINDOW_DAYS = 365
@@ -41,11 +41,12 @@ CORE_READOUTS: dict[str, tuple[str, str]] = {
     "bv_tv": ("1", "bone volume fraction BV/TV"),
     "bs_bv_per_mm": ("1/mm", "bone surface to bone volume BS/BV (surface counted in voxel faces)"),
     "mineral_fraction_mean": ("1", "mean mineral content of the volume relative to fully mineralized bone"),
-    "bmd_change_pct": ("percent", "trabecular BMD proxy (QCT-like): mineral mass in the volume, % change from day 0"),
-    "lumbar_spine_bmd_change_pct": ("percent", "lumbar-spine DXA BMD proxy: the trabecular change seen through a whole "
-                                    "vertebra's mineral (engine/skeletal_sites.py), % change from day 0"),
-    "ctx_change_pct": ("percent", "CTX proxy: mineral resorbed per day (7-day mean), % change from baseline"),
-    "p1np_change_pct": ("percent", "P1NP proxy: matrix formed per day (7-day mean), % change from baseline"),
+    "biopsy_bmd_change_pct": ("percent", "tissue level (the agent volume, a biopsy): trabecular volumetric BMD, mineral "
+                              "mass in the volume, % change from day 0"),
+    "biopsy_ctx_change_pct": ("percent", "tissue level (the agent volume, a biopsy): mineral resorbed per day (7-day "
+                              "mean), % change from baseline"),
+    "biopsy_p1np_change_pct": ("percent", "tissue level (the agent volume, a biopsy): matrix formed per day (7-day mean), "
+                               "% change from baseline"),
     "resorbed_um3_per_day": ("um3/day", "bone matrix resorbed today"),
     "formed_um3_per_day": ("um3/day", "bone matrix (osteoid) formed today"),
     "eroded_surface_pct": ("percent", "eroded surface ES/BS (cavities in resorption or reversal)"),
@@ -81,6 +82,7 @@ CORE_READOUTS: dict[str, tuple[str, str]] = {
 def readout_table() -> dict[str, tuple[str, str]]:
     """Core readouts and every registered drug's, name -> (units, long name)."""
     table = dict(CORE_READOUTS)
+    table.update(SKELETON_READOUTS)
     table.update({name: (r.units, r.long_name) for name, r in registry.drug_readouts().items()})
     return table
 
@@ -129,10 +131,9 @@ def record(model) -> dict[str, float]:
         "bv_tv": bone_volume_fraction(grid.bone_fraction),
         "bs_bv_per_mm": bs_um2 / bone_um3 * 1e3 if bone_um3 else float("nan"),
         "mineral_fraction_mean": mineral / grid.n_voxels,
-        "bmd_change_pct": bmd_change,
-        "lumbar_spine_bmd_change_pct": lumbar_spine_bmd_change_pct(bmd_change),
-        "ctx_change_pct": _pct_change(ctx_flux, ctx0),
-        "p1np_change_pct": _pct_change(p1np_flux, p1np0),
+        "biopsy_bmd_change_pct": bmd_change,
+        "biopsy_ctx_change_pct": _pct_change(ctx_flux, ctx0),
+        "biopsy_p1np_change_pct": _pct_change(p1np_flux, p1np0),
         "resorbed_um3_per_day": model.resorption.resorbed_um3,
         "formed_um3_per_day": formed_today,
         "eroded_surface_pct": 100.0 * model.census.eroded_surface_voxels / bs if bs else float("nan"),
@@ -162,5 +163,6 @@ def record(model) -> dict[str, float]:
         "opg_solver_iterations": stats.opg_iterations,
         "field_solver_relative_residual": max(stats.rankl_relative_residual, stats.opg_relative_residual),
     }
+    row.update(model.skeleton.readouts())
     row.update({name: float(r.value(model)) for name, r in registry.drug_readouts().items()})
     return row

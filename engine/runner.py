@@ -228,7 +228,7 @@ def _simulate(model: BoneModel, writer: ResultsWriter, settings: RunSettings, st
                 bar.update(1)
                 if last:
                     bar.set_postfix(bv_tv=f"{last['bv_tv']:.4f}", bmd_spine=f"{last['lumbar_spine_bmd_change_pct']:+.2f}%",
-                                    bmd_trab=f"{last['bmd_change_pct']:+.2f}%",
+                                    bmd_trab=f"{last['biopsy_bmd_change_pct']:+.2f}%",
                                     bmus=last["n_active_bmus"], refresh=False)
                 if stop.signal_name is not None:
                     checkpoint()

@@ -1,8 +1,9 @@
 """Plots of a run's /timeseries (matplotlib, headless): what people would rather look at than read.
 
-`plot_results(results.h5, out.png)` draws panels over time in years: BV/TV; BMD, CTX and P1NP proxies in
-% change from baseline; histomorphometry (ES/BS, OS/BS, Ac.f); cell counts (log scale); and, for a run
-with denosumab, serum denosumab with the doses marked and RANKL free / bound to OPG / bound to the drug.
+`plot_results(results.h5, out.png)` draws panels over time in years: first the patient (whole-skeleton
+layer: lumbar-spine and total-hip DXA, serum CTX and P1NP, % change), then the tissue (the agent volume, a
+biopsy: volumetric BMD and its fluxes, histomorphometry, BV/TV, cells); and, for a run with denosumab,
+serum denosumab with the doses marked and RANKL free / bound to OPG / bound to the drug.
 Published points that apply to the run's regimen (`engine.io.published`) are drawn over the curves as
 black markers with their ranges. `plot_arms` compares the arms of one scenario. Both read only HDF5
 files, so they work on any run, finished or not.
@@ -89,33 +90,50 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
         regimen = _regimen(f)
         published = points_for_regimen(regimen, float(days[-1]) if len(days) else 0.0)
         labelled: set = set()
-        rows = 3 if drug else 2
-        fig, axes = plt.subplots(rows, 2, figsize=(13.5, 3.75 * rows), sharex=True, constrained_layout=True)
+        rows = 4 if drug else 3
+        fig, axes = plt.subplots(rows, 2, figsize=(13.5, 3.6 * rows), sharex=True, constrained_layout=True)
+        # patient level: the whole-skeleton layer (smooth; what trials measure)
         ax = axes[0, 0]
-        ax.plot(years, _series(ts, "bv_tv"), color="0.2")
-        ax.set_ylabel("BV/TV")
-        ax.set_title("Bone volume fraction")
+        for name, label, color in (("lumbar_spine_bmd_change_pct", "lumbar spine (L1-L4)", "tab:blue"),
+                                   ("total_hip_bmd_change_pct", "total hip", "tab:purple")):
+            values = _series(ts, name)
+            if values is not None:
+                ax.plot(years, values, label=label, color=color, lw=2.0)
+                _overlay(ax, published, name, labelled)
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.set_ylabel("% change from baseline")
+        ax.set_title("Patient: DXA BMD (whole skeleton)" + (" - black: published" if published else ""))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
         ax = axes[0, 1]
-        for name, label, color, width in (("lumbar_spine_bmd_change_pct", "BMD, lumbar-spine DXA proxy", "tab:blue", 2.0),
-                                          ("bmd_change_pct", "BMD, trabecular (mineral mass)", "lightsteelblue", 1.2),
-                                          ("ctx_change_pct", "CTX (resorption)", "tab:red", 1.2),
-                                          ("p1np_change_pct", "P1NP (formation)", "tab:green", 1.2)):
+        for name, label, color in (("serum_ctx_change_pct", "serum CTX (resorption)", "tab:red"),
+                                   ("serum_p1np_change_pct", "serum P1NP (formation)", "tab:green")):
+            values = _series(ts, name)
+            if values is not None:
+                ax.plot(years, values, label=label, color=color, lw=2.0)
+                _overlay(ax, published, name, labelled)
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.set_ylabel("% change from baseline")
+        ax.set_title("Patient: serum markers (assay floor at the LLOQ)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+        # tissue level: the agent volume, a biopsy (its fluxes are samples of a few BMUs)
+        ax = axes[1, 0]
+        for name, label, color, width in (("biopsy_bmd_change_pct", "volumetric BMD (mineral mass)", "steelblue", 1.6),
+                                          ("biopsy_ctx_change_pct", "mineral resorbed (7-day mean)", "tab:red", 1.0),
+                                          ("biopsy_p1np_change_pct", "matrix formed (7-day mean)", "tab:green", 1.0)):
             values = _series(ts, name)
             if values is not None:
                 ax.plot(years, values, label=label, color=color, lw=width)
         ax.axhline(0, color="0.6", lw=0.8)
-        for name in ("lumbar_spine_bmd_change_pct", "bmd_change_pct", "ctx_change_pct", "p1np_change_pct"):
-            _overlay(ax, published, name, labelled)
         ax.set_ylabel("% change from baseline")
-        top = max((float(np.nanmax(v)) for v in (_series(ts, n) for n in ("bmd_change_pct", "ctx_change_pct",
-                   "p1np_change_pct")) if v is not None and np.isfinite(v).any()), default=10.0)
-        if top > MARKER_PLOT_CAP_PCT:  # one small volume's markers spike when a few BMUs start together
+        top = max((float(np.nanmax(v)) for v in (_series(ts, n) for n in ("biopsy_bmd_change_pct", "biopsy_ctx_change_pct",
+                   "biopsy_p1np_change_pct")) if v is not None and np.isfinite(v).any()), default=10.0)
+        if top > MARKER_PLOT_CAP_PCT:  # one small volume's fluxes spike when a few BMUs start together
             ax.set_ylim(top=MARKER_PLOT_CAP_PCT)
             ax.text(0.01, 0.98, f"clipped at +{MARKER_PLOT_CAP_PCT:g} % (max {top:+.0f} %)", transform=ax.transAxes,
                     va="top", fontsize=7, color="0.4")
-        ax.set_title("Clinical proxies" + (" (black: published)" if published else ""))
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=6, frameon=False)
-        ax = axes[1, 0]
+        ax.set_title("Tissue (the agent volume, a biopsy)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+        ax = axes[1, 1]
         for name, label in (("eroded_surface_pct", "ES/BS (%)"), ("osteoid_surface_pct", "OS/BS (%)")):
             values = _series(ts, name)
             if values is not None:
@@ -126,10 +144,14 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
             twin.plot(years, acf, color="tab:purple", ls="--", label="Ac.f (/y)")
             twin.set_ylabel("activation frequency (/year)", color="tab:purple")
         ax.set_ylabel("% of bone surface")
-        ax.set_title("Histomorphometry")
+        ax.set_title("Tissue: histomorphometry of the volume")
         ax.legend(loc="upper left", fontsize=8)
+        ax = axes[2, 0]
+        ax.plot(years, _series(ts, "bv_tv"), color="0.2")
+        ax.set_ylabel("BV/TV")
+        ax.set_title("Tissue: bone volume fraction of the volume")
         ax.set_xlabel("years")
-        ax = axes[1, 1]
+        ax = axes[2, 1]
         for name, label in (("n_osteoclasts", "osteoclasts"), ("n_osteoclast_nuclei", "osteoclast nuclei"),
                             ("n_osteoblasts", "osteoblasts"), ("n_lining_cells", "lining cells"),
                             ("n_osteocytes", "osteocytes"), ("n_precursors", "precursors")):
@@ -138,13 +160,13 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
                 ax.plot(years, np.maximum(values, 0.5), label=label)
         ax.set_yscale("log")
         ax.set_ylabel("cells in the volume")
-        ax.set_title("Cells")
+        ax.set_title("Tissue: cells")
         ax.legend(loc="best", fontsize=8)
         ax.set_xlabel("years")
         if drug:
-            axes[1, 0].set_xlabel("")
-            axes[1, 1].set_xlabel("")
-            ax = axes[2, 0]
+            axes[2, 0].set_xlabel("")
+            axes[2, 1].set_xlabel("")
+            ax = axes[3, 0]
             ax.plot(years, np.maximum(serum, 1e-3), color="tab:orange", label="serum denosumab")
             marrow = _series(ts, "marrow_denosumab_nM")
             for i, day in enumerate(_dose_days(regimen)):
@@ -156,7 +178,7 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
             ax.set_title("Serum denosumab" + (" (marrow: same free concentration)" if marrow is not None else ""))
             ax.legend(loc="best", fontsize=8)
             ax.set_xlabel("years")
-            ax = axes[2, 1]
+            ax = axes[3, 1]
             for name, label in (("free_rankl_nM", "free RANKL"), ("rankl_opg_nM", "RANKL:OPG"),
                                 ("rankl_denosumab_nM", "RANKL:denosumab")):
                 values = _series(ts, name)
@@ -177,8 +199,9 @@ def plot_arms(results_paths: list[Path | str], out_path: Path | str) -> Path:
     """Compare arms (one results.h5 each): BMD, CTX, P1NP (% change) and serum denosumab over time."""
     out_path = Path(out_path)
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True, constrained_layout=True)
-    panels = (("lumbar_spine_bmd_change_pct", "BMD, lumbar-spine DXA proxy (% change)"), ("ctx_change_pct", "CTX proxy (% change)"),
-              ("p1np_change_pct", "P1NP proxy (% change)"), ("serum_denosumab_ng_per_ml", "serum denosumab (ng/mL)"))
+    panels = (("lumbar_spine_bmd_change_pct", "lumbar-spine DXA BMD (% change)"),
+              ("total_hip_bmd_change_pct", "total-hip DXA BMD (% change)"),
+              ("serum_ctx_change_pct", "serum CTX (% change)"), ("serum_p1np_change_pct", "serum P1NP (% change)"))
     for path in results_paths:
         path = Path(path)
         with _open(path) as f:

@@ -36,24 +36,30 @@ def _on_denosumab_60mg_q6m() -> list[PublishedPoint]:
     return [
         PublishedPoint("serum_denosumab_ng_per_ml", 10, 6750, 6750 - 1890, 6750 + 1890, "label Cmax ± SD at median Tmax",
                        "targets.md §1 'Cmax', 'Tmax'"),
-        PublishedPoint("ctx_change_pct", 3, -85, None, None, "label CTX day 3", "targets.md §2 'Serum CTX fall'"),
-        PublishedPoint("ctx_change_pct", 1 * m, -86, None, None, "FREEDOM CTX median (from memory)",
+        PublishedPoint("serum_ctx_change_pct", 3, -85, None, None, "label CTX day 3", "targets.md §2 'Serum CTX fall'"),
+        PublishedPoint("serum_ctx_change_pct", 1 * m, -86, None, None, "FREEDOM CTX median (from memory)",
                        "targets.md §2 'FREEDOM CTX'"),
-        PublishedPoint("ctx_change_pct", 6 * m, -72, -80, -45, "CTX before next dose (label range 45-80 %)",
+        PublishedPoint("serum_ctx_change_pct", 6 * m, -72, -80, -45, "CTX before next dose (label range 45-80 %)",
                        "targets.md §2 'CTX at end of dosing interval'; 'FREEDOM CTX'"),
-        PublishedPoint("p1np_change_pct", 1 * m, -18, None, None, "FREEDOM P1NP (from memory, verify)",
+        PublishedPoint("serum_p1np_change_pct", 1 * m, -18, None, None, "FREEDOM P1NP (from memory, verify)",
                        "targets.md §2 'FREEDOM P1NP'"),
-        PublishedPoint("p1np_change_pct", 6 * m, -50, None, None, "FREEDOM P1NP (from memory, verify)",
+        PublishedPoint("serum_p1np_change_pct", 6 * m, -50, None, None, "FREEDOM P1NP (from memory, verify)",
                        "targets.md §2 'FREEDOM P1NP'"),
-        PublishedPoint("ctx_change_pct", 36 * m, -72, None, None, "FREEDOM CTX median (from memory)",
+        PublishedPoint("serum_ctx_change_pct", 36 * m, -72, None, None, "FREEDOM CTX median (from memory)",
                        "targets.md §2 'FREEDOM CTX'"),
-        PublishedPoint("p1np_change_pct", 36 * m, -76, None, None, "FREEDOM P1NP (from memory, verify)",
+        PublishedPoint("serum_p1np_change_pct", 36 * m, -76, None, None, "FREEDOM P1NP (from memory, verify)",
                        "targets.md §2 'FREEDOM P1NP'"),
         PublishedPoint("lumbar_spine_bmd_change_pct", 12 * m, 5.5, None, None, "FREEDOM LS BMD (from figure, verify)",
                        "targets.md §3 'LS / TH BMD trajectory'"),
         PublishedPoint("lumbar_spine_bmd_change_pct", 24 * m, 7.6, None, None, "FREEDOM LS BMD (from figure, verify)",
                        "targets.md §3 'LS / TH BMD trajectory'"),
         PublishedPoint("lumbar_spine_bmd_change_pct", 36 * m, 9.4, None, None, "FREEDOM LS BMD (from figure, verify)",
+                       "targets.md §3 'LS / TH BMD trajectory'"),
+        PublishedPoint("total_hip_bmd_change_pct", 12 * m, 3.2, None, None, "FREEDOM TH BMD (from figure, verify)",
+                       "targets.md §3 'LS / TH BMD trajectory'"),
+        PublishedPoint("total_hip_bmd_change_pct", 24 * m, 4.5, None, None, "FREEDOM TH BMD (from figure, verify)",
+                       "targets.md §3 'LS / TH BMD trajectory'"),
+        PublishedPoint("total_hip_bmd_change_pct", 36 * m, 6.0, None, None, "FREEDOM TH BMD (from figure, verify)",
                        "targets.md §3 'LS / TH BMD trajectory'"),
     ]
 
@@ -62,9 +68,9 @@ def _off_denosumab(stop_day: float) -> list[PublishedPoint]:
     """Points after a missed dose due at `stop_day` (Bone 2011 JCEM 96:972; Miller 2008 Bone 43:222)."""
     m = MONTH_DAYS
     return [
-        PublishedPoint("ctx_change_pct", stop_day + 3 * m, 0, 0, None, "CTX above baseline within 3 mo of the missed dose",
+        PublishedPoint("serum_ctx_change_pct", stop_day + 3 * m, 0, 0, None, "CTX above baseline within 3 mo of the missed dose",
                        "targets.md §4 'CTX rebound'"),
-        PublishedPoint("ctx_change_pct", stop_day + 6 * m, 50, 40, 60, "resorption-marker overshoot 40-60 % (label)",
+        PublishedPoint("serum_ctx_change_pct", stop_day + 6 * m, 50, 40, 60, "resorption-marker overshoot 40-60 % (label)",
                        "targets.md §4 'Size of resorption-marker overshoot'"),
         PublishedPoint("lumbar_spine_bmd_change_pct", stop_day + 12 * m, 0, None, None,
                        "BMD back to baseline by 12 mo off (FREEDOM discontinuers)", "targets.md §4 'Time course (FREEDOM)'"),
@@ -73,6 +79,8 @@ def _off_denosumab(stop_day: float) -> list[PublishedPoint]:
 
 def _placebo() -> list[PublishedPoint]:
     return [PublishedPoint("lumbar_spine_bmd_change_pct", 12 * MONTH_DAYS, -0.8, None, None, "placebo LS BMD (phase 2)",
+                           "targets.md §7 'Placebo arms (Ca + vitamin D)'"),
+            PublishedPoint("total_hip_bmd_change_pct", 12 * MONTH_DAYS, -0.6, None, None, "placebo TH BMD (phase 2)",
                            "targets.md §7 'Placebo arms (Ca + vitamin D)'")]
 
 

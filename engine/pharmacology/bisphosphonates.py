@@ -91,7 +91,8 @@ class BisphosphonatePK:
     def __init__(self, drug: str, parameters: dict[str, float] | None = None):
         self.drug = drug
         self.p = with_overrides(BISPHOSPHONATE_PK[drug], parameters, drug)
-        self.to_bone_umol = 0.0  # reaching the skeleton since the last `take_skeletal_uptake`
+        self.to_bone_umol = 0.0  # reaching the skeleton since the agent volume's last `take_skeletal_uptake`
+        self.to_skeleton_umol = 0.0  # the same, for the whole-skeleton layer (each reader takes its own)
         self.given_mg = 0.0
 
     def state(self) -> dict[str, float]:
@@ -105,11 +106,18 @@ class BisphosphonatePK:
         else:
             raise ValueError(f"{self.drug} route {route!r} is not modelled (oral or intravenous)")
         self.given_mg += dose_mg
-        self.to_bone_umol += systemic_mg * self.p["skeletal_uptake_fraction"] / self.p["molecular_weight_g_per_mol"] * 1e3
+        uptake_umol = systemic_mg * self.p["skeletal_uptake_fraction"] / self.p["molecular_weight_g_per_mol"] * 1e3
+        self.to_bone_umol += uptake_umol
+        self.to_skeleton_umol += uptake_umol
 
     def take_skeletal_uptake(self) -> float:
-        """µmol that reached the whole skeleton since the last call (and reset)."""
+        """µmol that reached the whole skeleton since the last call (and reset): the agent volume's reading."""
         amount, self.to_bone_umol = self.to_bone_umol, 0.0
+        return amount
+
+    def take_skeleton_uptake(self) -> float:
+        """The same amount, read by the whole-skeleton layer (`engine.skeleton`)."""
+        amount, self.to_skeleton_umol = self.to_skeleton_umol, 0.0
         return amount
 
     def recycled(self, released_amount: float) -> float:

@@ -18,8 +18,8 @@ from engine.io.published import MONTH_DAYS
 from engine.trials.loader import LoadedTrial
 
 PLOTTED = (("lumbar_spine_bmd_change_pct", "lumbar-spine DXA BMD proxy, % change"),
-           ("bmd_change_pct", "trabecular BMD proxy (QCT-like), % change"), ("ctx_change_pct", "CTX proxy, % change"),
-           ("p1np_change_pct", "P1NP proxy, % change"), ("serum_denosumab_ng_per_ml", "serum denosumab (ng/mL)"))
+           ("biopsy_bmd_change_pct", "trabecular BMD proxy (QCT-like), % change"), ("biopsy_ctx_change_pct", "CTX proxy, % change"),
+           ("biopsy_p1np_change_pct", "P1NP proxy, % change"), ("serum_denosumab_ng_per_ml", "serum denosumab (ng/mL)"))
 PASS_RULE = ("a timepoint passes when the published interval (95 % CI or range; the single value if none is "
              "given) overlaps the 95 % CI of the simulated arm mean (Student t over patients); a row 'vs ARM' "
              "compares the difference of the two arm means, with a Welch 95 % CI")

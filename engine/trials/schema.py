@@ -32,7 +32,10 @@ from engine.scenario.schema import DoseEntry
 
 ArmName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", max_length=60)]
 #: readouts a trial summarises per arm and compares with published rows (names of /timeseries)
-TRIAL_READOUTS = ("lumbar_spine_bmd_change_pct", "bmd_change_pct", "ctx_change_pct", "p1np_change_pct", "serum_denosumab_ng_per_ml", "bv_tv")
+#: what a trial keeps per patient: the patient-level readouts (whole-skeleton layer) first, then the biopsy's
+TRIAL_READOUTS = ("lumbar_spine_bmd_change_pct", "total_hip_bmd_change_pct", "serum_ctx_change_pct",
+                  "serum_p1np_change_pct", "serum_denosumab_ng_per_ml", "biopsy_bmd_change_pct", "biopsy_ctx_change_pct",
+                  "biopsy_p1np_change_pct", "bv_tv")
 
 
 class _Strict(BaseModel):

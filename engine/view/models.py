@@ -29,7 +29,9 @@ from engine.scenario.schema import DoseEntry
 from engine.view.frames import AXES, take_slice
 
 #: readouts the view keeps per day (plots), a subset of engine.readouts.READOUTS
-HISTORY_READOUTS = ("day", "lumbar_spine_bmd_change_pct", "bmd_change_pct", "ctx_change_pct", "p1np_change_pct", "serum_denosumab_ng_per_ml",
+HISTORY_READOUTS = ("day", "lumbar_spine_bmd_change_pct", "total_hip_bmd_change_pct", "serum_ctx_change_pct",
+                    "serum_p1np_change_pct", "biopsy_bmd_change_pct", "biopsy_ctx_change_pct", "biopsy_p1np_change_pct",
+                    "serum_denosumab_ng_per_ml",
                     "free_rankl_nM", "n_osteoclasts", "n_osteoblasts", "n_lining_cells", "n_active_bmus",
                     "n_precursors", "bv_tv")
 

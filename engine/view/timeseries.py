@@ -1,8 +1,8 @@
 """The view's time-series figure (matplotlib, object API, no pyplot): what clinicians look at.
 
-Three stacked panels sharing the day axis: BMD (spine DXA and trabecular) / CTX / P1NP proxies in % of
-baseline; serum denosumab
-(log scale, ng/mL); cell counts. Dose days are dotted vertical lines (colour per drug). The figure is
+Stacked panels sharing the day axis: the patient (whole-skeleton layer: spine and hip DXA, serum CTX and
+P1NP, % of baseline); the biopsy's volumetric BMD; serum denosumab (log scale, ng/mL); cell counts.
+Dose days are dotted vertical lines (colour per drug). The figure is
 built once per model and only its lines are redrawn per frame (`TimeSeriesFigure.update`), which keeps
 a frame under the time of a simulated day (a full matplotlib redraw takes ~130 ms, six days' worth).
 """
@@ -15,13 +15,17 @@ from matplotlib.figure import Figure
 DRUG_COLOURS = {"denosumab": "#7b2cbf", "alendronate": "#2a9d8f", "zoledronate": "#e76f51", "teriparatide": "#f4a261"}
 
 PANELS = (
-    ("% change from baseline", (("lumbar_spine_bmd_change_pct", "BMD (spine DXA)", "#1d3557"),
-                                ("bmd_change_pct", "BMD (trabecular)", "#8ecae6"), ("ctx_change_pct", "CTX", "#e63946"),
-                                ("p1np_change_pct", "P1NP", "#2a9d8f"))),
+    ("patient, % change", (("lumbar_spine_bmd_change_pct", "spine DXA", "#1d3557"),
+                           ("total_hip_bmd_change_pct", "hip DXA", "#6d597a"),
+                           ("serum_ctx_change_pct", "serum CTX", "#e63946"),
+                           ("serum_p1np_change_pct", "serum P1NP", "#2a9d8f"))),
+    ("biopsy, % change", (("biopsy_bmd_change_pct", "volume BMD", "#8ecae6"),)),
     ("serum denosumab (ng/mL)", (("serum_denosumab_ng_per_ml", "serum denosumab", "#7b2cbf"),)),
     ("cells", (("n_osteoclasts", "osteoclasts", "#e63946"), ("n_osteoblasts", "osteoblasts", "#2a9d8f"),
                ("n_active_bmus", "active BMUs", "#457b9d"))),
 )
+
+LOG_PANEL = 2  # serum denosumab
 
 
 class TimeSeriesFigure:
@@ -33,7 +37,7 @@ class TimeSeriesFigure:
     """
 
     def __init__(self, last_day: float, dose_days: list[tuple[float, str, float]], width_in: float = 6.4,
-                 height_in: float = 5.0, dpi: int = 80):
+                 height_in: float = 6.2, dpi: int = 80):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         self.figure = Figure(figsize=(width_in, height_in), dpi=dpi)
@@ -49,28 +53,29 @@ class TimeSeriesFigure:
             ax.grid(alpha=0.25)
             if len(series) > 1:
                 ax.legend(fontsize=7, loc="upper left", ncols=len(series), frameon=False)
-        self.axes[0].axhline(0.0, color="0.5", lw=0.6)
-        self.axes[1].set_yscale("log")
+        for ax in self.axes[:2]:
+            ax.axhline(0.0, color="0.5", lw=0.6)
+        self.axes[LOG_PANEL].set_yscale("log")
         self.axes[-1].set_xlabel("day", fontsize=8)
         self.axes[-1].set_xlim(0, max(float(last_day), 1.0))
         for day, drug, _ in dose_days:
             for ax in self.axes:
                 ax.axvline(day, color=DRUG_COLOURS.get(drug, "0.3"), lw=0.8, ls=":")
-        self.y_ranges = [(-5.0, 5.0), (1.0, 1e4), (0.0, 10.0)]
+        self.y_ranges = [(-5.0, 5.0), (-5.0, 5.0), (1.0, 1e4), (0.0, 10.0)]
         self._background = None
         self.full_redraws = 0
 
     def _needed_range(self, panel: int, history: dict[str, np.ndarray]) -> tuple[float, float]:
         low, high = self.y_ranges[panel]
         values = [np.asarray(history[name], dtype=np.float64) for name, _, _ in PANELS[panel][1] if name in history]
-        values = [v[np.isfinite(v) & ((v > 0) if panel == 1 else True)] for v in values]
+        values = [v[np.isfinite(v) & ((v > 0) if panel == LOG_PANEL else True)] for v in values]
         values = [v for v in values if v.size]
         if not values:
             return low, high
         vmin, vmax = min(float(v.min()) for v in values), max(float(v.max()) for v in values)
         if vmin >= low and vmax <= high:
             return low, high
-        if panel == 1:  # log axis: whole decades
+        if panel == LOG_PANEL:  # log axis: whole decades
             return min(low, 10 ** np.floor(np.log10(vmin))), max(high, 10 ** np.ceil(np.log10(vmax)))
         span = max(vmax - vmin, 1.0)
         return min(low, vmin - 0.25 * span), max(high, vmax + 0.25 * span)
@@ -94,7 +99,7 @@ class TimeSeriesFigure:
                 if values is None or len(values) != len(days):
                     continue
                 values = np.asarray(values, dtype=np.float64)
-                line.set_data(days, np.where(values > 0, values, np.nan) if panel == 1 else values)
+                line.set_data(days, np.where(values > 0, values, np.nan) if panel == LOG_PANEL else values)
                 ax.draw_artist(line)
         from engine.view.frames import encode_jpeg
         rgba = np.asarray(self.canvas.buffer_rgba())

@@ -27,9 +27,9 @@ def test_bmus_table_records_whole_cycles(finished_run):
         assert np.all(table["ended_day"] > table["started_day"])
         assert np.all(table["started_day"] < 0)  # began in the spin-up (before day 0)
         assert np.all(table["erosion_depth_um"] > 0) and np.all(table["wall_thickness_um"] > 0)
-        for name in ("ctx_change_pct", "p1np_change_pct", "eroded_surface_pct", "n_osteoclast_nuclei"):
+        for name in ("biopsy_ctx_change_pct", "biopsy_p1np_change_pct", "eroded_surface_pct", "n_osteoclast_nuclei"):
             assert name in ts and ts[name].attrs["units"]
-        assert ts["bmd_change_pct"][0] == 0.0
+        assert ts["biopsy_bmd_change_pct"][0] == 0.0
 
 
 def test_run_writes_the_plot_and_bmu_plot_redraws_it(finished_run, tmp_path):

@@ -10,7 +10,7 @@ def q6m(doses):
 
 def test_continued_denosumab_gets_on_treatment_points_only():
     points = points_for_regimen(q6m(6), 1095)
-    assert {p.readout for p in points} >= {"ctx_change_pct", "lumbar_spine_bmd_change_pct", "serum_denosumab_ng_per_ml"}
+    assert {p.readout for p in points} >= {"serum_ctx_change_pct", "lumbar_spine_bmd_change_pct", "serum_denosumab_ng_per_ml"}
     assert not [p for p in points if "missed dose" in p.label]
     assert all(p.day <= 1095 and "targets.md" in p.source for p in points)
 
@@ -23,7 +23,7 @@ def test_stopped_denosumab_gets_off_treatment_points_after_the_missed_dose():
 
 
 def test_placebo_other_doses_and_other_drugs():
-    assert [p.readout for p in points_for_regimen([], 400)] == ["lumbar_spine_bmd_change_pct"]
+    assert [p.readout for p in points_for_regimen([], 400)] == ["lumbar_spine_bmd_change_pct", "total_hip_bmd_change_pct"]
     assert points_for_regimen([dict(q6m(2)[0], dose_mg=14.0)], 365) == []
     assert points_for_regimen([{"drug": "alendronate", "dose_mg": 70.0, "route": "oral", "start_day": 0.0,
                                 "interval_days": 7.0, "number_of_doses": 52}], 365) == []

@@ -27,7 +27,7 @@ TINY_TRIAL = textwrap.dedent("""\
     published:
       file: targets.md
       rows:
-        - {arm: dmab, readout: ctx_change_pct, month: 0.5, mean: -85, row: "§2 'Serum CTX fall'"}
+        - {arm: dmab, readout: biopsy_ctx_change_pct, month: 0.5, mean: -85, row: "§2 'Serum CTX fall'"}
     """)
 
 

@@ -33,11 +33,11 @@ def test_two_worker_local_cluster_end_to_end_and_same_results_with_one_worker(ti
     with h5py.File(two.trial_path) as f:
         summary = f["arms/dmab/summary"]
         assert list(summary["day"][:]) == [0, 5, 10, 15, 20] and list(summary["n"][:]) == [2] * 5
-        values = np.stack([f[f"arms/dmab/patients/{p}/ctx_change_pct"][:] for p in f["arms/dmab/patients"]])
-        np.testing.assert_allclose(summary["ctx_change_pct_mean"][:], values.mean(axis=0))
+        values = np.stack([f[f"arms/dmab/patients/{p}/biopsy_ctx_change_pct"][:] for p in f["arms/dmab/patients"]])
+        np.testing.assert_allclose(summary["biopsy_ctx_change_pct_mean"][:], values.mean(axis=0))
         assert f.attrs["resolution"] == "voxel 10 µm, volume 240x240x240 µm"
     report = (tmp_path / "two" / "report.md").read_text()
-    assert "| dmab | ctx_change_pct | 0.5 | -85.0" in report and ("| pass |" in report or "| miss |" in report)
+    assert "| dmab | biopsy_ctx_change_pct | 0.5 | -85.0" in report and ("| pass |" in report or "| miss |" in report)
     assert (tmp_path / "two" / "lumbar_spine_bmd_change_pct.png").stat().st_size > 5000
     assert (tmp_path / "two" / "report.html").read_text().count("<img") == len(PLOTTED)
 

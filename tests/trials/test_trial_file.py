@@ -37,14 +37,14 @@ def test_bundled_cohorts_take_each_arms_population():
 def test_versus_rows_compare_differences_with_a_welch_interval():
     import numpy as np
     from engine.trials.report import welch_difference
-    a = {"bmd_change_pct_mean": np.array([5.0]), "bmd_change_pct_sd": np.array([2.0]), "n": np.array([10])}
-    b = {"bmd_change_pct_mean": np.array([1.0]), "bmd_change_pct_sd": np.array([2.0]), "n": np.array([10])}
-    diff, half = welch_difference(a, 0, b, 0, "bmd_change_pct")
+    a = {"biopsy_bmd_change_pct_mean": np.array([5.0]), "biopsy_bmd_change_pct_sd": np.array([2.0]), "n": np.array([10])}
+    b = {"biopsy_bmd_change_pct_mean": np.array([1.0]), "biopsy_bmd_change_pct_sd": np.array([2.0]), "n": np.array([10])}
+    diff, half = welch_difference(a, 0, b, 0, "biopsy_bmd_change_pct")
     assert diff == 4.0 and half == pytest.approx(2.101 * np.sqrt(0.8), rel=1e-3)  # t(0.975, df 18)
 
 
 def test_versus_must_name_an_arm(tmp_path):
-    text = TINY_TRIAL.replace("readout: ctx_change_pct", "readout: ctx_change_pct, versus: nobody", 1)
+    text = TINY_TRIAL.replace("readout: biopsy_ctx_change_pct", "readout: biopsy_ctx_change_pct, versus: nobody", 1)
     assert "versus = 'nobody' is not an arm" in _problems(tmp_path, text)
 
 

@@ -16,7 +16,6 @@ import numpy as np
 from engine.model import BoneModel
 from engine.units import DAYS_PER_YEAR
 from engine.readouts import MARKER_WINDOW_DAYS, record
-from engine.skeletal_sites import lumbar_spine_bmd_change_pct
 from engine.scenario import scenario_from_text
 
 
@@ -98,7 +97,7 @@ def run_ensemble(patient: str, seeds, days: int = 730, size_um: int = 600) -> Po
             bone.append(float(model.grid.bone_fraction.sum(dtype=np.float64)) * h**3)
             if np.isfinite(row["mineral_apposition_rate_um_per_day"]):
                 mar.append(row["mineral_apposition_rate_um_per_day"])
-            bmd.append(row["bmd_change_pct"])
+            bmd.append(row["biopsy_bmd_change_pct"])
         years = days / DAYS_PER_YEAR
         pooled.bmus += [b for b in model.bmus.completed if b["ended_clock_day"] > start]
         pooled.activations += sum(1 for c in model.bmus.activation_clock_days if c > start)
@@ -115,17 +114,19 @@ class MarkerSeries:
     markers add up the whole skeleton's BMUs), as % change from the summed spin-up baselines."""
 
     day: np.ndarray
-    ctx_change_pct: np.ndarray
-    p1np_change_pct: np.ndarray
-    bmd_change_pct: np.ndarray
+    biopsy_ctx_change_pct: np.ndarray
+    biopsy_p1np_change_pct: np.ndarray
+    biopsy_bmd_change_pct: np.ndarray
     serum_ng_per_ml: np.ndarray
     eroded_surface_pct: np.ndarray  # ES/BS of the volumes together (eroded over bone surface, summed)
     formed_um3_per_day: np.ndarray  # matrix formed by all volumes that day (BFR, not smoothed)
+    patient: dict[str, np.ndarray]  # the whole-skeleton layer's readouts (the same patient in every volume)
 
-    @property
-    def lumbar_spine_bmd_change_pct(self) -> np.ndarray:
-        """The trials' lumbar-spine DXA proxy (engine/skeletal_sites.py) of the summed trabecular mineral."""
-        return lumbar_spine_bmd_change_pct(self.bmd_change_pct)
+    def __getattr__(self, name: str) -> np.ndarray:
+        patient = self.__dict__.get("patient", {})
+        if name in patient:
+            return patient[name]
+        raise AttributeError(name)
 
     def window_mean(self, name: str, first_day: float, last_day: float) -> float:
         sel = (self.day >= first_day) & (self.day <= last_day)
@@ -139,6 +140,7 @@ def run_marker_ensemble(patient: str, seeds, days: int, regimen: str = "", size_
     ctx, p1np, mineral = np.zeros(n), np.zeros(n), np.zeros(n)
     ctx0 = p1np0 = mineral0 = 0.0
     serum, eroded, surface, formed = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    patient: dict[str, np.ndarray] = {}
     for seed in seeds:
         model = spun_up_biopsy(patient, seed, days, size_um, regimen)
         c0, f0 = model.markers.baseline
@@ -154,5 +156,7 @@ def run_marker_ensemble(patient: str, seeds, days: int, regimen: str = "", size_
             eroded[d] += model.census.eroded_surface_voxels
             surface[d] += model.census.surface_voxels
             formed[d] += model.bmu_phases.formed_um3 if d else 0.0
+            for name, value in model.skeleton.readouts().items():  # deterministic: the same for every seed
+                patient.setdefault(name, np.zeros(n))[d] = value
     return MarkerSeries(np.arange(n), 100.0 * (ctx / ctx0 - 1.0), 100.0 * (p1np / p1np0 - 1.0),
-                        100.0 * (mineral / mineral0 - 1.0), serum, 100.0 * eroded / surface, formed)
+                        100.0 * (mineral / mineral0 - 1.0), serum, 100.0 * eroded / surface, formed, patient)

@@ -91,7 +91,7 @@ def test_annual_bone_loss(postmenopausal, premenopausal):
     biopsy's BMD swings by several % with the number of open cavities). Note: the size of the estrogen
     effect on osteoblast life was calibrated to ~1 %/y, so this checks consistency, not a prediction.
     The published rates are DXA of the spine; this is trabecular bone, which loses faster (QCT), and the
-    spine proxy sees 0.41x of it (engine/skeletal_sites.py): -1.2 %/y here reads -0.5 %/y at the spine,
+    lumbar spine, through the whole-skeleton layer's cortical compartments, sees less of it: -1.2 %/y here,
     the lower edge of the placebo rates. Premenopausal bone is close to balance: within 0.5 %/y."""
     assert -2.5 <= postmenopausal.focal_balance_pct_per_year <= -0.3
     assert abs(premenopausal.focal_balance_pct_per_year) <= 0.5

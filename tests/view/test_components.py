@@ -104,7 +104,8 @@ def test_model_inputs_are_model_keyword_arguments(view_scenario_file):
 
 def _series():
     days = np.arange(50.0)
-    return {"day": days, "bmd_change_pct": days * 0.01, "ctx_change_pct": -days, "p1np_change_pct": 0 * days,
+    return {"day": days, "biopsy_bmd_change_pct": days * 0.01, "serum_ctx_change_pct": -days, "serum_p1np_change_pct": 0 * days,
+            "lumbar_spine_bmd_change_pct": days * 0.01,
             "serum_denosumab_ng_per_ml": np.exp(-days / 20) * 5000, "n_osteoclasts": days % 3,
             "n_osteoblasts": days % 4, "n_active_bmus": days % 2}
 

@@ -1,0 +1,131 @@
+"""Calibrate the whole-skeleton layer's geometry factors on agent volumes, then compare the two solvers.
+
+The layer (`engine/skeleton`) follows the agents' cell rules in expectation, but three things the agents'
+rules do depend on where cells sit in the voxel geometry, which an expected-value model cannot derive:
+- osteoclasts that lose contact with bone die (`Osteoclast.moved`): a hazard per osteoclast-day;
+- fusion scales with RANK occupancy at the osteoclast over the marrow mean (`Osteoclast.step`): osteoclasts
+  sit next to the surface where osteocytes release RANKL, so the ratio is above 1;
+- the resorption kernel's ball runs short of exposed bone: bone removed / bone asked.
+This script measures them on an ensemble of agent volumes of the default patient after the spin-up (never
+on trial data), prints the values that `engine/skeleton/compartments.py::AGENT_GEOMETRY` should hold, and
+then compares the layer's trabecular compartment (built for the volumes' BV/TV and BS/BV) with the
+ensemble, untreated and from a first denosumab dose: a table (mean ± 95 % CI vs layer) and a figure
+(`outputs/benchmarks/skeleton_vs_agents.png`).
+
+    .venv/bin/python benchmarks/calibrate_skeleton.py            # 12 volumes of 600 µm per arm, ~4 min on 2 cores
+    .venv/bin/python benchmarks/calibrate_skeleton.py --seeds 20 --days 365
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import engine.processes.bmu_phases as phases_module  # noqa: E402
+import engine.processes.resorption as resorption_module  # noqa: E402
+from engine.agents import osteoclast as osteoclast_module  # noqa: E402
+from engine.model import BoneModel  # noqa: E402
+from engine.scenario import scenario_from_text  # noqa: E402
+from tests.skeleton import test_consistency as consistency  # noqa: E402
+
+
+def measure_geometry(text: str, seeds, days: int) -> dict:
+    totals = {"detached": 0, "osteoclast_days": 0, "site_ratio_sum": 0.0, "asked": 0.0, "removed": 0.0,
+              "to_lay": 0.0, "laid": 0.0}
+    moved, kernel, deposit = osteoclast_module.Osteoclast.moved, resorption_module.resorb_and_advance, phases_module.deposit
+
+    def counting_deposit(bone, osteoid, formed, cavity, volume, passes):
+        laid = deposit(bone, osteoid, formed, cavity, volume, passes)
+        totals["to_lay"] += float(volume)
+        totals["laid"] += float(laid)
+        return laid
+
+    def counting_moved(self, position, heading, attached):
+        totals["osteoclast_days"] += 1
+        totals["detached"] += not attached
+        mean = self.model.precursors.rank_occupancy
+        totals["site_ratio_sum"] += self.model.local_rank_occupancy(self.voxel) / mean if mean > 0 else 0.0
+        return moved(self, position, heading, attached)
+
+    def counting_kernel(*args):
+        out = kernel(*args)
+        totals["asked"] += float(args[7].sum())
+        totals["removed"] += float(args[15].sum())
+        return out
+
+    osteoclast_module.Osteoclast.moved = counting_moved
+    resorption_module.resorb_and_advance = counting_kernel
+    phases_module.deposit = counting_deposit
+    try:
+        for seed in seeds:
+            model = BoneModel(scenario_from_text(text).scenario, rng=seed)
+            model.spin_up(consistency.SPIN_UP_DAYS)
+            for _ in range(days):
+                model.step()
+    finally:
+        osteoclast_module.Osteoclast.moved = moved
+        resorption_module.resorb_and_advance = kernel
+        phases_module.deposit = deposit
+    n = max(totals["osteoclast_days"], 1)
+    return {"osteoclast_contact_loss_per_day": totals["detached"] / n,
+            "osteoclast_site_occupancy_ratio": totals["site_ratio_sum"] / n,
+            "osteoclast_resorption_efficiency": totals["removed"] / max(totals["asked"], 1e-300),
+            "osteoblast_deposition_efficiency": totals["laid"] / max(totals["to_lay"], 1e-300),
+            "osteoclast_days": totals["osteoclast_days"], "detachments": totals["detached"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=12, help="agent volumes per arm (default 12)")
+    parser.add_argument("--days", type=int, default=180, help="observed days after the spin-up (default 180)")
+    args = parser.parse_args()
+    seeds = range(1, args.seeds + 1)
+    geometry = measure_geometry(consistency.TEXT, seeds, args.days)
+    print("geometry factors (engine/skeleton/compartments.py AGENT_GEOMETRY):")
+    for key, value in geometry.items():
+        print(f"  {key:36s} {value:.4g}")
+    consistency.DAYS = args.days
+    report = {"geometry": geometry, "comparison": {}}
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), constrained_layout=True)
+    for ax, (name, regimen) in zip(axes, (("untreated", ""), ("denosumab", consistency.DENOSUMAB))):
+        text = consistency.TEXT + regimen
+        rows = consistency.agent_ensemble(text, seeds)
+        table = consistency.compare(rows, consistency.layer_like(rows, text))
+        report["comparison"][name] = {k: {"agents_mean": m, "agents_ci95_half": h, "layer": v, "agree": bool(ok)}
+                                      for k, (m, h, v, ok) in table.items()}
+        print(f"\n{name}: quantity | agents mean ± 95 % CI (n={len(rows)}) | layer | agree")
+        for key, (m, h, v, ok) in table.items():
+            print(f"  {key:30s} {m:9.3f} ± {h:7.3f}   {v:9.3f}   {'yes' if ok else 'NO'}")
+        keys = list(table)
+        x = np.arange(len(keys))
+        means = np.array([table[k][0] for k in keys])
+        halves = np.array([table[k][1] for k in keys])
+        layer = np.array([table[k][2] for k in keys])
+        scale = np.where(np.abs(means) > 1e-9, np.abs(means), 1.0)
+        ax.errorbar(x - 0.1, means / scale, yerr=halves / scale, fmt="o", color="tab:blue", capsize=3,
+                    label=f"agent volumes (mean ± 95 % CI, n={len(rows)})")
+        ax.plot(x + 0.1, layer / scale, "D", color="tab:red", label="whole-skeleton layer")
+        ax.axhline(0, color="0.7", lw=0.8)
+        ax.set_xticks(x, [k.replace("_", " ") for k in keys], rotation=25, ha="right", fontsize=8)
+        ax.set_ylabel("relative to the agents' |mean|")
+        ax.set_title(f"{name}: layer vs agents ({args.days} days after the spin-up)")
+        ax.legend(fontsize=8)
+    out = REPO / "outputs" / "benchmarks"
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "skeleton_vs_agents.png", dpi=110)
+    (out / "calibrate_skeleton.json").write_text(json.dumps(report, indent=2))
+    print(f"wrote {out / 'skeleton_vs_agents.png'} and {out / 'calibrate_skeleton.json'}")
+
+
+if __name__ == "__main__":
+    main()

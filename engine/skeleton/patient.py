@@ -1,0 +1,155 @@
+"""One patient's skeleton: the layer driven by her physiology and drugs, and her patient-level readouts.
+
+`PatientSkeleton` shares the physiology and drug exposure of a `BoneModel` (every run) or of a
+`SkeletonModel` (the layer alone: virtual-trial patients without an agent volume). Both step it once per
+simulated day after the day's physiology and exposure, with the agents' systemic factors
+(`engine.processes.systemic`), and spin it up with the agents' rules: the patient held at day 0, tissue
+age reseeded at her own turnover at the end, baselines taken then.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.pharmacology import DrugExposure
+from engine.physiology import PatientState
+from engine.processes import systemic
+from engine.skeleton.compartments import trabecular_bs_bv_per_mm
+from engine.skeleton.layer import SkeletonLayer, UM2_PER_MM2
+from engine.skeleton.serum import SERUM, pct, serum_marker
+from engine.units import DAYS_PER_YEAR
+
+TURNOVER_WINDOW_DAYS = 182  # as the agents' spin-up (engine.model.MARKER_BASELINE_DAYS)
+
+#: Patient-level readouts, name -> (units, long name): recorded in every run (engine.readouts).
+SKELETON_READOUTS: dict[str, tuple[str, str]] = {
+    "serum_ctx_ng_per_ml": ("ng/mL", "serum β-CTX (whole skeleton, assay: below the LLOQ reported at it)"),
+    "serum_ctx_change_pct": ("percent", "serum β-CTX, % change from day 0 (whole-skeleton layer)"),
+    "serum_p1np_ug_per_l": ("ug/L", "serum total P1NP (whole skeleton, assay: below the LLOQ reported at it)"),
+    "serum_p1np_change_pct": ("percent", "serum P1NP, % change from day 0 (whole-skeleton layer)"),
+    "lumbar_spine_bmd_change_pct": ("percent", "lumbar-spine (L1-L4 PA) DXA BMD, % change from day 0 (whole-skeleton "
+                                    "layer: centrum, shell, posterior elements)"),
+    "total_hip_bmd_change_pct": ("percent", "total-hip DXA BMD, % change from day 0 (whole-skeleton layer: proximal "
+                                 "femur trabecular and cortical)"),
+    "skeleton_trabecular_es_pct": ("percent", "ES/BS of the vertebral trabecular compartment (whole-skeleton layer)"),
+    "skeleton_trabecular_os_pct": ("percent", "OS/BS of the vertebral trabecular compartment (whole-skeleton layer)"),
+    "skeleton_trabecular_bmd_change_pct": ("percent", "mineral of the vertebral trabecular compartment, % change "
+                                           "(whole-skeleton layer; compare with the biopsy's bmd_change_pct)"),
+}
+
+
+class PatientSkeleton:
+    def __init__(self, biology, physiology, exposure, trabecular_bv_tv: float, trabecular_bs_bv_per_mm: float):
+        self.biology = biology
+        self.physiology = physiology
+        self.exposure = exposure
+        self.layer = SkeletonLayer(biology, trabecular_bv_tv, trabecular_bs_bv_per_mm)
+        bone_seeking = exposure.bone_seeking
+        if bone_seeking:
+            from engine.parameters import values
+            from engine.pharmacology.bisphosphonates import BISPHOSPHONATE_ACTION
+            self.layer.hold_bisphosphonates(tuple(bone_seeking), np.array([pk.p["osteoclast_ec50_uM"] for pk in
+                                                                           bone_seeking.values()]),
+                                            values(BISPHOSPHONATE_ACTION))
+        self.sites = {site: np.array([p.site == site for p in self.layer.parts])
+                      for site in ("lumbar_spine", "total_hip")}
+        self.serum = {p.name: p.value for p in SERUM}
+
+    def run_step(self) -> None:
+        ph, ex = self.physiology, self.exposure
+        self.layer.run_step(
+            rankl_factor=systemic.rankl_factor(ph, ex), opg_factor=ph.opg_expression_factor,
+            binder_nM=ex.marrow_rankl_binder_nM, binder_kd_nM=ex.rankl_binder_kd_nM,
+            supply_factor=ph.precursor_supply_factor, osteoclast_lifespan_factor=ph.osteoclast_lifespan_factor,
+            working_life_days=systemic.osteoblast_working_life_days(self.biology, ph, ex),
+            coupling_fold=ex.fold("osteoblast_recruitment_fold_max"),
+            osteocyte_lifespan_factor=ph.osteocyte_lifespan_factor,
+            lining_activation_per_day=systemic.lining_activation_per_day(ex),
+            bisphosphonate_uptake_umol=np.array([pk.take_skeleton_uptake() for pk in ex.bone_seeking.values()]),
+            bisphosphonate_recycle_fraction=np.array([pk.p["skeletal_uptake_fraction"]
+                                                      for pk in ex.bone_seeking.values()]))
+
+    def finish_spin_up(self, spun_up_days: int) -> None:
+        """Reseed the old bone's mineral at the patient's own turnover and take the baselines (as the agents)."""
+        if spun_up_days > 0:
+            turnover = self.layer.turnover_per_year(min(spun_up_days, TURNOVER_WINDOW_DAYS))
+            if np.all(turnover > 0):
+                self.layer.reseed_tissue_age(1.0 / turnover)
+        self.layer.set_baseline()
+
+    def readouts(self) -> dict[str, float]:
+        L, s = self.layer, self.serum
+        ctx = serum_marker(float(L.resorbed_um3.sum()), float(L.baseline_resorbed_um3.sum()),
+                           s["ctx_reference_ng_per_ml"], s["ctx_non_skeletal_fraction"], s["ctx_lloq_ng_per_ml"])
+        p1np = serum_marker(float(L.formed_um3.sum()), float(L.baseline_formed_um3.sum()),
+                            s["p1np_reference_ug_per_l"], s["p1np_non_skeletal_fraction"], s["p1np_lloq_ug_per_l"])
+        mineral, base = L.mineral, L.baseline_mineral
+        surface = L.surface_mm2
+        return {
+            "serum_ctx_ng_per_ml": ctx,
+            "serum_ctx_change_pct": pct(ctx, s["ctx_reference_ng_per_ml"]),
+            "serum_p1np_ug_per_l": p1np,
+            "serum_p1np_change_pct": pct(p1np, s["p1np_reference_ug_per_l"]),
+            "lumbar_spine_bmd_change_pct": pct(mineral[self.sites["lumbar_spine"]].sum(),
+                                               base[self.sites["lumbar_spine"]].sum()),
+            "total_hip_bmd_change_pct": pct(mineral[self.sites["total_hip"]].sum(), base[self.sites["total_hip"]].sum()),
+            "skeleton_trabecular_es_pct": 100.0 * L.eroded_surface_mm2[0] / surface[0],
+            "skeleton_trabecular_os_pct": 100.0 * L.osteoid_surface_mm2[0] / surface[0],
+            "skeleton_trabecular_bmd_change_pct": pct(mineral[0], base[0]),
+        }
+
+    def histomorphometry(self, days: int = 365) -> dict[str, float]:
+        """The vertebral trabecular compartment's rates over the last `days` days, in the agents' measures."""
+        L = self.layer
+        act, res, form = L.mean_over(days)
+        surface_um2 = L.surface_mm2[0] * UM2_PER_MM2
+        return {
+            "activations_per_mm2_per_year": act[0] * DAYS_PER_YEAR / L.surface_mm2[0],
+            "resorbed_um_per_year": res[0] * DAYS_PER_YEAR / surface_um2,   # µm³ per µm² of BS per year
+            "formed_um_per_year": form[0] * DAYS_PER_YEAR / surface_um2,
+            "eroded_surface_pct": 100.0 * L.eroded_surface_mm2[0] / L.surface_mm2[0],
+            "osteoid_surface_pct": 100.0 * L.osteoid_surface_mm2[0] / L.surface_mm2[0],
+        }
+
+
+def cancellous_structure(scenario, base_dir=".") -> tuple[float, float]:
+    """(BV/TV, true BS/BV per mm) of the patient's cancellous bone from the scenario's structure (synthetic:
+    its bv_tv and 2/Tb.Th; µCT: measured on the file), so a run with or without an agent volume gives the
+    same patient curves."""
+    structure = scenario.geometry.structure
+    if getattr(structure, "bv_tv", None) is not None:
+        return float(structure.bv_tv), trabecular_bs_bv_per_mm(structure)
+    from engine.grid.voxel_grid import build_grid
+    bone = build_grid(scenario, base_dir).bone_fraction
+    return float(np.mean(bone)), trabecular_bs_bv_per_mm(structure, scenario.geometry.voxel_size_um, bone)
+
+
+class SkeletonModel:
+    """The whole-skeleton layer alone, for one patient: smooth patient-level curves in well under a second a
+    simulated year (virtual-trial patients without an agent volume). Day and clock as in `BoneModel`."""
+
+    def __init__(self, scenario, base_dir="."):
+        self.scenario = scenario
+        self.biology = scenario.biology
+        self.day = 0
+        self.clock = 0
+        self.physiology = PatientState(scenario.patient, self.biology)
+        self.exposure = DrugExposure(scenario.regimen, scenario.pharmacokinetics, scenario.patient.body_weight_kg)
+        self.skeleton = PatientSkeleton(self.biology, self.physiology, self.exposure,
+                                        *cancellous_structure(scenario, base_dir))
+
+    def step(self) -> None:
+        self.clock += 1
+        self.day += 1
+        self.physiology.advance(max(self.day, 0))
+        if self.day > 0:
+            self.exposure.advance_to(self.day)
+        self.skeleton.run_step()
+
+    def spin_up(self, days: int | None = None) -> None:
+        days = self.scenario.numerics.spin_up_days if days is None else days
+        self.day = -days
+        for _ in range(days):
+            self.step()
+        self.day = 0
+        self.skeleton.finish_spin_up(days)
