@@ -8,6 +8,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from engine.skeleton.patient import SKELETON_READOUTS
+
 
 class InspectError(Exception):
     """The file cannot be summarised; the message says why in one line."""
@@ -69,13 +71,17 @@ def _summarize_open(path: Path, f: h5py.File) -> str:
         lines.append(f"  time           day {days[0]} .. {days[-1]}  ({len(days)} rows)")
     else:
         lines.append("  time           no rows written")
-    lines.append("  /timeseries (units; last value)")
-    for name in sorted(ts):
-        if name == "day":
+    patient = [n for n in SKELETON_READOUTS if n in ts]
+    tissue = [n for n in sorted(ts) if n != "day" and n not in patient]
+    for heading, names in (("/timeseries, patient level (whole skeleton; units; last value)", patient),
+                           ("/timeseries, tissue level and exposure (the agent volume; units; last value)", tissue)):
+        if not names:
             continue
-        ds = ts[name]
-        last = _fmt(ds[-1]) if ds.shape[0] else "-"
-        lines.append(f"    {name:<34} {ds.attrs.get('units', '?'):<10} {last}")
+        lines.append(f"  {heading}")
+        for name in names:
+            ds = ts[name]
+            last = _fmt(ds[-1]) if ds.shape[0] else "-"
+            lines.append(f"    {name:<34} {ds.attrs.get('units', '?'):<10} {last}")
     if "snapshots" in f:
         snap = f["snapshots"]
         sdays = snap["day"][...] if "day" in snap else np.array([])

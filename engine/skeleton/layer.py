@@ -30,7 +30,7 @@ Each day, in the agents' order (`engine.model.BoneModel.step`):
    surface) start modeling units at 1 − exp(−rate) a day; each osteoblast forms for its working life.
 7. Mineralization: the matrix formed each day is a tissue cohort that mineralizes by the agents' voxel rule
    (`kernels.remodeling.mineralize`: the rule is homogeneous in the voxel's bone, so a cohort of any volume
-   follows it); cohorts older than two years join the old-bone pool (primary mineralization is complete,
+   follows it); cohorts older than 240 days join the old-bone pool (primary mineralization is complete,
    so only the linear secondary phase acts and pooling is exact). Resorption takes tissue of every age in
    proportion to its volume, with its mineral.
 Readouts: per compartment bone, mineral, matrix resorbed and formed, ES/BS, OS/BS, Ac.f; the patient-level
@@ -63,7 +63,8 @@ MINERAL_G_PER_MM3_FULL = 1.2e-3
 RESORPTION_SLOTS = 256   # days a cohort stays in the resorption buffer (survival is then < 1e-5)
 REVERSAL_SLOTS = 64      # longest reversal delay held (gamma(4, 2.5): P(> 64 d) < 1e-12)
 FORMATION_SLOTS = 400    # days a formation cohort is followed (working life gamma(8, ~75/8): P(> 400 d) ~ 1e-12)
-TISSUE_SLOTS = 730       # days matrix stays a cohort of its own before joining the old-bone pool
+TISSUE_SLOTS = 240       # days matrix stays a cohort of its own before joining the old-bone pool (its osteoid
+                         # is then < 1e-6 of what was laid and its primary mineralization complete)
 #: depth of the bone that holds adsorbed bisphosphonate: the agents bind it in the exposed surface voxel
 #: (`kernels.adsorption`), 10 µm at the default resolution
 DRUG_LAYER_UM = 10.0
@@ -148,6 +149,7 @@ class SkeletonLayer:
         self.form_resorbed_um3 = np.zeros((k, f))   # what the cohort's BMUs had resorbed
         self.form_formed_um3 = np.zeros((k, f))
         self.form_share = np.zeros((k, f))          # share of the cohort's BMUs still forming
+        self.form_working = np.zeros((k, f))        # P(an osteoblast of the cohort works today)
         self.finished_resorbed_um3 = np.zeros(k)     # totals of finished remodeling BMUs (E.De, W.Th, balance)
         self.finished_formed_um3 = np.zeros(k)
         # tissue: young cohorts by formation day, and the old-bone pool (mm³)
@@ -393,6 +395,7 @@ class SkeletonLayer:
         self.form_footprint_um2[:, slot] = footprint
         self.form_mean_life_days[:, slot] = working_life_days
         self.form_age_days[:, slot] = 0.0
+        self.form_working[:, slot] = 1.0
         self.form_share[:, slot] = 1.0
 
     def _reactivate_lining(self, quiescent_mm2: np.ndarray, rate_per_day: float, working_life_days: float) -> None:
@@ -408,21 +411,22 @@ class SkeletonLayer:
         b = self.biology
         active = self.form_age_days < np.inf
         age = np.where(active, self.form_age_days, 0.0)
-        working = _working(b.osteoblast_lifespan_shape, self.form_mean_life_days, age)
+        working = np.where(active, self.form_working, 0.0)  # P(working today): yesterday's "tomorrow"
         laid = np.minimum(self.form_capacity_um3, self.form_osteoblasts * working * b.osteoblast_matrix_um3_per_day)
         laid = np.where(active, laid, 0.0)
         self.form_capacity_um3 = np.where(active, self.form_capacity_um3 - laid, 0.0)
         self.form_formed_um3 += laid
+        tomorrow = np.zeros_like(working)
+        tomorrow[active] = _working(b.osteoblast_lifespan_shape, self.form_mean_life_days[active], age[active] + 1.0)
+        self.form_working = tomorrow
         # osteoblasts whose working life ends today: a share becomes osteocytes in the new bone
-        ending = self.form_osteoblasts * (working - _working(b.osteoblast_lifespan_shape, self.form_mean_life_days,
-                                                             age + 1.0))
+        ending = self.form_osteoblasts * (working - tomorrow)
         self.osteocytes += b.osteoblast_to_osteocyte_fraction * np.where(active, ending, 0.0).sum(axis=1)
         self.form_age_days = np.where(active, self.form_age_days + 1.0, np.inf)
         # share of a cohort's BMUs still forming: one of its osteoblasts works (their number per BMU taken
         # at its mean)
         per_bmu = np.where(self.form_bmus > 0, self.form_osteoblasts / np.where(self.form_bmus > 0, self.form_bmus, 1.0),
                            0.0)
-        tomorrow = _working(b.osteoblast_lifespan_shape, self.form_mean_life_days, age + 1.0)
         share = 1.0 - (1.0 - tomorrow) ** np.maximum(per_bmu, 1.0)
         # as the agents, a BMU stays in formation while an osteoblast works, even once its cavity is full
         self.form_share = np.where(active, share, 0.0)

@@ -48,6 +48,7 @@ class PatientSpec:
     seed: int                    # model seed
     characteristics: dict        # sampled values, for trial.h5 and the report
     scenario: dict = field(repr=False)   # full scenario (JSON-able), validated on the worker
+    volume: bool = True          # False: the whole-skeleton layer alone (no agent volume)
 
 
 def _uniform(u: float, bounds):
@@ -139,8 +140,9 @@ def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | Non
                 value = float(typical * np.exp(omega * z))
                 _set(data, v.parameter, value)
                 chars[v.parameter] = value
+            volume = trial.volumes_per_arm is None or i < trial.volumes_per_arm
             cohort.append(PatientSpec(arm=arm_name, index=i, patient_id=f"{arm_name}-{i:04d}", seed=d["seed"],
-                                      characteristics=chars, scenario=data))
+                                      characteristics=chars, scenario=data, volume=volume))
     return cohort
 
 

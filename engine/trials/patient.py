@@ -35,6 +35,8 @@ def run_patient(spec, out_root: str, report_every_days: int, numba_threads: int 
     numba.set_num_threads(min(numba_threads, numba.config.NUMBA_NUM_THREADS))
     t0 = time.perf_counter()
     loaded = scenario_from_dict(spec.scenario, source=f"patient {spec.patient_id}")
+    if not getattr(spec, "volume", True):
+        return _skeleton_only(spec, loaded, report_every_days, t0)
     out_dir = Path(out_root) / spec.patient_id
     summary = run(loaded, out_dir, progress=False, log=lambda *a: None, overwrite=True, plot=False)
     with h5py.File(summary.results_path, "r") as f:
@@ -44,3 +46,25 @@ def run_patient(spec, out_root: str, report_every_days: int, numba_threads: int 
     return {"patient_id": spec.patient_id, "arm": spec.arm, "index": spec.index, "seed": spec.seed,
             "characteristics": spec.characteristics, "day": days[keep].astype(np.int64), **series,
             "wall_s": time.perf_counter() - t0, "results_file": str(summary.results_path)}
+
+
+def _skeleton_only(spec, loaded, report_every_days: int, t0: float) -> dict:
+    """The patient's whole-skeleton layer alone: every patient-level readout; the biopsy's are NaN."""
+    from engine.skeleton.patient import SkeletonModel
+
+    model = SkeletonModel(loaded.scenario, loaded.base_dir)
+    model.spin_up()
+    last = loaded.scenario.duration_days
+    days, rows = [], []
+    for day in range(last + 1):
+        if day:
+            model.step()
+        if day % report_every_days == 0 or day == last:
+            days.append(day)
+            row = model.skeleton.readouts()
+            row["serum_denosumab_ng_per_ml"] = model.exposure.serum_denosumab_ng_per_ml
+            rows.append(row)
+    series = {name: np.array([r.get(name, np.nan) for r in rows], np.float64) for name in TRIAL_READOUTS}
+    return {"patient_id": spec.patient_id, "arm": spec.arm, "index": spec.index, "seed": spec.seed,
+            "characteristics": spec.characteristics, "day": np.array(days, np.int64), **series,
+            "wall_s": time.perf_counter() - t0, "results_file": ""}

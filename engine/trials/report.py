@@ -25,19 +25,29 @@ PASS_RULE = ("a timepoint passes when the published interval (95 % CI or range; 
              "compares the difference of the two arm means, with a Welch 95 % CI")
 
 
+MEDIAN_SE_FACTOR = float(np.sqrt(np.pi / 2.0))
+
+
 def compare(loaded: LoadedTrial, summaries: dict) -> list[dict]:
     rows = []
     for row in (loaded.trial.published.rows if loaded.trial.published else ()):
         s = summaries.get(row.arm)
         versus = summaries.get(row.versus) if row.versus else None
-        entry = {"arm": row.arm + (f" vs {row.versus}" if row.versus else ""), "readout": row.readout, "month": row.month, "published": row.mean,
+        entry = {"arm": row.arm + (f" vs {row.versus}" if row.versus else ""), "readout": row.readout, "month": row.month,
+                 "statistic": row.statistic, "published": row.mean,
                  "published_ci": row.ci95, "row": row.row, "note": row.note, "simulated": np.nan,
                  "ci": (np.nan, np.nan), "n": 0, "day": np.nan, "pass": False}
         if s is not None:
             day = row.month * MONTH_DAYS
             i = int(np.argmin(np.abs(s["day"] - day)))
-            entry.update(day=int(s["day"][i]), simulated=float(s[f"{row.readout}_mean"][i]), n=int(s["n"][i]),
+            n = s.get(f"{row.readout}_n", s["n"])
+            entry.update(day=int(s["day"][i]), simulated=float(s[f"{row.readout}_mean"][i]), n=int(n[i]),
                          ci=(float(s[f"{row.readout}_ci95_low"][i]), float(s[f"{row.readout}_ci95_high"][i])))
+            if row.statistic == "median" and f"{row.readout}_median" in s:
+                # the median's 95 % CI, by its large-sample SE: √(π/2) × the mean's (normal data)
+                median = float(s[f"{row.readout}_median"][i])
+                half = MEDIAN_SE_FACTOR * (entry["ci"][1] - entry["ci"][0]) / 2.0
+                entry.update(simulated=median, ci=(median - half, median + half))
             if row.versus:
                 if versus is None:
                     rows.append(entry)
@@ -112,10 +122,11 @@ def write_report(loaded: LoadedTrial, summaries: dict, failures: dict, out_dir: 
     def fmt_ci(ci):
         return f"[{ci[0]:.1f}, {ci[1]:.1f}]" if ci and np.all(np.isfinite(ci)) else "–"
 
-    table = ["| arm | readout | month | published (95 % CI / range) | simulated mean [95 % CI] | n | pass | source row |",
-             "|---|---|---|---|---|---|---|---|"]
+    table = ["| arm | readout | month | statistic | published (95 % CI / range) | simulated [95 % CI] | n | pass | source row |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        table.append(f"| {r['arm']} | {r['readout']} | {r['month']:g} | {r['published']:.1f} {fmt_ci(r['published_ci'])} "
+        table.append(f"| {r['arm']} | {r['readout']} | {r['month']:g} | {r['statistic']} | {r['published']:.1f} "
+                     f"{fmt_ci(r['published_ci'])} "
                      f"| {r['simulated']:.1f} {fmt_ci(r['ci'])} | {r['n']} | {'pass' if r['pass'] else 'miss'} "
                      f"| {r['row']}{' — ' + r['note'] if r['note'] else ''} |")
     lines = [f"# Virtual trial: {trial.name}", "", trial.description.strip(), "",

@@ -115,7 +115,10 @@ class PublishedRow(_Strict):
     arm: str = Field(description="Arm it compares with.")
     readout: Literal[TRIAL_READOUTS] = Field(description="Readout compared.")
     month: float = Field(ge=0, description="Timepoint (months since the first day; 1 month = 30.44 days).")
-    mean: float = Field(description="Published arm mean (or median where the source gives one).")
+    mean: float = Field(description="Published arm value: the mean, or the median when `statistic: median`.")
+    statistic: Literal["mean", "median"] = Field(
+        "mean", description=("How the publication summarised the arm: mean (default) or median of the per-patient "
+                             "values; the simulated arm is summarised the same way."))
     versus: str | None = Field(None, description=("Another arm: the row is the difference arm − versus (e.g. a "
                                                   "'BMD vs placebo' row), compared with the simulated difference."))
     ci95: tuple[float, float] | None = Field(None, description="Published 95 % CI or range, if given.")
@@ -141,6 +144,10 @@ class Trial(_Strict):
     patients_per_arm: int = Field(ge=1, le=100000, description="Virtual patients per arm.")
     duration_days: int | None = Field(None, gt=0, le=36500, description="Overrides the base scenario's duration.")
     report_every_days: int = Field(7, ge=1, description="Spacing of the per-patient time series kept in trial.h5.")
+    volumes_per_arm: int | None = Field(
+        None, ge=0, description=("Patients per arm (the first ones) that also get an agent volume (the tissue-level, "
+                                 "biopsy readouts); the others run the whole-skeleton layer alone, which gives every "
+                                 "patient-level readout in well under a second a simulated year. Omit for all."))
     resolution: Resolution = Field(default_factory=Resolution)
     population: Population = Field(default_factory=Population)
     variability: tuple[Variability, ...] = ()

@@ -3,7 +3,9 @@
     /                                attrs: trial_name, trial_yaml, trial_seed, engine_version, resolution
     /arms/<arm>/patients/<id>/       attrs: seed, index, characteristics (JSON), wall_s, results_file
                                      datasets: day, <readout> (one per TRIAL_READOUTS; attrs units)
-    /arms/<arm>/summary/             day, n, <readout>_mean, _sd, _ci95_low, _ci95_high  (written at the end)
+    /arms/<arm>/summary/             day, n, <readout>_mean, _sd, _ci95_low, _ci95_high, _n (patients with it:
+                                     biopsy readouts only for those with an agent volume), _median, _p05, _p95
+                                     (written at the end)
     /failures                        attrs per patient id: seed, arm, error (the latest failure)
 
 Each patient is flushed as soon as it arrives, so a crash of the trial process loses only the
@@ -96,8 +98,9 @@ class TrialStore:
                     table[row, np.searchsorted(days, p["day"][:])] = p[name][:]
                 mean, sd, low, high, n = summarise(table)
                 summary.update({f"{name}_mean": mean, f"{name}_sd": sd, f"{name}_ci95_low": low,
-                                f"{name}_ci95_high": high})
-                counts = n
+                                f"{name}_ci95_high": high, f"{name}_n": n})
+                summary.update(percentiles(table, name))
+                counts = n if counts is None else np.maximum(counts, n)
             summary["n"] = counts
             group = self.file.require_group(f"arms/{arm}")
             if "summary" in group:
@@ -108,6 +111,18 @@ class TrialStore:
             out[arm] = summary
         self.file.flush()
         return out
+
+
+def percentiles(table: np.ndarray, name: str) -> dict[str, np.ndarray]:
+    """Median and the 5th/95th percentiles of the individual patients (a visual predictive check's bands)."""
+    finite = np.isfinite(table).any(axis=0)
+    out = {}
+    for key, q in (("median", 50), ("p05", 5), ("p95", 95)):
+        values = np.full(table.shape[1], np.nan)
+        if finite.any():
+            values[finite] = np.nanpercentile(table[:, finite], q, axis=0)
+        out[f"{name}_{key}"] = values
+    return out
 
 
 def summarise(table: np.ndarray):

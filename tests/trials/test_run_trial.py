@@ -37,7 +37,7 @@ def test_two_worker_local_cluster_end_to_end_and_same_results_with_one_worker(ti
         np.testing.assert_allclose(summary["biopsy_ctx_change_pct_mean"][:], values.mean(axis=0))
         assert f.attrs["resolution"] == "voxel 10 µm, volume 240x240x240 µm"
     report = (tmp_path / "two" / "report.md").read_text()
-    assert "| dmab | biopsy_ctx_change_pct | 0.5 | -85.0" in report and ("| pass |" in report or "| miss |" in report)
+    assert "| dmab | biopsy_ctx_change_pct | 0.5 | mean | -85.0" in report and ("| pass |" in report or "| miss |" in report)
     assert (tmp_path / "two" / "lumbar_spine_bmd_change_pct.png").stat().st_size > 5000
     assert (tmp_path / "two" / "report.html").read_text().count("<img") == len(PLOTTED)
 

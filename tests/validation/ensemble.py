@@ -140,7 +140,7 @@ def run_marker_ensemble(patient: str, seeds, days: int, regimen: str = "", size_
     ctx, p1np, mineral = np.zeros(n), np.zeros(n), np.zeros(n)
     ctx0 = p1np0 = mineral0 = 0.0
     serum, eroded, surface, formed = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
-    patient: dict[str, np.ndarray] = {}
+    patient_level: dict[str, np.ndarray] = {}
     for seed in seeds:
         model = spun_up_biopsy(patient, seed, days, size_um, regimen)
         c0, f0 = model.markers.baseline
@@ -157,6 +157,6 @@ def run_marker_ensemble(patient: str, seeds, days: int, regimen: str = "", size_
             surface[d] += model.census.surface_voxels
             formed[d] += model.bmu_phases.formed_um3 if d else 0.0
             for name, value in model.skeleton.readouts().items():  # deterministic: the same for every seed
-                patient.setdefault(name, np.zeros(n))[d] = value
+                patient_level.setdefault(name, np.zeros(n))[d] = value
     return MarkerSeries(np.arange(n), 100.0 * (ctx / ctx0 - 1.0), 100.0 * (p1np / p1np0 - 1.0),
-                        100.0 * (mineral / mineral0 - 1.0), serum, 100.0 * eroded / surface, formed, patient)
+                        100.0 * (mineral / mineral0 - 1.0), serum, 100.0 * eroded / surface, formed, patient_level)
