@@ -17,9 +17,11 @@ import numpy as np
 from engine.io.published import MONTH_DAYS
 from engine.trials.loader import LoadedTrial
 
-PLOTTED = (("lumbar_spine_bmd_change_pct", "lumbar-spine DXA BMD proxy, % change"),
-           ("biopsy_bmd_change_pct", "trabecular BMD proxy (QCT-like), % change"), ("biopsy_ctx_change_pct", "CTX proxy, % change"),
-           ("biopsy_p1np_change_pct", "P1NP proxy, % change"), ("serum_denosumab_ng_per_ml", "serum denosumab (ng/mL)"))
+PLOTTED = (("lumbar_spine_bmd_change_pct", "lumbar-spine DXA BMD, % change"),
+           ("total_hip_bmd_change_pct", "total-hip DXA BMD, % change"),
+           ("serum_ctx_change_pct", "serum CTX, % change"), ("serum_p1np_change_pct", "serum P1NP, % change"),
+           ("serum_denosumab_ng_per_ml", "serum denosumab (ng/mL)"),
+           ("biopsy_bmd_change_pct", "biopsy (agent volume) BMD, % change"))
 PASS_RULE = ("a timepoint passes when the published interval (95 % CI or range; the single value if none is "
              "given) overlaps the 95 % CI of the simulated arm mean (Student t over patients); a row 'vs ARM' "
              "compares the difference of the two arm means, with a Welch 95 % CI")
@@ -87,9 +89,13 @@ def _plot(loaded: LoadedTrial, summaries: dict, readout: str, label: str, path: 
         mean = s[f"{readout}_mean"]
         if readout == "serum_denosumab_ng_per_ml" and not np.nanmax(np.nan_to_num(mean)) > 0:
             continue
-        (line,) = ax.plot(months, mean, lw=1.6, label=f"{arm} (n={int(np.max(s['n']))})")
+        n = s.get(f"{readout}_n", s["n"])
+        (line,) = ax.plot(months, mean, lw=1.6, label=f"{arm} mean ± 95 % CI (n={int(np.max(n))})")
         colours[arm] = line.get_color()
-        ax.fill_between(months, s[f"{readout}_ci95_low"], s[f"{readout}_ci95_high"], color=line.get_color(), alpha=0.2)
+        ax.fill_between(months, s[f"{readout}_ci95_low"], s[f"{readout}_ci95_high"], color=line.get_color(), alpha=0.25)
+        if f"{readout}_p05" in s:  # a visual predictive check: the individuals' median and 5-95 % band
+            ax.plot(months, s[f"{readout}_median"], lw=1.0, ls="--", color=line.get_color(), label=f"{arm} median, 5-95 %")
+            ax.fill_between(months, s[f"{readout}_p05"], s[f"{readout}_p95"], color=line.get_color(), alpha=0.08)
     for row in (loaded.trial.published.rows if loaded.trial.published else ()):
         if row.readout != readout or row.arm not in colours or row.versus:  # differences are in the table only
             continue
@@ -104,7 +110,8 @@ def _plot(loaded: LoadedTrial, summaries: dict, readout: str, label: str, path: 
         ax.axhline(0, color="0.5", lw=0.7)
     ax.set_xlabel("months")
     ax.set_ylabel(label)
-    ax.set_title(f"{loaded.trial.name}: {label} — simulated mean ± 95 % CI; published ◆")
+    ax.set_title(f"{loaded.trial.name}: {label}\nsimulated mean ± 95 % CI, median and 5-95 % of patients; published ◆",
+                 fontsize=9)
     ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     fig.savefig(path, dpi=110)
