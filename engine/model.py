@@ -72,9 +72,13 @@ class BoneModel(mesa.Model):
         base_dir: folder that relative paths in the scenario (µCT file) are resolved against.
         rng: seed or numpy Generator; defaults to the scenario's `seed`.
         grid: an already built VoxelGrid (skips geometry generation; used by tests and resume).
+        whole_skeleton: also step the patient's whole-skeleton layer (the patient-level readouts). It is
+            deterministic and does not depend on the seed, so an ensemble of volumes of one patient needs
+            it once; the others pass False (their patient-level readouts are then NaN).
     """
 
-    def __init__(self, scenario: Scenario, base_dir: Path | str = ".", rng=None, grid: VoxelGrid | None = None):
+    def __init__(self, scenario: Scenario, base_dir: Path | str = ".", rng=None, grid: VoxelGrid | None = None,
+                 whole_skeleton: bool = True):
         super().__init__(rng=scenario.seed if rng is None else rng)
         self.scenario = scenario
         self.biology = scenario.biology
@@ -107,8 +111,8 @@ class BoneModel(mesa.Model):
         self.markers = MarkerFluxes()
         self.mineralization = Mineralization(self.grid, self.biology)
         # the patient's whole skeleton, in the expected-value limit of the same rules (deterministic)
-        self.skeleton = PatientSkeleton(self.biology, self.physiology, self.exposure,
-                                        *cancellous_structure(scenario, base_dir))
+        self.skeleton = (PatientSkeleton(self.biology, self.physiology, self.exposure,
+                                         *cancellous_structure(scenario, base_dir)) if whole_skeleton else None)
         self._place_osteocytes()
         self.mineralization.seed_by_tissue_age(self.rng, self.bmu_phases.formed_in_model)
         self._place_lining_cells()
@@ -209,7 +213,8 @@ class BoneModel(mesa.Model):
         self.osteoblast_fates.run_step()
         self.markers.run_step(self.resorption.resorbed_mineral_um3, self.bmu_phases.formed_um3)
         self.mineralization.run_step()
-        self.skeleton.run_step()
+        if self.skeleton is not None:
+            self.skeleton.run_step()
 
     def spin_up(self, days: int | None = None, progress=None) -> None:
         """Simulate `days` (default: numerics.spin_up_days) before day 0, then make the present day 0.
@@ -235,4 +240,5 @@ class BoneModel(mesa.Model):
         self.day = 0
         self.baseline_mineral = float(self.grid.mineral_fraction.sum(dtype=np.float64))
         self.markers.set_baseline(min(days, MARKER_BASELINE_DAYS))
-        self.skeleton.finish_spin_up(days)
+        if self.skeleton is not None:
+            self.skeleton.finish_spin_up(days)

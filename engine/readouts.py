@@ -163,6 +163,7 @@ def record(model) -> dict[str, float]:
         "opg_solver_iterations": stats.opg_iterations,
         "field_solver_relative_residual": max(stats.rankl_relative_residual, stats.opg_relative_residual),
     }
-    row.update(model.skeleton.readouts())
+    row.update(model.skeleton.readouts() if model.skeleton is not None
+               else {name: float("nan") for name in SKELETON_READOUTS})
     row.update({name: float(r.value(model)) for name, r in registry.drug_readouts().items()})
     return row

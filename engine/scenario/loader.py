@@ -91,7 +91,12 @@ def parse_yaml(text: str, source: str, error: type[ScenarioError] = ScenarioErro
     (ScenarioError, or a subclass such as the trial loader's) with file:line."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        problem = _alias_problem(node)
+        if problem:
+            raise error(source, [problem])
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise error(source, [": invalid YAML: nested too deeply"]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
@@ -103,6 +108,51 @@ def parse_yaml(text: str, source: str, error: type[ScenarioError] = ScenarioErro
     if duplicates:
         raise error(source, [f":{line}: {_path_str(p)}: key appears twice; keep one" for p, line in duplicates])
     return data, lines
+
+
+#: A scenario or trial has a few hundred values; aliases may not expand a file beyond this many.
+MAX_YAML_VALUES = 100_000
+
+
+def _alias_problem(node) -> str | None:
+    """Aliases (`*name`) are trusted no further than this: one that refers to itself, or expansions beyond
+    MAX_YAML_VALUES values (the "billion laughs" pattern), are refused before anything is built. Sizes are
+    counted once per shared node, so the check is linear in the file, not in its expansion."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(n) -> int:
+        key = id(n)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise _Refused(f":{n.start_mark.line + 1}: an alias refers to the value that contains it (recursive "
+                           "YAML aliases are not allowed)")
+        open_nodes.add(key)
+        total = 1
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                total += size(k) + size(v)
+        elif isinstance(n, yaml.SequenceNode):
+            for item in n.value:
+                total += size(item)
+        open_nodes.discard(key)
+        if total > MAX_YAML_VALUES:
+            raise _Refused(f":{n.start_mark.line + 1}: YAML aliases expand this file to more than {MAX_YAML_VALUES:,} "
+                           "values; allowed: a scenario or trial of ordinary size (write the values out)")
+        sizes[key] = total
+        return total
+
+    try:
+        if node is not None:
+            size(node)
+    except _Refused as refused:
+        return str(refused)
+    return None
+
+
+class _Refused(Exception):
+    pass
 
 
 def scenario_from_dict(data: object, source: str = "<dict>", base_dir: Path | str = ".",

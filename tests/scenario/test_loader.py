@@ -184,3 +184,25 @@ def test_random_bad_values_never_traceback(path, value, extra_key):
         text = str(err)
         assert text and "Traceback" not in text
         assert all(line.startswith("fuzz.yaml") for line in text.splitlines())
+
+
+@pytest.mark.parametrize("text, message", [
+    ("structure: &a {sex: female, trabecular_thickness_um: *a}\n", "recursive YAML aliases are not allowed"),
+    ("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(7)),
+     "expand this file to more than 100,000 values"),
+])
+def test_aliases_that_recurse_or_explode_are_refused_at_once(tmp_path, text, message):
+    """A file from someone else cannot hang or exhaust the machine: one line, exit 2, no traceback, at once."""
+    import subprocess
+    import sys
+    import time
+    path = tmp_path / "alias.yaml"
+    path.write_text(text)
+    t0 = time.monotonic()
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(path)
+    assert time.monotonic() - t0 < 5
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "validate", str(path)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr

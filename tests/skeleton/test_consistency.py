@@ -43,7 +43,7 @@ FLOORS = {"activations_per_mm2_per_year": 1.0, "eroded_surface_pct": 2.0, "osteo
 def agent_ensemble(text, seeds):
     rows = []
     for seed in seeds:
-        model = BoneModel(scenario_from_text(text).scenario, rng=seed)
+        model = BoneModel(scenario_from_text(text).scenario, rng=seed, whole_skeleton=False)
         built = record(model)
         model.spin_up(SPIN_UP_DAYS)
         start = model.clock

@@ -73,10 +73,13 @@ class Pooled:
         return sum(b["formed_um3"] for b in self.bmus) / sum(b["resorbed_um3"] for b in self.bmus)
 
 
-def spun_up_biopsy(patient: str, seed: int, days: int, size_um: int, regimen: str = "") -> BoneModel:
-    """One virtual biopsy of the TEMPLATE (plus `regimen` YAML text), after its spin-up."""
+def spun_up_biopsy(patient: str, seed: int, days: int, size_um: int, regimen: str = "",
+                   whole_skeleton: bool = False) -> BoneModel:
+    """One virtual biopsy of the TEMPLATE (plus `regimen` YAML text), after its spin-up. The patient's
+    whole-skeleton layer (deterministic, the same for every seed) only when asked for."""
     model = BoneModel(scenario_from_text(TEMPLATE.format(seed=seed, days=days, size_um=size_um,
-                                                         patient=patient) + regimen).scenario)
+                                                         patient=patient) + regimen).scenario,
+                      whole_skeleton=whole_skeleton)
     model.spin_up()
     return model
 
@@ -141,8 +144,8 @@ def run_marker_ensemble(patient: str, seeds, days: int, regimen: str = "", size_
     ctx0 = p1np0 = mineral0 = 0.0
     serum, eroded, surface, formed = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
     patient_level: dict[str, np.ndarray] = {}
-    for seed in seeds:
-        model = spun_up_biopsy(patient, seed, days, size_um, regimen)
+    for k, seed in enumerate(seeds):
+        model = spun_up_biopsy(patient, seed, days, size_um, regimen, whole_skeleton=k == 0)
         c0, f0 = model.markers.baseline
         ctx0, p1np0, mineral0 = ctx0 + c0, p1np0 + f0, mineral0 + model.baseline_mineral
         for d in range(n):
@@ -156,7 +159,8 @@ def run_marker_ensemble(patient: str, seeds, days: int, regimen: str = "", size_
             eroded[d] += model.census.eroded_surface_voxels
             surface[d] += model.census.surface_voxels
             formed[d] += model.bmu_phases.formed_um3 if d else 0.0
-            for name, value in model.skeleton.readouts().items():  # deterministic: the same for every seed
-                patient_level.setdefault(name, np.zeros(n))[d] = value
+            if model.skeleton is not None:  # deterministic: the same for every seed, so taken from the first
+                for name, value in model.skeleton.readouts().items():
+                    patient_level.setdefault(name, np.zeros(n))[d] = value
     return MarkerSeries(np.arange(n), 100.0 * (ctx / ctx0 - 1.0), 100.0 * (p1np / p1np0 - 1.0),
                         100.0 * (mineral / mineral0 - 1.0), serum, 100.0 * eroded / surface, formed, patient_level)

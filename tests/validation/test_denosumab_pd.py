@@ -19,12 +19,18 @@ Tolerances and why:
   body, engine/skeleton/compartments.py); and cortical surface density spans 2-3.5 mm²/mm³ (±25 % on the
   cortical turnover).
 No parameter is fitted here; every value is fixed in code with its source.
+
+Cost: three 6-volume ensembles over 3-4 years (~2 min on 2 cores), so the module is marked `slow`; it runs
+with `pytest -m slow tests/validation/test_denosumab_pd.py` or `benchmarks/validate_biopsies.py`. The
+patient-level targets (serum markers, DXA) are checked in the default suite by test_patient_level.py.
 """
 
 import numpy as np
 import pytest
 
 from engine.io.published import MONTH_DAYS
+
+pytestmark = pytest.mark.slow
 from tests.validation.ensemble import DENOSUMAB_Q6M, FREEDOM_PATIENT, run_marker_ensemble
 
 SEEDS = (1, 2, 3, 4, 5, 6)

@@ -1,0 +1,83 @@
+"""Patient-level targets of denosumab (targets.md §2-§4, §7) from the whole-skeleton layer: the FREEDOM-like
+woman of the ensembles (72 y, 22 y after menopause), deterministic, so one run per arm (`SkeletonModel`).
+
+Tolerances and why:
+- BMD (lumbar-spine DXA): within 0.5-1.5x the published values, as in test_denosumab_pd.py (figure-read
+  trajectory ±10 %, compartment weights and cortical surface density cited with ranges).
+- Serum CTX: the assay reports values below its LLOQ at the LLOQ (0.049 of 0.387 ng/mL: −87 %), so the
+  deepest visible fall is −87 %; §2 'Serum CTX fall' (≈ −85 % at day 3) → ≤ −70 % by day 3.
+- Placebo markers: within ±30 % of baseline over 3 years (issue 17; a 72-year-old's turnover changes slowly).
+- After stopping: §4 'CTX rebound' (above baseline within 3 months of the missed dose) → above +20 % at some
+  point in months 1-6 after it; §4 'BMD after 24 mo off' (declined towards baseline) → lower a year later.
+Known misses, not asserted (issue 18): CTX recovery to −72 % before each dose; P1NP −76 % (here the floor);
+P1NP first rises ~17 % (BMUs that lose their osteoclasts all enter formation) where FREEDOM shows −18 % at
+1 month.
+"""
+
+import numpy as np
+import pytest
+
+from engine.io.published import MONTH_DAYS
+from engine.scenario import scenario_from_text
+from engine.skeleton.patient import SkeletonModel
+from tests.validation.ensemble import DENOSUMAB_Q6M, FREEDOM_PATIENT, TEMPLATE
+
+DAYS = 1461
+
+
+def run(regimen: str = "") -> dict[str, np.ndarray]:
+    text = TEMPLATE.format(seed=1, days=DAYS, size_um=600, patient=FREEDOM_PATIENT) + regimen
+    model = SkeletonModel(scenario_from_text(text).scenario)
+    model.spin_up()
+    rows = [model.skeleton.readouts()]
+    for _ in range(DAYS):
+        model.step()
+        rows.append(model.skeleton.readouts())
+    return {k: np.array([r[k] for r in rows]) for k in rows[0]}
+
+
+@pytest.fixture(scope="module")
+def placebo():
+    return run()
+
+
+@pytest.fixture(scope="module")
+def denosumab():
+    return run(DENOSUMAB_Q6M.format(dose_mg=60, interval_days=182.5, doses=8))
+
+
+@pytest.fixture(scope="module")
+def stopped():
+    return run(DENOSUMAB_Q6M.format(dose_mg=60, interval_days=182.5, doses=4))
+
+
+def at(series, months):
+    return float(series[int(round(months * MONTH_DAYS))])
+
+
+def test_lumbar_spine_gains_against_freedom(denosumab, placebo):
+    """§3 'LS / TH BMD trajectory' (+5.5/+7.6/+9.4 % at 12/24/36 mo) and §3 'LS BMD vs placebo' (+9.2 %)."""
+    for months, published in {12: 5.5, 24: 7.6, 36: 9.4}.items():
+        assert 0.5 * published <= at(denosumab["lumbar_spine_bmd_change_pct"], months) <= 1.5 * published, months
+    difference = at(denosumab["lumbar_spine_bmd_change_pct"], 36) - at(placebo["lumbar_spine_bmd_change_pct"], 36)
+    assert 0.5 * 9.2 <= difference <= 1.5 * 9.2, difference
+
+
+def test_placebo_markers_stay_near_baseline(placebo):
+    for name in ("serum_ctx_change_pct", "serum_p1np_change_pct"):
+        assert np.all(np.abs(placebo[name][: int(36 * MONTH_DAYS)]) <= 30.0), name
+
+
+def test_ctx_falls_within_days_and_p1np_lags(denosumab, placebo):
+    assert denosumab["serum_ctx_change_pct"][3] <= -70.0
+    # §2 'P1NP / osteocalcin': the fall starts ~1 month after the first dose → not yet fallen at day 14
+    assert denosumab["serum_p1np_change_pct"][14] > -25.0
+    late = slice(90, 180)
+    assert np.mean(denosumab["serum_p1np_change_pct"][late]) < np.mean(placebo["serum_p1np_change_pct"][late]) - 40
+
+
+def test_rebound_after_stopping(stopped):
+    missed = int(4 * 182.5)
+    assert np.max(stopped["serum_ctx_change_pct"][missed + 30: missed + 180]) > 20.0
+    at_stop = stopped["lumbar_spine_bmd_change_pct"][missed]
+    assert at_stop > 3.0 and stopped["lumbar_spine_bmd_change_pct"][missed + 365] < at_stop
