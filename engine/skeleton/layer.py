@@ -30,7 +30,7 @@ Each day, in the agents' order (`engine.model.BoneModel.step`):
    surface) start modeling units at 1 − exp(−rate) a day; each osteoblast forms for its working life.
 7. Mineralization: the matrix formed each day is a tissue cohort that mineralizes by the agents' voxel rule
    (`kernels.remodeling.mineralize`: the rule is homogeneous in the voxel's bone, so a cohort of any volume
-   follows it); cohorts older than 240 days join the old-bone pool (primary mineralization is complete,
+   follows it); cohorts older than two years join the old-bone pool (primary mineralization is complete,
    so only the linear secondary phase acts and pooling is exact). Resorption takes tissue of every age in
    proportion to its volume, with its mineral.
 Readouts: per compartment bone, mineral, matrix resorbed and formed, ES/BS, OS/BS, Ac.f; the patient-level
@@ -60,11 +60,12 @@ UM2_PER_MM2 = 1e6
 #: (~1.2 g/cm³ mineral in fully mineralized lamellar bone; from-memory). Volumes cancel out of every
 #: readout (% changes, marker ratios); only the mm³ shown depend on it.
 MINERAL_G_PER_MM3_FULL = 1.2e-3
-RESORPTION_SLOTS = 256   # days a cohort stays in the resorption buffer (survival is then < 1e-5)
+RESORPTION_SLOTS = 192   # days a cohort stays in the resorption buffer (osteoclast survival is then < 1e-5)
 REVERSAL_SLOTS = 64      # longest reversal delay held (gamma(4, 2.5): P(> 64 d) < 1e-12)
 FORMATION_SLOTS = 400    # days a formation cohort is followed (working life gamma(8, ~75/8): P(> 400 d) ~ 1e-12)
-TISSUE_SLOTS = 240       # days matrix stays a cohort of its own before joining the old-bone pool (its osteoid
-                         # is then < 1e-6 of what was laid and its primary mineralization complete)
+TISSUE_SLOTS = 730       # days matrix stays a cohort of its own before joining the old-bone pool: longer than
+                         # the spin-up, so that, as in the agents, bone formed in the model keeps its own
+                         # mineral history when the old bone is reseeded at the patient's turnover
 #: depth of the bone that holds adsorbed bisphosphonate: the agents bind it in the exposed surface voxel
 #: (`kernels.adsorption`), 10 µm at the default resolution
 DRUG_LAYER_UM = 10.0
@@ -99,10 +100,11 @@ class SkeletonLayer:
             marrow RANKL/OPG totals through osteocytes per marrow volume, as in the agents.
         trabecular_bs_bv_per_mm: true BS/BV of that bone (`compartments.trabecular_bs_bv_per_mm`).
         parts: compartments (default: `compartments(trabecular_bs_bv_per_mm)`).
+        modeling_units: room for teriparatide's modeling units (a second set of formation cohorts).
     """
 
     def __init__(self, biology, trabecular_bv_tv: float, trabecular_bs_bv_per_mm: float | None = None,
-                 parts: tuple[Compartment, ...] | None = None):
+                 parts: tuple[Compartment, ...] | None = None, modeling_units: bool = True):
         self.biology = biology
         self.parts = parts if parts is not None else compartments(trabecular_bs_bv_per_mm)
         self.names = tuple(p.name for p in self.parts)
@@ -139,7 +141,7 @@ class SkeletonLayer:
         self.rev_footprint_um2 = np.zeros((k, REVERSAL_SLOTS))
         self._reversal_pmf = _reversal_pmf(b.reversal_shape, b.reversal_days)
         # formation cohorts (ring buffers indexed by start day)
-        f = 2 * FORMATION_SLOTS  # remodeling cohorts, then teriparatide's modeling units
+        f = (2 if modeling_units else 1) * FORMATION_SLOTS  # remodeling cohorts, then teriparatide's modeling units
         self.form_bmus = np.zeros((k, f))
         self.form_osteoblasts = np.zeros((k, f))
         self.form_capacity_um3 = np.zeros((k, f))  # cavity volume still to fill (inf: a modeling unit)

@@ -43,7 +43,8 @@ class PatientSkeleton:
         self.biology = biology
         self.physiology = physiology
         self.exposure = exposure
-        self.layer = SkeletonLayer(biology, trabecular_bv_tv, trabecular_bs_bv_per_mm)
+        self.layer = SkeletonLayer(biology, trabecular_bv_tv, trabecular_bs_bv_per_mm,
+                                   modeling_units=bool(exposure.with_process("lining_cell_reactivation")))
         bone_seeking = exposure.bone_seeking
         if bone_seeking:
             from engine.parameters import values
