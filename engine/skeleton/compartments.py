@@ -101,18 +101,19 @@ def compartments(trabecular_bs_bv_per_mm: float, table: ParameterTable = SKELETO
 #: value is measured on agent volumes by `benchmarks/calibrate_skeleton.py` (never on trial data) and is
 #: one line of the calibration table in engine/skeleton/README.md.
 AGENT_GEOMETRY = ParameterTable(
-    Parameter("osteoclast_contact_loss_per_day", "-", "1/day", 0.0157,
+    Parameter("osteoclast_contact_loss_per_day", "-", "1/day", 0.0160,
               "calibrated on agent volumes: osteoclasts that lose contact with bone (a resorbed-through rod, the "
-              "edge of a plate) die (engine.agents.osteoclast.moved); 22 detachments in 1,234 osteoclast-days, "
-              "default patient, 600 µm cubes, seeds 0-3, days 1-400",
+              "edge of a plate) die (engine.agents.osteoclast.moved); 69 detachments in 4,327 osteoclast-days, "
+              "default patient, 600 µm cubes, seeds 1-12, 180 days after a 300-day spin-up "
+              "(benchmarks/calibrate_skeleton.py)",
               "trabecular compartments only: an osteon tunnels through solid cortex (assumption: 0 there)"),
-    Parameter("osteoclast_site_occupancy_ratio", "-", "1", 1.50,
+    Parameter("osteoclast_site_occupancy_ratio", "-", "1", 1.39,
               "calibrated on agent volumes: RANK occupancy at the osteoclasts over the marrow mean, which scales "
               "their fusion (engine.agents.osteoclast.step); they sit by the surface where osteocytes release RANKL",
               "trabecular compartments; 1 in cortical ones (assumption)"),
-    Parameter("osteoclast_resorption_efficiency", "-", "1", 0.73,
+    Parameter("osteoclast_resorption_efficiency", "-", "1", 0.775,
               "calibrated on agent volumes: bone removed / nuclei × rate asked of the resorption kernel (its ball "
-              "runs short of exposed bone); 33,329 of 41,364 voxels, same runs",
+              "runs short of exposed bone), same runs",
               "applied in every compartment (assumption for cortical cutting cones)"),
 )
 
