@@ -59,9 +59,6 @@ class ParameterTable:
     def names(self) -> list[str]:
         return list(self._by_name)
 
-    def __add__(self, other: "ParameterTable") -> "ParameterTable":
-        return ParameterTable(*self.rows, *other.rows)
-
 
 def values(table) -> dict[str, float]:
     """{name: value} of a table."""

@@ -76,6 +76,19 @@ def _dose_days(regimen: list[dict]) -> list[float]:
     return [e.day for e in expand_regimen(DoseEntry(**line) for line in regimen)]
 
 
+def _patient_panel(ax, ts, years, published, labelled: set, lines, title: str) -> None:
+    """One patient-level panel (% change, published points over the curves)."""
+    for name, label, color in lines:
+        values = _series(ts, name)
+        if values is not None:
+            ax.plot(years, values, label=label, color=color, lw=2.0)
+            _overlay(ax, published, name, labelled)
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.set_ylabel("% change from baseline")
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+
+
 def plot_results(results_path: Path | str, out_path: Path | str | None = None) -> Path:
     """Write the time-series figure for results.h5; returns the PNG path."""
     results_path = Path(results_path)
@@ -93,28 +106,14 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
         rows = 4 if drug else 3
         fig, axes = plt.subplots(rows, 2, figsize=(13.5, 3.6 * rows), sharex=True, constrained_layout=True)
         # patient level: the whole-skeleton layer (smooth; what trials measure)
-        ax = axes[0, 0]
-        for name, label, color in (("lumbar_spine_bmd_change_pct", "lumbar spine (L1-L4)", "tab:blue"),
-                                   ("total_hip_bmd_change_pct", "total hip", "tab:purple")):
-            values = _series(ts, name)
-            if values is not None:
-                ax.plot(years, values, label=label, color=color, lw=2.0)
-                _overlay(ax, published, name, labelled)
-        ax.axhline(0, color="0.6", lw=0.8)
-        ax.set_ylabel("% change from baseline")
-        ax.set_title("Patient: DXA BMD (whole skeleton)" + (" - black: published" if published else ""))
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-        ax = axes[0, 1]
-        for name, label, color in (("serum_ctx_change_pct", "serum CTX (resorption)", "tab:red"),
-                                   ("serum_p1np_change_pct", "serum P1NP (formation)", "tab:green")):
-            values = _series(ts, name)
-            if values is not None:
-                ax.plot(years, values, label=label, color=color, lw=2.0)
-                _overlay(ax, published, name, labelled)
-        ax.axhline(0, color="0.6", lw=0.8)
-        ax.set_ylabel("% change from baseline")
-        ax.set_title("Patient: serum markers (assay floor at the LLOQ)")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+        _patient_panel(axes[0, 0], ts, years, published, labelled,
+                       (("lumbar_spine_bmd_change_pct", "lumbar spine (L1-L4)", "tab:blue"),
+                        ("total_hip_bmd_change_pct", "total hip", "tab:purple")),
+                       "Patient: DXA BMD (whole skeleton)" + (" - black: published" if published else ""))
+        _patient_panel(axes[0, 1], ts, years, published, labelled,
+                       (("serum_ctx_change_pct", "serum CTX (resorption)", "tab:red"),
+                        ("serum_p1np_change_pct", "serum P1NP (formation)", "tab:green")),
+                       "Patient: serum markers (assay floor at the LLOQ)")
         # tissue level: the agent volume, a biopsy (its fluxes are samples of a few BMUs)
         ax = axes[1, 0]
         for name, label, color, width in (("biopsy_bmd_change_pct", "volumetric BMD (mineral mass)", "steelblue", 1.6),

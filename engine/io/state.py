@@ -244,7 +244,6 @@ def _write_mesa(group: h5py.Group, model: mesa.Model, enc: _Encoder) -> None:
     order = []
     for agent in model._agents:
         if id(agent) not in enc.object_index:
-            enc.ref(agent)  # an agent nothing else refers to (none today; kept for safety)
             raise StateError(f"agent {agent.unique_id} ({type(agent).__qualname__}) is not reachable from the model")
         order.append(enc.object_index[id(agent)])
     group.create_dataset("agent_order", data=np.array(order, np.int64), **_COMPRESSION)

@@ -27,6 +27,11 @@ from engine.kernels.surfaces import BONE_LEVEL
 _EMPTY = 1e-6  # a voxel with less bone than this is emptied exactly (no float dust)
 
 
+#: passes of the resorption and deposition kernels over their neighbourhood before they stop (each pass
+#: shares what is left equally among the voxels that can take it)
+MAX_PASSES = 16
+
+
 @njit(inline="always")
 def _zyx(idx, ny, nx):
     """(z, y, x) of a C-order flat index."""

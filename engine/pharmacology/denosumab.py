@@ -192,11 +192,6 @@ def _pk(overrides: dict[str, float], body_weight_kg: float | None) -> DenosumabP
     return DenosumabPK(weight_scaled(overrides, body_weight_kg))
 
 
-def _serum_ng_per_ml(model) -> float:
-    pk = model.exposure.pk("denosumab")
-    return pk.serum_ng_per_ml if pk is not None else 0.0
-
-
 def _marrow_nM(model) -> float:
     pk = model.exposure.pk("denosumab")
     return pk.marrow_nM if pk is not None else 0.0
@@ -214,7 +209,7 @@ register(DrugModule(
     kd_parameter="rankl_kd_nM",
     readouts={
         "serum_denosumab_ng_per_ml": Readout("ng/mL", "serum (central-compartment) denosumab concentration",
-                                             _serum_ng_per_ml),
+                                             lambda model: model.exposure.serum_denosumab_ng_per_ml),
         "marrow_denosumab_nM": Readout("nmol/L", "free denosumab reaching the bone marrow (serum x "
                                        "marrow_to_serum_ratio)", _marrow_nM),
         "rankl_denosumab_nM": Readout("nmol/L", "RANKL:denosumab complex, marrow-volume mean",

@@ -93,11 +93,6 @@ class TeriparatidePK:
         return self.fold(name, self.rankl_effect if name == "rankl_fold_max" else self.anabolic_effect)
 
 
-def _anabolic_effect(model) -> float:
-    pk = model.exposure.pk("teriparatide")
-    return pk.anabolic_effect if pk is not None else 0.0
-
-
 register(DrugModule(
     name="teriparatide",
     description="PTH 1-34, daily SC pulses: reactivates lining cells, longer-lived and more osteoblasts, delayed RANKL",
@@ -109,7 +104,7 @@ register(DrugModule(
     bone_processes=("lining_cell_reactivation",),
     readouts={
         "pth_anabolic_effect": Readout("1", "today's teriparatide effect on the osteoblast lineage, 0..1",
-                                       _anabolic_effect),
+                                       lambda model: model.exposure.pth_anabolic_effect),
         "pth_rankl_fold": Readout("1", "RANKL expression factor from teriparatide (delayed)",
                                   lambda model: model.exposure.fold("rankl_fold_max")),
     },

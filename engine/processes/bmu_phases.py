@@ -19,9 +19,8 @@ import numpy as np
 
 from engine.agents.bmu import FORMATION, RESORPTION, REVERSAL
 from engine.agents.osteoblast import Osteoblast
-from engine.kernels.remodeling import deposit
+from engine.kernels.remodeling import MAX_PASSES, deposit
 
-MAX_PASSES = 16
 
 
 class BMUPhases:

@@ -19,11 +19,10 @@ import numpy as np
 
 from engine.agents.bmu import RESORPTION
 from engine.agents.osteoclast import Osteoclast
-from engine.kernels.remodeling import resorb_and_advance
+from engine.kernels.remodeling import MAX_PASSES, resorb_and_advance
 from engine.kernels.surfaces import BONE_LEVEL
 from engine.pharmacology.bisphosphonates import osteoclast_effect
 
-MAX_PASSES = 16
 
 
 class Resorption:

@@ -17,7 +17,7 @@ Each day, in the agents' order (`engine.model.BoneModel.step`):
 4. Osteoclasts (per cohort of BMUs activated the same day): `osteoclasts_per_new_bmu` cells founded with
    `osteoclast_founding_nuclei` nuclei; expected nuclei per live cell gain fusion (rate × committed
    precursors) and lose nucleus deaths; a cell survives the day with exp(−hazard), hazard = 1/lifespan
-   (× physiology) + the RANKL-withdrawal hazard + the bisphosphonate hazard (not in this layer yet); each
+   (× physiology) + the RANKL-withdrawal hazard + contact loss + the bisphosphonate hazard; each
    live cell resorbs nuclei × rate and sweeps 2 × radius × BMU advance of surface a day (its footprint).
    A BMU is in resorption while one of its cells lives: 1 − (1 − S)^k of the cohort.
 5. BMU phases: BMUs that lost their last osteoclast enter reversal for the agents' delay distribution
@@ -33,12 +33,13 @@ Each day, in the agents' order (`engine.model.BoneModel.step`):
    follows it); cohorts older than two years join the old-bone pool (primary mineralization is complete,
    so only the linear secondary phase acts and pooling is exact). Resorption takes tissue of every age in
    proportion to its volume, with its mineral.
-Readouts: per compartment bone, mineral, matrix resorbed and formed, ES/BS, OS/BS, Ac.f; the patient-level
-DXA sites and serum markers are in `engine.skeleton.readouts`.
+Bisphosphonates held in bone: `hold_bisphosphonates`. Readouts: per compartment bone, mineral, matrix
+resorbed and formed, ES/BS, OS/BS, activations; the patient-level DXA sites and serum markers are in
+`engine.skeleton.patient` and `engine.skeleton.serum`.
 
 What the agents do and this layer does not (yet): targeted remodeling at dead osteocytes (it moves sites,
-not the rate); osteocyte number (held at its density); bisphosphonates held in bone; a surface that changes
-with the bone (BS ∝ bone volume); the nuclei < 1 death; Poisson noise (it is the expectation).
+not the rate); a surface that changes with the bone (BS ∝ bone volume); the nuclei < 1 death; Poisson
+noise (it is the expectation).
 """
 
 from __future__ import annotations
@@ -148,12 +149,8 @@ class SkeletonLayer:
         self.form_footprint_um2 = np.zeros((k, f))
         self.form_mean_life_days = np.ones((k, f))
         self.form_age_days = np.full((k, f), np.inf)
-        self.form_resorbed_um3 = np.zeros((k, f))   # what the cohort's BMUs had resorbed
-        self.form_formed_um3 = np.zeros((k, f))
         self.form_share = np.zeros((k, f))          # share of the cohort's BMUs still forming
         self.form_working = np.zeros((k, f))        # P(an osteoblast of the cohort works today)
-        self.finished_resorbed_um3 = np.zeros(k)     # totals of finished remodeling BMUs (E.De, W.Th, balance)
-        self.finished_formed_um3 = np.zeros(k)
         # tissue: young cohorts by formation day, and the old-bone pool (mm³)
         self.tissue_bone = np.zeros((k, TISSUE_SLOTS))
         self.tissue_osteoid = np.zeros((k, TISSUE_SLOTS))
@@ -392,8 +389,6 @@ class SkeletonLayer:
         self.form_bmus[:, slot] = bmus
         self.form_osteoblasts[:, slot] = osteoblasts
         self.form_capacity_um3[:, slot] = capacity
-        self.form_resorbed_um3[:, slot] = capacity if remodeling else 0.0
-        self.form_formed_um3[:, slot] = 0.0
         self.form_footprint_um2[:, slot] = footprint
         self.form_mean_life_days[:, slot] = working_life_days
         self.form_age_days[:, slot] = 0.0
@@ -417,7 +412,6 @@ class SkeletonLayer:
         laid = np.minimum(self.form_capacity_um3, self.form_osteoblasts * working * b.osteoblast_matrix_um3_per_day)
         laid = np.where(active, laid, 0.0)
         self.form_capacity_um3 = np.where(active, self.form_capacity_um3 - laid, 0.0)
-        self.form_formed_um3 += laid
         tomorrow = np.zeros_like(working)
         tomorrow[active] = _working(b.osteoblast_lifespan_shape, self.form_mean_life_days[active], age[active] + 1.0)
         self.form_working = tomorrow
@@ -440,9 +434,6 @@ class SkeletonLayer:
     def _finish_formation(self, mask: np.ndarray, slot: int) -> None:
         if not mask.any():
             return
-        if slot < FORMATION_SLOTS:
-            self.finished_resorbed_um3 += np.where(mask, self.form_resorbed_um3[:, slot], 0.0)
-            self.finished_formed_um3 += np.where(mask, self.form_formed_um3[:, slot], 0.0)
         self.form_bmus[mask, slot] = 0.0
         self.form_osteoblasts[mask, slot] = 0.0
         self.form_capacity_um3[mask, slot] = 0.0

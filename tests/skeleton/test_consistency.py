@@ -69,7 +69,7 @@ def layer_like(rows, text):
     bv_tv = float(np.mean([r["bv_tv"] for r in rows]))
     bs_bv = float(np.mean([r["bs_bv"] for r in rows]))  # the agents' measure
     part = (Compartment("volume", "trabecular", 1.0, bs_bv, 1.0, "rest"),)
-    from engine.skeleton.patient import PatientSkeleton, SkeletonModel
+    from engine.skeleton.patient import SkeletonModel
     alone = SkeletonModel(scenario_from_text(text).scenario)
     skeleton = alone.skeleton
     skeleton.layer = SkeletonLayer(model.biology, bv_tv, bs_bv / VOXEL_MEASURE_PER_TRUE_AREA, parts=part)
