@@ -109,6 +109,8 @@ examples:
   bmu trial scenarios/trials/freedom_3y.yaml --scheduler tcp://host:8786  an existing Dask cluster
   bmu trial scenarios/trials/freedom_3y.yaml --resume                     finish only the patients not yet done
   bmu trial scenarios/trials/freedom_3y.yaml --patients-per-arm 4 --out outputs/quick   a quick look
+  bmu trial scenarios/trials/freedom_3y.yaml --patients-per-arm 3934 --volumes-per-arm 0
+                                    FREEDOM-sized (7,868 women), whole-skeleton layer only: ~15 min on 2 cores
   bmu trial scenarios/trials/dose_ranging_phase2.yaml
   bmu trial scenarios/trials/denosumab_discontinuation.yaml
   bmu trial scenarios/trials/decide_dmab_vs_aln.yaml       denosumab vs alendronate in the same women, 12 months
@@ -228,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     tri.add_argument("--scheduler", metavar="ADDRESS", help="address of an existing Dask scheduler (tcp://host:8786)")
     tri.add_argument("--resume", action="store_true", help="keep the patients already in OUT/trial.h5, run the rest")
     tri.add_argument("--patients-per-arm", type=_positive_int, metavar="N", help="override the trial's cohort size")
+    tri.add_argument("--volumes-per-arm", type=_nonnegative_int, metavar="N",
+                     help="override the trial's volumes_per_arm: the first N patients of each arm also get an agent "
+                          "volume (biopsy readouts), the others the whole-skeleton layer alone (0: layer only, fast)")
     tri.add_argument("--out", type=Path, help="output folder (default outputs/<trial name>)")
 
     val = sub.add_parser("validate", help="check a scenario without running it",
@@ -428,7 +433,8 @@ def _cmd_trial(args) -> int:
     out = args.out or Path("outputs") / loaded.trial.name
     try:
         summary = run_trial(loaded, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                            patients_per_arm=args.patients_per_arm, progress=True)
+                            patients_per_arm=args.patients_per_arm, volumes_per_arm=args.volumes_per_arm,
+                            progress=True)
     except (OSError, ValueError) as exc:
         return _error(str(exc))
     print(f"trial {loaded.trial.name}: {summary.n_done} patients run, {summary.n_skipped} kept from before, "

@@ -21,6 +21,9 @@ fusion of new nuclei scale with the chain's output c (= u in a steady state, so 
 state are unchanged). This is what makes resorption lag the free RANKL: when a RANKL-blocking drug
 wears off, resorption returns weeks later, and precursors committed in a brief window of free RANKL
 mostly meet the next dose as osteoclasts without their survival signal.
+
+`relative_size` may be an array: independent pools advanced together (the whole-skeleton layer keeps one per
+compartment); `rank_occupancy` and `supply_factor` then broadcast against it.
 """
 
 from __future__ import annotations
@@ -34,21 +37,24 @@ from engine.scenario.biology import BiologyParameters
 
 
 class PrecursorPool:
-    def __init__(self, biology: BiologyParameters, marrow_volume_mm3: float, relative_size: float = 1.0):
+    def __init__(self, biology: BiologyParameters, marrow_volume_mm3: float, relative_size=1.0):
         self.biology = biology
         self.marrow_volume_mm3 = marrow_volume_mm3
-        self.relative_size = relative_size
+        self.relative_size = relative_size if np.ndim(relative_size) == 0 else np.array(relative_size, np.float64)
         n = int(biology.osteoclast_commitment_stages)
         self._rate = n / biology.osteoclast_commitment_days
         self._chain = self._rate * (np.diag(np.full(n, -1.0)) + np.diag(np.ones(n - 1), -1))
         self._day_propagator = expm(self._chain)
-        self.committed_stages = np.full(n, relative_size / self._rate)  # steady state for u = p at θ = θ_ref
+        # steady state for u = p at θ = θ_ref; shape (n,), or (pools, n)
+        self.committed_stages = np.multiply.outer(self.relative_size / self._rate, np.ones(n))
         self.rank_occupancy = biology.reference_rank_occupancy  # marrow-mean θ of the last day (osteoclasts read it)
 
     @property
-    def committed_relative(self) -> float:
-        """Output of the commitment chain, relative to the reference steady state (scales activation, fusion)."""
-        return float(self._rate * self.committed_stages[-1])
+    def committed_relative(self):
+        """Output of the commitment chain, relative to the reference steady state (scales activation, fusion);
+        a float, or an array for array pools."""
+        out = self._rate * self.committed_stages[..., -1]
+        return float(out) if np.ndim(out) == 0 else out
 
     @property
     def reference_count(self) -> float:
@@ -64,11 +70,13 @@ class PrecursorPool:
         b = self.biology
         self.rank_occupancy = rank_occupancy
         u = rank_occupancy / b.reference_rank_occupancy * self.relative_size
-        steady = np.full(self.committed_stages.size, u / self._rate)
+        steady = np.multiply.outer(u / self._rate, np.ones(self.committed_stages.shape[-1]))
         propagator = self._day_propagator if days == 1.0 else expm(self._chain * days)
-        self.committed_stages = steady + propagator @ (self.committed_stages - steady)
+        lag = self.committed_stages - steady
+        self.committed_stages = steady + (propagator @ lag if lag.ndim == 1 else lag @ propagator.T)
         k_d = b.precursor_differentiation_per_day
         supply = (1.0 / b.precursor_lifespan_days + k_d) * supply_factor
         rate = 1.0 / b.precursor_lifespan_days + k_d * rank_occupancy / b.reference_rank_occupancy
         steady = supply / rate
-        self.relative_size = steady + (self.relative_size - steady) * math.exp(-rate * days)
+        decay = math.exp(-rate * days) if np.ndim(rate) == 0 else np.exp(-rate * days)
+        self.relative_size = steady + (self.relative_size - steady) * decay

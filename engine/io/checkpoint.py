@@ -41,7 +41,8 @@ from engine.io.state import StateError, read_state, write_state
 from engine.scenario.schema import SCHEMA_VERSION
 
 FORMAT = "bmu-checkpoint"
-CHECKPOINT_VERSION = 2  # 1: a pickle (refused, never unpickled); 2: named datasets (engine.io.state)
+CHECKPOINT_VERSION = 3  # 1: a pickle (refused, never unpickled); 2: named datasets (engine.io.state); 3: the
+# whole-skeleton layer keeps its precursor pools as one array pool and its tissue totals (2 is refused)
 CHECKPOINT_NAME = "checkpoint.h5"
 #: Test hook: seconds to sleep half-way through writing the temporary file (kill -9 test).
 PAUSE_ENV = "BMU_CHECKPOINT_TEST_PAUSE_S"

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 
+from engine.kernels.pk import rk4_tmdd
 from engine.parameters import Parameter, ParameterTable, values, with_overrides
 from engine.pharmacology.registry import DrugModule, Readout, register
 from engine.units import HOURS_PER_DAY
@@ -172,20 +173,16 @@ class DenosumabPK:
         return -absorption, absorption - linear - saturable - distribution, distribution
 
     def advance(self, days: float) -> None:
-        """Integrate `days` forward (no dose inside the interval)."""
+        """Integrate `days` forward (no dose inside the interval): `derivatives` with classical Runge–Kutta,
+        in the compiled loop `engine.kernels.pk.rk4_tmdd`."""
         if days <= 0:
             return
         n = max(1, math.ceil(days / self.max_step_days - 1e-9))
-        h = days / n
-        y = (self.depot_mg, self.central_mg, self.peripheral_mg)
-        f = self.derivatives
-        for _ in range(n):
-            k1 = f(*y)
-            k2 = f(*(yi + 0.5 * h * ki for yi, ki in zip(y, k1)))
-            k3 = f(*(yi + 0.5 * h * ki for yi, ki in zip(y, k2)))
-            k4 = f(*(yi + h * ki for yi, ki in zip(y, k3)))
-            y = tuple(yi + h / 6.0 * (a + 2 * b + 2 * c + d) for yi, a, b, c, d in zip(y, k1, k2, k3, k4))
-        self.depot_mg, self.central_mg, self.peripheral_mg = (max(0.0, v) for v in y)
+        p = self.p
+        self.depot_mg, self.central_mg, self.peripheral_mg = rk4_tmdd(
+            self.depot_mg, self.central_mg, self.peripheral_mg, self.ka_per_day, p["linear_clearance_L_per_day"],
+            p["central_volume_L"], p["intercompartmental_clearance_L_per_day"], p["peripheral_volume_L"],
+            p["target_mediated_vmax_mg_per_day"], p["target_mediated_km_ng_per_ml"], days / n, n)
 
 
 def _pk(overrides: dict[str, float], body_weight_kg: float | None) -> DenosumabPK:

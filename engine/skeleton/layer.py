@@ -52,6 +52,7 @@ from scipy.special import gammaincc
 
 from engine.agents.precursor_pool import PrecursorPool
 from engine.kernels.binding import free_ligand_competitive
+from engine.kernels.cohorts import form_cohorts, resorb_cohorts, spread_over_delays, tissue_day
 from engine.skeleton.compartments import AGENT_GEOMETRY, Compartment, compartments
 from engine.units import AVOGADRO_PER_MOL, DAYS_PER_YEAR
 
@@ -81,15 +82,6 @@ def _reversal_pmf(shape: float, mean_days: float) -> np.ndarray:
     pmf[1] += pmf[0]
     pmf[0] = 0.0
     return pmf / pmf.sum()
-
-
-def _working(shape: float, mean_days: np.ndarray, age_days: np.ndarray) -> np.ndarray:
-    """P(an osteoblast recruited `age_days` ago still works today): fate day = start + max(1, round(L)),
-    L ~ gamma(shape, mean/shape); it lays matrix on its fate day, so P = P(round(L) ≥ age) = P(L ≥ age − 0.5)."""
-    scale = mean_days / shape
-    x = np.clip(age_days - 0.5, 0.0, None) / np.where(scale > 0, scale, 1.0)
-    p = gammaincc(shape, x)
-    return np.where(age_days <= 1, 1.0, p)
 
 
 class SkeletonLayer:
@@ -126,7 +118,7 @@ class SkeletonLayer:
         self.contact_loss_per_day = np.where(trabecular, geometry["osteoclast_contact_loss_per_day"], 0.0)
         self.resorption_efficiency = geometry["osteoclast_resorption_efficiency"]
         self.fusion_site_ratio = np.where(trabecular, geometry["osteoclast_site_occupancy_ratio"], 1.0)
-        self.pools = [PrecursorPool(b, 1.0) for _ in range(k)]
+        self.precursors = PrecursorPool(b, 1.0, np.ones(k))  # one pool per compartment
         self.rank_occupancy = np.zeros(k)
         self.committed = np.ones(k)
         # resorption cohorts (ring buffers indexed by activation day)
@@ -159,6 +151,9 @@ class SkeletonLayer:
         self.old_bone = bone_mm3.copy()
         self.old_osteoid = np.zeros(k)
         self.old_mineral = bone_mm3 * degree
+        self._bone_total_mm3 = np.zeros(k)
+        self._mineral_total_mm3 = np.zeros(k)
+        self._sum_tissue()
         self.day_index = 0
         # today's fluxes and history for readouts (µm³ per day, per compartment)
         self.resorbed_um3 = np.zeros(k)
@@ -185,14 +180,19 @@ class SkeletonLayer:
         tau = b.secondary_mineralization_time_constant_years
         return 1.0 - (1.0 - b.primary_mineral_fraction_of_final) * tau / (tau + mean_age_years)
 
+    def _sum_tissue(self) -> None:
+        self._bone_total_mm3 = self.old_bone + self.tissue_bone.sum(axis=1)
+        self._mineral_total_mm3 = self.old_mineral + self.tissue_mineral.sum(axis=1)
+
     @property
     def bone_mm3(self) -> np.ndarray:
-        return self.old_bone + self.tissue_bone.sum(axis=1)
+        """Bone per compartment (mm³; the tissue kernel keeps the total at the end of each day)."""
+        return self._bone_total_mm3
 
     @property
     def mineral(self) -> np.ndarray:
         """Mineral per compartment, in mm³ of fully mineralized bone."""
-        return self.old_mineral + self.tissue_mineral.sum(axis=1)
+        return self._mineral_total_mm3
 
     @property
     def surface_mm2(self) -> np.ndarray:
@@ -262,7 +262,7 @@ class SkeletonLayer:
         secretion / decay (the steady state of the agents' field, integrated over the marrow), with the
         compartment's BV/TV following its bone (marrow fills what is lost)."""
         b = self.biology
-        bv_tv = np.clip(self.trabecular_bv_tv * self.bone_mm3 / self.initial_bone_mm3, 1e-6, 1.0 - 1e-6)
+        bv_tv = np.minimum(np.maximum(self.trabecular_bv_tv * self.bone_mm3 / self.initial_bone_mm3, 1e-6), 1.0 - 1e-6)
         marrow_mm3 = self.bone_mm3 * (1.0 - bv_tv) / bv_tv
         per_litre = self.osteocytes / (marrow_mm3 * 1e-6)
         rankl = per_litre * b.osteocyte_rankl_secretion_molecules_per_day / b.rankl_decay_per_day / AVOGADRO_PER_MOL * 1e9
@@ -288,10 +288,10 @@ class SkeletonLayer:
             free = free_ligand_competitive(l_total[j], a_total[j], binder_nM * self.drug_access[i],
                                            b.rankl_opg_kd_nM, binder_kd_nM)
             self.rank_occupancy[i] = free / (b.rankl_rank_kd_nM + free)
-            self.pools[i].advance(self.rank_occupancy[i], supply_factor)
-            self.committed[i] = self.pools[i].committed_relative
+        self.precursors.advance(self.rank_occupancy, supply_factor)
+        self.committed = self.precursors.committed_relative
         # 3. activation on quiescent surface (bisphosphonate uptake first, as the agents' day)
-        quiescent = np.clip(self.surface_mm2 - self.eroded_surface_mm2 - self.osteoid_surface_mm2, 0.0, None)
+        quiescent = np.maximum(self.surface_mm2 - self.eroded_surface_mm2 - self.osteoid_surface_mm2, 0.0)
         if self.bp_drugs:
             self._adsorb(bisphosphonate_uptake_umol, bisphosphonate_recycle_fraction, quiescent)
         effect = self.bp_exposure / (1.0 + self.bp_exposure)
@@ -306,54 +306,36 @@ class SkeletonLayer:
         self.res_volume_um3[:, slot] = 0.0
         self.res_footprint_um2[:, slot] = 0.0
         n_oc = max(1, round(b.osteoclasts_per_new_bmu))
-        live = self.res_bmus > 0
-        fusion = b.osteoclast_fusion_per_day * (self.fusion_site_ratio * self.committed)[:, None]
-        nuclei = self.res_nuclei + fusion
-        nuclei -= nuclei * (1.0 - math.exp(-1.0 / b.osteoclast_nucleus_lifespan_days))
+        fusion = b.osteoclast_fusion_per_day * self.fusion_site_ratio * self.committed
         survival_signal = self.rank_occupancy / b.reference_rank_occupancy
         hazard = 1.0 / (b.osteoclast_lifespan_days * osteoclast_lifespan_factor) \
-            + b.osteoclast_rankl_withdrawal_apoptosis_per_day * np.clip(
-                1.0 - survival_signal / b.osteoclast_survival_occupancy_fraction, 0.0, None) \
+            + b.osteoclast_rankl_withdrawal_apoptosis_per_day * np.maximum(
+                1.0 - survival_signal / b.osteoclast_survival_occupancy_fraction, 0.0) \
             + self.contact_loss_per_day + self.bp_action.get("max_apoptosis_per_day", 0.0) * effect
-        survival = self.res_survival * np.exp(-hazard)[:, None]
-        self.res_nuclei = np.where(live, nuclei, 0.0)
-        self.res_survival = np.where(live, survival, 0.0)
-        cells = self.res_bmus * n_oc * self.res_survival  # live osteoclasts of each cohort
-        resorbed = (cells * self.res_nuclei * b.osteoclast_resorption_um3_per_day_per_nucleus
-                    * self.resorption_efficiency * (1.0 - effect)[:, None])
-        swept = cells * 2.0 * b.osteoclast_radius_um * b.bmu_advance_um_per_day
-        self.res_volume_um3 += resorbed
-        self.res_footprint_um2 += swept
-        self.resorbed_um3 = resorbed.sum(axis=1)
+        per_nucleus = b.osteoclast_resorption_um3_per_day_per_nucleus * self.resorption_efficiency * (1.0 - effect)
+        swept, leaving_bmus, leaving_volume, leaving_footprint = (np.empty(k) for _ in range(4))
+        resorb_cohorts(self.res_bmus, self.res_survival, self.res_nuclei, self.res_fraction, self.res_volume_um3,
+                       self.res_footprint_um2, fusion, math.exp(-1.0 / b.osteoclast_nucleus_lifespan_days), hazard,
+                       n_oc, per_nucleus, 2.0 * b.osteoclast_radius_um * b.bmu_advance_um_per_day,
+                       self.resorbed_um3, swept, leaving_bmus, leaving_volume, leaving_footprint)
         if self.bp_drugs:
-            self._release(swept.sum(axis=1) / UM2_PER_MM2, self.resorbed_um3, quiescent)
+            self._release(swept / UM2_PER_MM2, self.resorbed_um3, quiescent)
         # BMUs whose last osteoclast died today enter reversal with their share of cavity and footprint
-        fraction = 1.0 - (1.0 - self.res_survival) ** n_oc
-        fraction = np.where(live, fraction, 0.0)
-        ending = np.where(self.res_fraction > 0, (self.res_fraction - fraction) / np.where(
-            self.res_fraction > 0, self.res_fraction, 1.0), 0.0)
-        ending = np.clip(ending, 0.0, 1.0)
-        leaving_bmus = self.res_bmus * (self.res_fraction - fraction)
-        leaving_volume = self.res_volume_um3 * ending
-        leaving_footprint = self.res_footprint_um2 * ending
-        self.res_volume_um3 -= leaving_volume
-        self.res_footprint_um2 -= leaving_footprint
-        self.res_fraction = fraction
-        self._enter_reversal(leaving_bmus.sum(axis=1), leaving_volume.sum(axis=1), leaving_footprint.sum(axis=1))
+        self._enter_reversal(leaving_bmus, leaving_volume, leaving_footprint)
         # osteocytes: their lifespan, and those in resorbed bone (before the tissue goes)
         self.osteocytes -= self.osteocytes * (1.0 - math.exp(-1.0 / (b.osteocyte_lifespan_years * osteocyte_lifespan_factor
                                                                      * DAYS_PER_YEAR)))
-        self.osteocytes -= self.osteocytes * np.clip(self.resorbed_um3 / UM3_PER_MM3 / self.bone_mm3, 0.0, 1.0)
-        self._remove_tissue(self.resorbed_um3 / UM3_PER_MM3)
+        removed_share = np.minimum(np.maximum(self.resorbed_um3 / UM3_PER_MM3 / self.bone_mm3, 0.0), 1.0)
+        self.osteocytes -= self.osteocytes * removed_share
         # 5. formation: reversal over today -> osteoblasts; working osteoblasts lay matrix
         self._start_formation(working_life_days, coupling_fold)
         if lining_activation_per_day > 0:
             self._reactivate_lining(quiescent, lining_activation_per_day, working_life_days)
         self.formed_um3 = self._form()
         self.history.append((self.activations.copy(), self.resorbed_um3.copy(), self.formed_um3.copy()))
-        # 7. mineralization of every tissue cohort
-        self._add_tissue(self.formed_um3 / UM3_PER_MM3)
-        self._mineralize()
+        # 7. tissue: resorption takes every age in proportion (with its osteoid and mineral), today's matrix
+        # is a new cohort, every cohort mineralizes
+        self._tissue_day(1.0 - removed_share, self.formed_um3 / UM3_PER_MM3)
 
     def _retire_resorption_slot(self, slot: int) -> None:
         """The cohort activated RESORPTION_SLOTS days ago leaves resorption, whatever is left of it."""
@@ -362,12 +344,8 @@ class SkeletonLayer:
         self.res_bmus[:, slot] = 0.0
 
     def _enter_reversal(self, bmus: np.ndarray, volume: np.ndarray, footprint: np.ndarray) -> None:
-        pmf = self._reversal_pmf
-        shift = self.day_index % REVERSAL_SLOTS
-        idx = (shift + np.arange(REVERSAL_SLOTS)) % REVERSAL_SLOTS
-        self.rev_bmus[:, idx] += bmus[:, None] * pmf
-        self.rev_volume_um3[:, idx] += volume[:, None] * pmf
-        self.rev_footprint_um2[:, idx] += footprint[:, None] * pmf
+        spread_over_delays(self.rev_bmus, self.rev_volume_um3, self.rev_footprint_um2, bmus, volume, footprint,
+                           self._reversal_pmf, self.day_index % REVERSAL_SLOTS)
 
     def _start_formation(self, working_life_days: float, coupling_fold: float) -> None:
         """The reversal slot due today starts formation (the agents recruit on the day the delay ends)."""
@@ -404,32 +382,16 @@ class SkeletonLayer:
                                    working_life_days, False)
 
     def _form(self) -> np.ndarray:
-        """Matrix laid today by every formation cohort (µm³ per compartment); finished cohorts leave."""
+        """Matrix laid today by every formation cohort (µm³ per compartment); finished cohorts leave, and a
+        share of the osteoblasts whose working life ended becomes osteocytes in the new bone."""
         b = self.biology
-        active = self.form_age_days < np.inf
-        age = np.where(active, self.form_age_days, 0.0)
-        working = np.where(active, self.form_working, 0.0)  # P(working today): yesterday's "tomorrow"
-        laid = np.minimum(self.form_capacity_um3, self.form_osteoblasts * working * b.osteoblast_matrix_um3_per_day)
-        laid = np.where(active, laid, 0.0)
-        self.form_capacity_um3 = np.where(active, self.form_capacity_um3 - laid, 0.0)
-        tomorrow = np.zeros_like(working)
-        tomorrow[active] = _working(b.osteoblast_lifespan_shape, self.form_mean_life_days[active], age[active] + 1.0)
-        self.form_working = tomorrow
-        # osteoblasts whose working life ends today: a share becomes osteocytes in the new bone
-        ending = self.form_osteoblasts * (working - tomorrow)
-        self.osteocytes += b.osteoblast_to_osteocyte_fraction * np.where(active, ending, 0.0).sum(axis=1)
-        self.form_age_days = np.where(active, self.form_age_days + 1.0, np.inf)
-        # share of a cohort's BMUs still forming: one of its osteoblasts works (their number per BMU taken
-        # at its mean)
-        per_bmu = np.where(self.form_bmus > 0, self.form_osteoblasts / np.where(self.form_bmus > 0, self.form_bmus, 1.0),
-                           0.0)
-        share = 1.0 - (1.0 - tomorrow) ** np.maximum(per_bmu, 1.0)
-        # as the agents, a BMU stays in formation while an osteoblast works, even once its cavity is full
-        self.form_share = np.where(active, share, 0.0)
-        done = active & ((self.form_share < 1e-6) | (self.form_osteoblasts <= 0))
-        for slot in np.unique(np.nonzero(done)[1]):
-            self._finish_formation(done[:, slot], slot)
-        return laid.sum(axis=1)
+        k = len(self.parts)
+        laid, finished = np.empty(k), np.empty(k)
+        form_cohorts(self.form_bmus, self.form_osteoblasts, self.form_capacity_um3, self.form_footprint_um2,
+                     self.form_mean_life_days, self.form_age_days, self.form_share, self.form_working,
+                     float(b.osteoblast_lifespan_shape), b.osteoblast_matrix_um3_per_day, laid, finished)
+        self.osteocytes += b.osteoblast_to_osteocyte_fraction * finished
+        return laid
 
     def _finish_formation(self, mask: np.ndarray, slot: int) -> None:
         if not mask.any():
@@ -442,42 +404,17 @@ class SkeletonLayer:
         self.form_age_days[mask, slot] = np.inf
 
     # --- tissue and mineral ------------------------------------------------------------------------
-    def _remove_tissue(self, volume_mm3: np.ndarray) -> None:
-        """Resorption takes tissue of every age in proportion to its volume, with its osteoid and mineral."""
-        bone = self.bone_mm3
-        share = np.where(bone > 0, np.clip(volume_mm3 / np.where(bone > 0, bone, 1.0), 0.0, 1.0), 0.0)
-        keep = (1.0 - share)
-        self.old_bone *= keep
-        self.old_osteoid *= keep
-        self.old_mineral *= keep
-        self.tissue_bone *= keep[:, None]
-        self.tissue_osteoid *= keep[:, None]
-        self.tissue_mineral *= keep[:, None]
-
-    def _add_tissue(self, volume_mm3: np.ndarray) -> None:
-        slot = self.day_index % TISSUE_SLOTS
-        # the cohort formed TISSUE_SLOTS days ago joins the old pool
-        self.old_bone += self.tissue_bone[:, slot]
-        self.old_osteoid += self.tissue_osteoid[:, slot]
-        self.old_mineral += self.tissue_mineral[:, slot]
-        self.tissue_bone[:, slot] = volume_mm3
-        self.tissue_osteoid[:, slot] = volume_mm3
-        self.tissue_mineral[:, slot] = 0.0
-
-    def _mineralize(self) -> None:
-        """`kernels.remodeling.mineralize` applied to each tissue cohort and the old pool (dt = 1 day)."""
+    def _tissue_day(self, keep: np.ndarray, new_matrix_mm3: np.ndarray) -> None:
+        """`kernels.cohorts.tissue_day` with the agents' mineralization constants (`kernels.remodeling.mineralize`,
+        dt = 1 day); the rule is homogeneous in the voxel's bone, so a cohort of any volume follows it."""
         b = self.biology
-        mature = 1.0 - math.exp(-1.0 / b.mineralization_lag_days)
-        fast = 1.0 - math.exp(-1.0 / b.primary_mineralization_time_constant_days)
-        slow = 1.0 - math.exp(-1.0 / (b.secondary_mineralization_time_constant_years * DAYS_PER_YEAR))
-        p = b.primary_mineral_fraction_of_final
-        for bone, osteoid, mineral in ((self.tissue_bone, self.tissue_osteoid, self.tissue_mineral),
-                                       (self.old_bone, self.old_osteoid, self.old_mineral)):
-            osteoid -= osteoid * mature
-            matrix = bone - osteoid
-            target = p * matrix
-            mineral += np.where(mineral < target, (target - mineral) * fast, 0.0)
-            mineral += np.where(mineral < matrix, (matrix - mineral) * slow, 0.0)
+        tissue_day(self.tissue_bone, self.tissue_osteoid, self.tissue_mineral, self.old_bone, self.old_osteoid,
+                   self.old_mineral, np.ascontiguousarray(keep, dtype=np.float64), self.day_index % TISSUE_SLOTS,
+                   np.ascontiguousarray(new_matrix_mm3, dtype=np.float64),
+                   1.0 - math.exp(-1.0 / b.mineralization_lag_days),
+                   1.0 - math.exp(-1.0 / b.primary_mineralization_time_constant_days),
+                   1.0 - math.exp(-1.0 / (b.secondary_mineralization_time_constant_years * DAYS_PER_YEAR)),
+                   b.primary_mineral_fraction_of_final, self._bone_total_mm3, self._mineral_total_mm3)
 
     # --- spin-up and baselines ----------------------------------------------------------------------
     def reseed_tissue_age(self, mean_age_years: np.ndarray) -> None:
@@ -487,6 +424,7 @@ class SkeletonLayer:
         tau = b.secondary_mineralization_time_constant_years
         degree = 1.0 - (1.0 - b.primary_mineral_fraction_of_final) * tau / (tau + np.asarray(mean_age_years))
         self.old_mineral = (self.old_bone - self.old_osteoid) * degree
+        self._sum_tissue()
 
     def mean_over(self, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean daily (activations, resorbed µm³, formed µm³) per compartment over the last `days` days."""

@@ -70,9 +70,12 @@ def _get(data: dict, dotted: str):
     return node
 
 
-def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | None = None) -> list[PatientSpec]:
-    """All patients of all arms, arm by arm (arm order of the YAML), index 0..n-1."""
+def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | None = None,
+                 volumes_per_arm: int | None = None) -> list[PatientSpec]:
+    """All patients of all arms, arm by arm (arm order of the YAML), index 0..n-1; the first
+    `volumes_per_arm` (default: the trial's; None there: all) also get an agent volume."""
     n = trial.patients_per_arm if patients_per_arm is None else patients_per_arm
+    volumes = trial.volumes_per_arm if volumes_per_arm is None else volumes_per_arm
     base_data = base.scenario.model_dump(mode="json")
     pk_tables = {drug: values(table) for drug, table in drug_parameter_tables().items()}
     # person i: one generator per index, from the trial seed (SeedSequence spawn keys)
@@ -140,7 +143,7 @@ def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | Non
                 value = float(typical * np.exp(omega * z))
                 _set(data, v.parameter, value)
                 chars[v.parameter] = value
-            volume = trial.volumes_per_arm is None or i < trial.volumes_per_arm
+            volume = volumes is None or i < volumes
             cohort.append(PatientSpec(arm=arm_name, index=i, patient_id=f"{arm_name}-{i:04d}", seed=d["seed"],
                                       characteristics=chars, scenario=data, volume=volume))
     return cohort

@@ -65,7 +65,10 @@ def _client(workers: int, scheduler: str | None, processes: bool):
 
 def run_trial(loaded: LoadedTrial, out_dir: Path, workers: int = 2, scheduler: str | None = None,
               resume: bool = False, patients_per_arm: int | None = None, progress: bool = True, log=print,
-              processes: bool = True, max_in_flight: int | None = None) -> TrialSummary:
+              processes: bool = True, max_in_flight: int | None = None,
+              volumes_per_arm: int | None = None) -> TrialSummary:
+    """Run every patient of `loaded` not yet in OUT/trial.h5 (`resume`) and write the summaries and report.
+    `patients_per_arm` and `volumes_per_arm` override the trial file's values."""
     from dask.distributed import as_completed
 
     from engine.trials.report import write_report
@@ -73,7 +76,7 @@ def run_trial(loaded: LoadedTrial, out_dir: Path, workers: int = 2, scheduler: s
     t0 = time.perf_counter()
     trial = loaded.trial
     out_dir = Path(out_dir)
-    cohort = build_cohort(trial, loaded.base, patients_per_arm)
+    cohort = build_cohort(trial, loaded.base, patients_per_arm, volumes_per_arm)
     resolution = resolution_text(loaded)
     with TrialStore(out_dir / "trial.h5", trial.name, loaded.text, trial.seed, resolution, resume) as store:
         done = store.done()

@@ -7,7 +7,8 @@ from engine.kernels.remodeling import mineralize
 from engine.scenario import scenario_from_text
 from engine.scenario.biology import BiologyParameters
 from engine.skeleton.compartments import Compartment
-from engine.skeleton.layer import SkeletonLayer, _reversal_pmf, _working
+from engine.kernels.cohorts import tissue_day, working_probability
+from engine.skeleton.layer import SkeletonLayer, _reversal_pmf
 from engine.skeleton.patient import SkeletonModel
 from engine.units import DAYS_PER_YEAR
 
@@ -45,23 +46,27 @@ def test_osteoblasts_work_until_their_rounded_gamma_fate_day():
     fate = np.maximum(1, np.round(life))  # the agents: fate day = start + max(1, round(L)); it works on its fate day
     for age in (0, 1, 30, 60, 72, 90, 140):
         expected = float(np.mean(fate >= age))
-        assert abs(_working(b.osteoblast_lifespan_shape, np.array(72.0), np.array(float(age))) - expected) < 4e-3
+        assert abs(working_probability(b.osteoblast_lifespan_shape, 72.0, float(age)) - expected) < 4e-3
 
 
 def test_tissue_cohorts_mineralize_by_the_agents_voxel_rule():
     """A cohort of fresh osteoid, followed for 200 days, has the mineral the voxel kernel gives one voxel."""
     b = BiologyParameters()
-    layer = one_compartment()
-    layer.tissue_bone, layer.tissue_osteoid, layer.tissue_mineral = np.array([[1.0]]), np.array([[1.0]]), np.array([[0.0]])
-    layer.old_bone, layer.old_osteoid, layer.old_mineral = np.zeros(1), np.zeros(1), np.zeros(1)
+    # slot 0: the cohort; slot 1: the slot the kernel refills each day (with nothing)
+    tissue = [np.array([[1.0, 0.0]]), np.array([[1.0, 0.0]]), np.array([[0.0, 0.0]])]
+    old = [np.zeros(1), np.zeros(1), np.zeros(1)]
+    totals = [np.zeros(1), np.zeros(1)]
+    rates = (1.0 - np.exp(-1.0 / b.mineralization_lag_days), 1.0 - np.exp(-1.0 / b.primary_mineralization_time_constant_days),
+             1.0 - np.exp(-1.0 / (b.secondary_mineralization_time_constant_years * DAYS_PER_YEAR)))
     voxel = [np.ones((1, 1, 1), np.float32), np.ones((1, 1, 1), np.float32), np.zeros((1, 1, 1), np.float32)]
     for _ in range(200):
-        layer._mineralize()
+        tissue_day(*tissue, *old, np.ones(1), 1, np.zeros(1), *rates, b.primary_mineral_fraction_of_final, *totals)
         mineralize(voxel[0], voxel[1], voxel[2], 1.0, b.mineralization_lag_days, b.primary_mineral_fraction_of_final,
                    b.primary_mineralization_time_constant_days, b.secondary_mineralization_time_constant_years * DAYS_PER_YEAR,
                    1.0)
-    assert layer.tissue_mineral[0, 0] == pytest.approx(float(voxel[2][0, 0, 0]), rel=1e-5)  # float32 kernel
-    assert layer.tissue_osteoid[0, 0] == pytest.approx(float(voxel[1][0, 0, 0]), rel=1e-4, abs=1e-6)
+    assert totals[1][0] == pytest.approx(tissue[2][0, 0])
+    assert tissue[2][0, 0] == pytest.approx(float(voxel[2][0, 0, 0]), rel=1e-5)  # float32 kernel
+    assert tissue[1][0, 0] == pytest.approx(float(voxel[1][0, 0, 0]), rel=1e-4, abs=1e-6)
 
 
 def test_activation_is_the_agents_poisson_mean():
