@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from engine import __version__
+from engine.units import MAX_DURATION_DAYS
 
 EPILOG_MAIN = """\
 examples:
@@ -149,6 +150,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _run_days(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_DURATION_DAYS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_DURATION_DAYS} days (100 years, the limit of duration_days), "
+                                         f"got {value}")
+    return value
+
+
 def _nonnegative_int(text: str) -> int:
     try:
         value = int(text)
@@ -184,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", type=Path, help="scenario YAML file (see scenarios/README.md)")
     run.add_argument("--out", type=Path, metavar="DIR",
                      help="output folder (default: outputs.folder in the scenario, else outputs/<scenario name>)")
-    run.add_argument("--days", type=_positive_int, metavar="N", help="simulate N days instead of duration_days")
+    run.add_argument("--days", type=_run_days, metavar="N",
+                     help=f"simulate N days instead of duration_days (1 to {MAX_DURATION_DAYS:,}, as in the YAML)")
     run.add_argument("--seed", type=_nonnegative_int, metavar="S", help="random seed instead of the scenario's seed")
     run.add_argument("--arm", metavar="NAME",
                      help="for a scenario with arms (e.g. a dose-ranging study): run only this arm "
@@ -377,10 +387,22 @@ def _cmd_plot(args) -> int:
 
     if not args.file.exists():
         return _error(f"{args.file}: no such file (run `bmu run SCENARIO` first)")
+    if args.out is not None:
+        formats = {"png", "svg", "pdf", "jpg", "jpeg", "tif", "tiff", "eps", "ps", "webp"}
+        suffix = args.out.suffix.lower().lstrip(".")
+        if suffix not in formats:
+            return _error(f"--out {args.out}: the file name's ending picks the format; use one of "
+                          f"{', '.join(sorted(formats))}")
+        try:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return _error(f"--out {args.out}: cannot create the folder {args.out.parent} ({exc.strerror})")
     try:
         print(f"wrote {plot_results(args.file, args.out)}")
     except PlotError as exc:
         return _error(str(exc))
+    except OSError as exc:
+        return _error(f"cannot write the figure {args.out}: {exc.strerror or exc}")
     return 0
 
 
@@ -453,9 +475,33 @@ def _cmd_validate(args) -> int:
     loaded = _load(args.scenario)
     if isinstance(loaded, int):
         return loaded
-    print(f"{args.scenario}: valid scenario '{loaded.name}'. Resolved values:")
-    print(yaml.safe_dump(loaded.scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True).rstrip())
+    print(f"{args.scenario}: valid scenario '{loaded.name}'. Resolved values (null: what is used instead):")
+    text = yaml.safe_dump(loaded.scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True).rstrip()
+    print(_explain_nulls(text, loaded))
     return 0
+
+
+def _explain_nulls(text: str, loaded) -> str:
+    """Each `key: null` of the resolved YAML with a comment saying what the run uses in its place."""
+    from engine.pharmacology.denosumab import REFERENCE_BODY_WEIGHT_KG
+    from engine.scenario.consistency import field_cell_factor
+
+    s = loaded.scenario
+    used = {
+        "name": f"the file name, {loaded.name!r}",
+        "years_since_menopause": "not applicable (a man)" if s.patient.sex == "male" else "premenopausal",
+        "body_weight_kg": f"the PK tables' reference adult, {REFERENCE_BODY_WEIGHT_KG:g} kg",
+        "field_cell_size_um": f"{field_cell_factor(s) * s.geometry.voxel_size_um:g} µm (automatic)",
+        "folder": f"outputs/{loaded.name}",
+        "volume_size_um": "the µCT file's size",
+    }
+    out = []
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition(": ")
+        if sep and value == "null" and key in used:
+            line = f"{line}    # -> {used[key]}"
+        out.append(line)
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:

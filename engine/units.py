@@ -9,3 +9,5 @@ HOURS_PER_DAY = 24.0
 SECONDS_PER_DAY = 86400.0
 AVOGADRO_PER_MOL = 6.02214076e23  # exact (SI 2019)
 UM3_PER_LITRE = 1e15
+#: Longest simulated time a scenario's duration_days (and `bmu run --days`) may ask for: 100 years.
+MAX_DURATION_DAYS = 36500

@@ -184,13 +184,22 @@ def _check_pharmacokinetics(s: Scenario) -> list[Problem]:
 
 
 def _check_regimen(s: Scenario) -> list[Problem]:
-    problems = _check_dosing_lines(s.regimen, ("regimen",))
+    problems = _check_dosing_lines(s.regimen, ("regimen",)) + doses_after_end(s.regimen, ("regimen",), s.duration_days)
     for name, lines in s.arms.items():
-        problems += _check_dosing_lines(lines, ("arms", name))
+        problems += _check_dosing_lines(lines, ("arms", name)) + doses_after_end(lines, ("arms", name), s.duration_days)
     if s.arms and s.regimen:
         problems.append(Problem(("regimen",), "must be empty when arms are given (each arm is a full regimen; "
                                               f"arms: {', '.join(s.arms)})"))
     return problems
+
+
+def doses_after_end(lines, where: tuple, duration_days: int) -> list[Problem]:
+    """A dosing line whose first dose comes at or after the last simulated day gives no dose at all: almost
+    always a slip (days written as months, a run shortened); refused rather than run without the drug. (Later
+    doses of a line that has started may fall after the end: a regimen is often written for longer than a run.)"""
+    return [Problem((*where, i, "start_day"), f"is not before the end of the run (duration_days = {duration_days}), so "
+                    "this line gives no dose; start it earlier or make the run longer", dose.start_day, True)
+            for i, dose in enumerate(lines) if dose.start_day >= duration_days]
 
 
 def _check_dosing_lines(lines, where: tuple) -> list[Problem]:

@@ -73,11 +73,30 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         raise ScenarioError(source, [": file not found"])
     if path.is_dir():
         raise ScenarioError(source, [": is a folder, expected a scenario .yaml file"])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(source, [f": cannot be read ({exc.__class__.__name__}: {exc})"]) from None
+    problem, text = read_yaml_text(path, "a scenario")
+    if problem:
+        raise ScenarioError(source, [problem])
     return scenario_from_text(text, source=source, base_dir=path.parent)
+
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def read_yaml_text(path: Path, what: str) -> tuple[str | None, str]:
+    """(problem, text) of a YAML file: the problem (": ...", to follow the path) says what the file is when it
+    is not YAML text — an HDF5 output of bmu, another binary file — instead of a decoding error."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return f": cannot be read ({exc.strerror or exc})", ""
+    if raw.startswith(HDF5_SIGNATURE):
+        return (f": is an HDF5 file (a results.h5, trial.h5 or checkpoint written by bmu), not {what} YAML; look "
+                "at it with `bmu inspect FILE`, plot a results.h5 with `bmu plot FILE`"), ""
+    try:
+        return None, raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (f": is not a text file (byte {exc.start} is not UTF-8); {what} is a YAML text file "
+                "(see scenarios/README.md)"), ""
 
 
 def scenario_from_text(text: str, source: str = "<string>", base_dir: Path | str = ".") -> LoadedScenario:
@@ -232,7 +251,65 @@ def _format_pydantic_error(err: dict, data: dict, lines: dict[tuple, int], root:
         return _format_problem(Problem((*path, field_name), f"Input should be one of {allowed}",
                                        ctx.get("tag"), True), lines)
     message = err["msg"]
-    return _format_problem(Problem(path, message, err.get("input"), "input" in err), lines)
+    value = err.get("input")
+    if kind in ("int_parsing", "float_parsing", "int_from_float") or kind.startswith(("greater_than", "less_than")):
+        if kind in ("int_parsing", "float_parsing") and isinstance(value, str) and _is_number(value):
+            spelled = f"{int(float(value))}" if kind == "int_parsing" else f"{float(value):.1f} or {_yaml_float(value)}"
+            message = f"{value} is text to YAML (an exponent without a decimal point); write {spelled}"
+        elif kind in ("int_parsing", "int_from_float"):
+            message = "expected a whole number"
+        allowed = _allowed_range(model, path[-1] if path else None)
+        if allowed:
+            message = ("out of range" if kind.startswith(("greater_than", "less_than")) else message) + \
+                f"; allowed: {allowed}"
+    return _format_problem(Problem(path, message, value, "input" in err), lines)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _yaml_float(text: str) -> str:
+    """`1e9` → `1.0e+9`, the spelling YAML 1.1 reads as a number."""
+    mantissa, _, exponent = text.lower().partition("e")
+    mantissa = mantissa if "." in mantissa else mantissa + ".0"
+    exponent = exponent if exponent.startswith(("+", "-")) else "+" + exponent
+    return f"{mantissa}e{exponent}"
+
+
+def _allowed_range(model, field: object) -> str | None:
+    """'1 to 36500' for a field with ge/gt/le/lt bounds, or None."""
+    info = model.model_fields.get(field) if model is not None and isinstance(field, str) else None
+    if info is None:
+        return None
+    low = high = None
+    low_open = high_open = False
+    for m in info.metadata:
+        if getattr(m, "ge", None) is not None:
+            low = m.ge
+        if getattr(m, "gt", None) is not None:
+            low, low_open = m.gt, True
+        if getattr(m, "le", None) is not None:
+            high = m.le
+        if getattr(m, "lt", None) is not None:
+            high, high_open = m.lt, True
+    if low is None and high is None:
+        return None
+    whole = info.annotation in (int, int | None)
+    if whole and low_open:
+        low, low_open = low + 1, False
+    if whole and high_open:
+        high, high_open = high - 1, False
+    if low is not None and high is not None:
+        return f"{low} to {high}" if not (low_open or high_open) else \
+            f"{'above' if low_open else 'from'} {low} {'below' if high_open else 'up to'} {high}"
+    if low is not None:
+        return f"{'above' if low_open else 'at least'} {low}"
+    return f"{'below' if high_open else 'at most'} {high}"
 
 
 def _unwrap(annotation):

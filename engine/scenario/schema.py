@@ -17,6 +17,8 @@ live in `engine.scenario.consistency`, which knows the exact YAML path of each v
 
 from __future__ import annotations
 
+from engine.units import MAX_DURATION_DAYS
+
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -29,6 +31,7 @@ ROUTES = ("subcutaneous", "intravenous", "oral")
 CONDITIONS = ("glucocorticoid_therapy",)
 SNAPSHOT_FIELDS = ("bone_fraction", "mineral_fraction", "rankl_nM", "opg_nM", "rankl_opg_nM", "rank_occupancy",
                    "osteoid_fraction", "bmu_label")
+
 
 
 class _Strict(BaseModel):
@@ -130,7 +133,7 @@ class Scenario(_Strict):
     name: str | None = Field(None, min_length=1, max_length=100, description="Run name; default: the file name without .yaml.")
     description: str = Field("", description="Free text shown by `bmu inspect`.")
     seed: int = Field(0, ge=0, description="Seed of the model's random generator (all stochastic decisions).")
-    duration_days: int = Field(gt=0, le=36500, description="Simulated days.")
+    duration_days: int = Field(gt=0, le=MAX_DURATION_DAYS, description="Simulated days (at most 100 years).")
     geometry: Geometry
     patient: Patient
     regimen: tuple[DoseEntry, ...] = Field((), description="Dosing lines; empty means untreated.")

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from engine.scenario.loader import (LoadedScenario, ScenarioError, _format_pydantic_error, _line_prefix,
+from engine.scenario.consistency import doses_after_end
+from engine.scenario.loader import (LoadedScenario, ScenarioError, _format_problem, _format_pydantic_error, _line_prefix,
+                                    read_yaml_text,
                                     load_scenario, parse_yaml)
 from engine.trials.schema import Trial
 
@@ -34,7 +36,9 @@ def load_trial(path: str | Path) -> LoadedTrial:
     source = str(path)
     if not path.is_file():
         raise TrialError(source, [": file not found" if not path.exists() else ": is not a file"])
-    text = path.read_text(encoding="utf-8")
+    problem, text = read_yaml_text(path, "a trial")
+    if problem:
+        raise TrialError(source, [problem])
     data, lines = parse_yaml(text, source, TrialError)
     if not isinstance(data, dict):
         raise TrialError(source, [": the top level must be a mapping (name, base_scenario, arms, ...)"])
@@ -50,4 +54,9 @@ def load_trial(path: str | Path) -> LoadedTrial:
         where = _line_prefix(("base_scenario",), lines)
         raise TrialError(source, [f"{where}: base_scenario = {trial.base_scenario!r}: {p.lstrip(': ')}"
                                   for p in exc.problems]) from None
+    duration = trial.duration_days or base.scenario.duration_days
+    late = [problem for name, arm in trial.arms.items()
+            for problem in doses_after_end(arm.regimen, ("arms", name, "regimen"), duration)]
+    if late:
+        raise TrialError(source, [_format_problem(problem, lines) for problem in late])
     return LoadedTrial(trial=trial, text=text, source=source, base_dir=path.parent, base=base)

@@ -29,6 +29,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from engine.scenario.schema import DoseEntry
+from engine.units import MAX_DURATION_DAYS
 
 ArmName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", max_length=60)]
 #: readouts a trial summarises per arm and compares with published rows (names of /timeseries)
@@ -142,7 +143,7 @@ class Trial(_Strict):
     base_scenario: str = Field(description="Scenario YAML every patient starts from (relative to the trial file).")
     seed: int = Field(ge=0, description="Trial seed: every patient's seed and characteristics derive from it.")
     patients_per_arm: int = Field(ge=1, le=100000, description="Virtual patients per arm.")
-    duration_days: int | None = Field(None, gt=0, le=36500, description="Overrides the base scenario's duration.")
+    duration_days: int | None = Field(None, gt=0, le=MAX_DURATION_DAYS, description="Overrides the base scenario's duration.")
     report_every_days: int = Field(7, ge=1, description="Spacing of the per-patient time series kept in trial.h5.")
     volumes_per_arm: int | None = Field(
         None, ge=0, description=("Patients per arm (the first ones) that also get an agent volume (the tissue-level, "
