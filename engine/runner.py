@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from engine.kernels import compiled_cache_is_warm
 from engine.grid.voxel_grid import FIELD_LONG_NAMES, FIELD_UNITS
 from engine.io.checkpoint import CHECKPOINT_NAME, load_model, read_info, write_checkpoint
 from engine.io.plots import plot_results
@@ -105,6 +106,8 @@ def run(loaded: LoadedScenario, out_dir: Path | None = None, days: int | None = 
 def _build_and_simulate(settings: RunSettings, log, stop) -> RunSummary:
     loaded, scenario = settings.loaded, settings.loaded.scenario
     t0 = time.perf_counter()
+    if not compiled_cache_is_warm():
+        log("first run on this machine: compiling the numba kernels (about 15-30 s, once; cached afterwards)")
     model = BoneModel(scenario, base_dir=loaded.base_dir, rng=settings.seed)
     grid = model.grid
     log(f"built {grid.shape[0]}x{grid.shape[1]}x{grid.shape[2]} voxels of {grid.voxel_size_um:g} µm, "

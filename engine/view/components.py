@@ -193,7 +193,7 @@ def TimeSeries(model):
     with _timed(model, "time series"):
         state = model.view_state()
         png = timeseries_image(model, state)
-    _image(png, 440, "bmu-timeseries", "jpeg")
+    _image(png, 640, "bmu-timeseries", "jpeg")
 
 
 @solara.component

@@ -114,10 +114,24 @@ class LiveBoneModel(BoneModel):
     def __init__(self, scenario_path: str = "scenarios/default.yaml", regimen: str = SCENARIO_REGIMEN,
                  years_since_menopause: float | None = None, seed: int | None = None,
                  spin_up_days: int | None = None):
+        import sys
+
+        from tqdm import tqdm
+
+        from engine.kernels import compiled_cache_is_warm
+
         loaded = scenario_for_view(scenario_path, regimen, years_since_menopause, seed)
+        # the server's terminal says what the first page load waits for (the page appears after the spin-up)
+        if not compiled_cache_is_warm():
+            print("bmu view: first run on this machine: compiling the numba kernels (about 15-30 s, once)",
+                  file=sys.stderr, flush=True)
+        print(f"bmu view: building '{loaded.name}' ...", file=sys.stderr, flush=True)
         super().__init__(loaded.scenario, loaded.base_dir)
         self.loaded = loaded
-        self.spin_up(spin_up_days)
+        days = self.scenario.numerics.spin_up_days if spin_up_days is None else spin_up_days
+        with tqdm(total=days, unit="day", desc="bmu view: spin-up before day 0", file=sys.stderr,
+                  disable=days == 0, dynamic_ncols=True) as bar:
+            self.spin_up(spin_up_days, progress=bar.update)
         # preallocated per readout (grown if the model is stepped past the scenario's duration), so a frame
         # takes views instead of converting ever longer lists
         self._history = np.full((len(HISTORY_READOUTS), self.scenario.duration_days + 1), np.nan)

@@ -42,9 +42,11 @@ def build_page(source: str | Path, spin_up_days: int | None = None):
     if is_results_file(source):
         model = ReplayModel(results_path=str(source))
         return SolaraViz(model, components=COMPONENTS, model_params={"results_path": str(source)},
-                         name=f"bmu view — replay of {source}", play_interval=300)
+                         name=f"bmu view — replay of {model.run_name} ({Path(source).name})", play_interval=300)
     params = live_model_params(source, spin_up_days)
     initial = {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
     model = LiveBoneModel(**initial)
-    return SolaraViz(model, components=COMPONENTS, model_params=params, name=f"bmu view — {source}",
+    # the title names the scenario, not its path (a screenshot must not carry the folder of the machine)
+    return SolaraViz(model, components=COMPONENTS, model_params=params, name=f"bmu view — {model.loaded.name} "
+                     f"({Path(source).name})",
                      play_interval=1)

@@ -37,26 +37,26 @@ class TimeSeriesFigure:
     """
 
     def __init__(self, last_day: float, dose_days: list[tuple[float, str, float]], width_in: float = 6.4,
-                 height_in: float = 6.2, dpi: int = 80):
+                 height_in: float = 6.4, dpi: int = 100):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         self.figure = Figure(figsize=(width_in, height_in), dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         self.axes = self.figure.subplots(len(PANELS), 1, sharex=True)
-        self.figure.subplots_adjust(left=0.12, right=0.98, top=0.95, bottom=0.1, hspace=0.12)
+        self.figure.subplots_adjust(left=0.13, right=0.98, top=0.96, bottom=0.08, hspace=0.12)
         self.lines: dict[str, object] = {}
         for ax, (ylabel, series) in zip(self.axes, PANELS):
             for name, label, colour in series:
                 (self.lines[name],) = ax.plot([], [], color=colour, lw=1.4, label=label, animated=True)
-            ax.set_ylabel(ylabel, fontsize=8)
-            ax.tick_params(labelsize=7)
+            ax.set_ylabel(ylabel, fontsize=10)
+            ax.tick_params(labelsize=9)
             ax.grid(alpha=0.25)
             if len(series) > 1:
-                ax.legend(fontsize=7, loc="upper left", ncols=len(series), frameon=False)
+                ax.legend(fontsize=9, loc="upper left", ncols=len(series), frameon=False)
         for ax in self.axes[:2]:
             ax.axhline(0.0, color="0.5", lw=0.6)
         self.axes[LOG_PANEL].set_yscale("log")
-        self.axes[-1].set_xlabel("day", fontsize=8)
+        self.axes[-1].set_xlabel("day", fontsize=10)
         self.axes[-1].set_xlim(0, max(float(last_day), 1.0))
         for day, drug, _ in dose_days:
             for ax in self.axes:
