@@ -26,17 +26,43 @@ class GeometryError(ValueError):
     """The requested geometry cannot be built; the message names the YAML path and what to change."""
 
 
+#: noise realisations tried before a geometry is declared unreachable: in a volume of only ~2 trabecular
+#: spacings, one realisation can degenerate into a few sheets whose thickness no σ brings to the target while
+#: another realisation of the same seed's sequence builds (issue: 1 osteopenic patient in 6 failed)
+ATTEMPTS = 4
+
+
 def synthetic_trabecular(shape: tuple[int, int, int], voxel_size_um: float, bv_tv: float,
                          trabecular_thickness_um_target: float, seed: int,
                          max_evaluations: int = 14, rel_tol: float = 0.03, accept_rel: float = 0.10) -> np.ndarray:
     """Binary bone fraction (float32, 1 = bone) with BV/TV = bv_tv and Tb.Th within 10 % of the target (µm).
 
-    Brackets σ, then bisects it (in log σ) until Tb.Th is within rel_tol (3 %). Raises GeometryError
-    when no σ gives Tb.Th within accept_rel (10 %): this happens when the volume is too small to hold
-    more than about one trabecular spacing, where the structure degenerates into a few sheets.
+    Brackets σ, then bisects it (in log σ) until Tb.Th is within rel_tol (3 %). When no σ gives Tb.Th within
+    accept_rel (10 %), tries further noise realisations derived from the seed (`ATTEMPTS` in all; the first is
+    the seed's own, so a geometry that builds at once is unchanged), then raises GeometryError: this happens
+    when the volume is too small to hold more than about one trabecular spacing.
     """
-    noise = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
     target = trabecular_thickness_um_target
+    best_measured = 0.0
+    for attempt in range(ATTEMPTS):
+        rng = np.random.default_rng(seed if attempt == 0 else np.random.SeedSequence(seed, spawn_key=(attempt,)))
+        noise = rng.standard_normal(shape).astype(np.float32)
+        bone, err, measured = _search(noise, voxel_size_um, bv_tv, target, max_evaluations, rel_tol)
+        if err <= accept_rel:
+            return bone
+        if abs(measured / target - 1.0) < abs(best_measured / target - 1.0):
+            best_measured = measured
+    spacing = target * (1.0 / bv_tv - 1.0)
+    raise GeometryError(
+        f"geometry.structure.trabecular_thickness_um = {target:g}: could not be reached at bv_tv = {bv_tv:g} in a "
+        f"{'x'.join(str(n) for n in shape)}-voxel volume (best {best_measured:.0f} µm in {ATTEMPTS} noise realisations); "
+        f"at this BV/TV and Tb.Th the trabecular spacing is ~{spacing:.0f} µm, so enlarge geometry.volume_size_um to "
+        "several spacings, or change the target")
+
+
+def _search(noise: np.ndarray, voxel_size_um: float, bv_tv: float, target: float, max_evaluations: int,
+            rel_tol: float) -> tuple[np.ndarray, float, float]:
+    """(bone, relative Tb.Th error, measured Tb.Th µm) of the best σ found for this noise."""
     best, best_err, best_measured = None, np.inf, 0.0
     evaluations = 0
 
@@ -61,11 +87,4 @@ def synthetic_trabecular(shape: tuple[int, int, int], voxel_size_um: float, bv_t
             hi = sigma
         sigma = np.sqrt(lo * hi) if lo is not None and hi is not None else (sigma * 1.4 if hi is None else sigma / 1.4)
         measured = evaluate(max(0.5, sigma))
-    if best_err > accept_rel:
-        spacing = target * (1.0 / bv_tv - 1.0)
-        raise GeometryError(
-            f"geometry.structure.trabecular_thickness_um = {target:g}: could not be reached at bv_tv = {bv_tv:g} in a "
-            f"{'x'.join(str(n) for n in shape)}-voxel volume (best {best_measured:.0f} µm); at this BV/TV and Tb.Th "
-            f"the trabecular spacing is ~{spacing:.0f} µm, so enlarge geometry.volume_size_um to several spacings, "
-            "or change the target")
-    return best
+    return best, best_err, best_measured

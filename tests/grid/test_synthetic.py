@@ -33,7 +33,7 @@ def test_deterministic_for_a_seed_and_different_across_seeds():
 
 def test_unreachable_thickness_gives_clear_error():
     with pytest.raises(GeometryError, match="trabecular_thickness_um = 300.*enlarge geometry.volume_size_um"):
-        synthetic_trabecular((20, 20, 20), 10.0, 0.2, 300.0, 1)
+        synthetic_trabecular((20, 20, 20), 10.0, 0.2, 300.0, 1, max_evaluations=5)
 
 
 def test_micro_ct_scenario_loads_the_array():
