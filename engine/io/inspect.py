@@ -22,7 +22,8 @@ def _fmt(value) -> str:
 
 
 def summarize(path: Path | str) -> str:
-    """Summary of a results file: run, scenario, time range, datasets with units and last values."""
+    """Summary of a results file (run, scenario, time range, datasets with units and last values) or of a
+    trial.h5 (arms, patients, last values per arm)."""
     path = Path(path)
     if not path.exists():
         raise InspectError(f"{path}: file not found")
@@ -38,7 +39,43 @@ def summarize(path: Path | str) -> str:
         raise InspectError(f"{path}: cannot be read as HDF5 ({exc})") from None
 
 
+def _summarize_trial(path: Path, f: h5py.File) -> str:
+    """A trial.h5: arms, patients, failures, and each patient-level readout's last reported value per arm
+    (median and 5-95 % of the individuals, as the report's visual predictive check)."""
+    a = f.attrs
+    lines = [f"{path}", f"  trial          {a['trial_name']}  (engine {a.get('engine_version', '?')}, trial seed "
+                        f"{a.get('trial_seed', '?')}; {a.get('resolution', '')})"]
+    arms = f["arms"]
+    for arm in arms:
+        n = len(arms[arm].get("patients", {}))
+        lines.append(f"  arm            {arm}: {n} patients" + ("" if "summary" in arms[arm] else " (no summary yet)"))
+    failures = f["failures"].attrs if "failures" in f else {}
+    if len(failures):
+        lines.append(f"  failed         {len(failures)} patients: {', '.join(list(failures)[:5])}"
+                     + (" ..." if len(failures) > 5 else ""))
+    lines.append("")
+    lines.append("/arms/<arm>/summary, last reported day: median [5 %, 95 %] of the individuals (units)")
+    for arm in arms:
+        if "summary" not in arms[arm]:
+            continue
+        s = arms[arm]["summary"]
+        day = int(s["day"][-1])
+        lines.append(f"  {arm} (day {day})")
+        for name in [k[:-len("_median")] for k in s if k.endswith("_median")]:
+            median = s[f"{name}_median"][-1]
+            if not np.isfinite(median):
+                continue
+            units = s[f"{name}_median"].attrs.get("units", "?")
+            lines.append(f"    {name:<34} {median:10.4g}  [{s[f'{name}_p05'][-1]:.4g}, {s[f'{name}_p95'][-1]:.4g}]  "
+                         f"({units})")
+    lines.append("")
+    lines.append("read with h5py or xarray (see README 'Reading results'); the report is report.html beside it")
+    return "\n".join(lines)
+
+
 def _summarize_open(path: Path, f: h5py.File) -> str:
+    if "trial_name" in f.attrs and "arms" in f:
+        return _summarize_trial(path, f)
     if "engine_version" not in f.attrs or "timeseries" not in f:
         raise InspectError(f"{path}: an HDF5 file, but not a bmu results file (no engine_version / timeseries)")
     a = f.attrs

@@ -36,12 +36,17 @@ class TrialSummary:
     resolution: str
 
 
-def resolution_text(loaded: LoadedTrial) -> str:
+def resolution_text(loaded: LoadedTrial, volumes_per_arm: int | None = None) -> str:
+    """Which patients have an agent volume, and at what resolution (every patient has the whole-skeleton layer)."""
     geometry = loaded.base.scenario.geometry
     voxel = loaded.trial.resolution.voxel_size_um or geometry.voxel_size_um
     volume = loaded.trial.resolution.volume_size_um or geometry.volume_size_um
     size = "x".join(f"{v:g}" for v in volume) if volume else "from the µCT file"
-    return f"voxel {voxel:g} µm, volume {size} µm"
+    volumes = loaded.trial.volumes_per_arm if volumes_per_arm is None else volumes_per_arm
+    if volumes == 0:
+        return "whole-skeleton layer only (no agent volumes)"
+    who = "" if volumes is None else f"agent volumes for the first {volumes} per arm: "
+    return f"{who}voxel {voxel:g} µm, volume {size} µm"
 
 
 def _client(workers: int, scheduler: str | None, processes: bool):
@@ -77,7 +82,7 @@ def run_trial(loaded: LoadedTrial, out_dir: Path, workers: int = 2, scheduler: s
     trial = loaded.trial
     out_dir = Path(out_dir)
     cohort = build_cohort(trial, loaded.base, patients_per_arm, volumes_per_arm)
-    resolution = resolution_text(loaded)
+    resolution = resolution_text(loaded, volumes_per_arm)
     with TrialStore(out_dir / "trial.h5", trial.name, loaded.text, trial.seed, resolution, resume) as store:
         done = store.done()
         todo = [spec for spec in cohort if spec.patient_id not in done]

@@ -5,7 +5,7 @@
                                      datasets: day, <readout> (one per TRIAL_READOUTS; attrs units)
     /arms/<arm>/summary/             day, n, <readout>_mean, _sd, _ci95_low, _ci95_high, _n (patients with it:
                                      biopsy readouts only for those with an agent volume), _median, _p05, _p95
-                                     (written at the end)
+                                     (written at the end); every dataset has a `units` attribute
     /failures                        attrs per patient id: seed, arm, error (the latest failure)
 
 Each patient is flushed as soon as it arrives, so a crash of the trial process loses only the
@@ -106,8 +106,12 @@ class TrialStore:
             if "summary" in group:
                 del group["summary"]
             sgroup = group.create_group("summary")
+            units = readout_table()
             for key, value in summary.items():
                 sgroup[key] = value
+                readout = next((name for name in TRIAL_READOUTS if key.startswith(name + "_")), None)
+                sgroup[key].attrs["units"] = ("day" if key == "day" else "1" if key == "n" or key.endswith("_n")
+                                              else units[readout][0] if readout else "1")
             out[arm] = summary
         self.file.flush()
         return out
