@@ -23,6 +23,7 @@ examples:
   bmu resume outputs/default/checkpoint.h5       continue an interrupted run
   bmu view scenarios/default.yaml                watch remodeling in the browser (SolaraViz)
   bmu trial scenarios/trials/freedom_3y.yaml     a virtual trial on Dask, with a report vs published results
+  bmu export outputs/freedom_3y/trial.h5 --format nonmem   a NONMEM/nlmixr2/mrgsolve long table (CSV)
 
 Scenario keys are documented in scenarios/README.md. Units are in the key names
 (voxel_size_um, dose_mg, interval_days, ...).
@@ -129,6 +130,25 @@ thread per worker), retried once if it fails; a patient that fails twice is repo
 the trial goes on. Writes OUT/trial.h5 (per-patient time series, arm mean/SD/95 % CI), OUT/report.html
 and report.md with PNGs (simulated mean ± CI with the published points, and a pass/miss table), and
 OUT/patients/<id>/results.h5. Default OUT: outputs/<trial name>.
+"""
+
+EPILOG_EXPORT = """\
+examples:
+  bmu export outputs/default/results.h5                       time series as CSV (one row per day)
+  bmu export outputs/default/results.h5 --format parquet      the same as Parquet (units in the schema metadata)
+  bmu export outputs/freedom_3y/trial.h5                      every patient as a long table (CSV)
+  bmu export outputs/freedom_3y/trial.h5 --format nonmem --out nm/freedom.csv
+
+Formats:
+  csv, parquet   a results.h5: one row per recorded day, one column per readout (units in the names);
+                 a trial.h5: the long table below
+  nonmem         the long table as NONMEM reads it ($DATA: '.' for missing values): ID, PATIENT, ARM, ARMN,
+                 TIME (days), EVID (0 observation, 1 dose), MDV, AMT (mg), DRUG, ROUTE, DV, DVID, READOUT,
+                 UNITS, then covariates AGE, YSM, TSCORE, BVTV, WT, GCYRS and each sampled parameter.
+                 Observations at a dose time come first (day 0 is the pre-dose baseline). In NONMEM, DROP
+                 the text columns ($INPUT ID PATIENT=DROP ARM=DROP ...); nlmixr2, mrgsolve and tidyvpc
+                 read them as they are.
+The default output file is next to FILE (results.csv, trial_long.csv, trial_nonmem.csv, ...).
 """
 
 EPILOG_VALIDATE = """\
@@ -244,6 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override the trial's volumes_per_arm: the first N patients of each arm also get an agent "
                           "volume (biopsy readouts), the others the whole-skeleton layer alone (0: layer only, fast)")
     tri.add_argument("--out", type=Path, help="output folder (default outputs/<trial name>)")
+
+    exp = sub.add_parser("export", help="results or trial -> CSV, Parquet or a NONMEM-style long table",
+                         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_EXPORT,
+                         description="Write a results.h5 or trial.h5 as a table for R, pandas, NONMEM, nlmixr2, "
+                                     "mrgsolve or tidyvpc.")
+    exp.add_argument("file", type=Path, help="results.h5 (bmu run) or trial.h5 (bmu trial)")
+    exp.add_argument("--format", choices=("csv", "parquet", "nonmem"), default="csv", help="default csv")
+    exp.add_argument("--out", type=Path, metavar="PATH", help="output file (default: next to FILE)")
 
     val = sub.add_parser("validate", help="check a scenario without running it",
                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_VALIDATE,
@@ -469,6 +497,19 @@ def _cmd_trial(args) -> int:
     return 0 if not summary.failures else 1
 
 
+def _cmd_export(args) -> int:
+    from engine.io.export import ExportError, export
+
+    try:
+        written = export(args.file, args.format, args.out)
+    except ExportError as exc:
+        return _error(str(exc))
+    except OSError as exc:
+        return _error(f"cannot write {args.out or 'the table'}: {exc.strerror or exc}")
+    print(f"wrote {written}")
+    return 0
+
+
 def _cmd_validate(args) -> int:
     import yaml
 
@@ -507,7 +548,8 @@ def _explain_nulls(text: str, loaded) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": _cmd_run, "resume": _cmd_resume, "inspect": _cmd_inspect, "plot": _cmd_plot,
-                "validate": _cmd_validate, "view": _cmd_view, "trial": _cmd_trial}
+                "validate": _cmd_validate, "view": _cmd_view, "trial": _cmd_trial,
+                "export": _cmd_export}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -17,3 +17,16 @@ def test_readme_has_two_commands_and_ci_runs_the_second():
     assert '".[test]"' in setup_and_test and "pytest" in setup_and_test
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert setup_and_test in ci.splitlines()
+
+
+def test_the_readme_python_example_runs(tmp_path, monkeypatch):
+    """The 'From Python' example, executed as written (from the repository root)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## From Python"):text.index("## Watching it")]
+    code = re.search(r"```python\n(.+?)\n```", section, re.S).group(1)
+    monkeypatch.chdir(REPO)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    patient, biopsy = namespace["patient"], namespace["biopsy"]
+    assert patient["lumbar_spine_bmd_change_pct"].sel(day=365).item() > 1.0      # denosumab raises spine BMD
+    assert biopsy["bv_tv"].dims == ("day",) and biopsy.sizes["day"] == 6

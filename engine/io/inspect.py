@@ -81,6 +81,13 @@ def _summarize_open(path: Path, f: h5py.File) -> str:
     a = f.attrs
     lines = [f"{path}", f"  run            {a.get('run_name', '?')}  (engine {a['engine_version']}, schema "
                         f"{a.get('schema_version', '?')}, seed {a.get('seed', '?')}, created {a.get('created_utc', '?')})"]
+    if "provenance" in f:
+        pv = f["provenance"].attrs
+        versions = json.loads(pv.get("package_versions", "{}"))
+        lines.append(f"  provenance     commit {pv.get('git_commit') or '(not a git checkout)'}; numba threads "
+                     f"{pv.get('numba_threads', '?')}; python {versions.get('python', '?')}, numpy "
+                     f"{versions.get('numpy', '?')}, numba {versions.get('numba', '?')}")
+        lines.append(f"  command        {pv.get('command_line', '?')}")
     shape = tuple(int(n) for n in a.get("grid_shape_zyx", ()))
     vox = float(a.get("voxel_size_um", 0))
     if shape:

@@ -4,6 +4,8 @@ Layout of `results.h5` (readable with plain h5py, HDFView or xarray; no engine c
 
     /                      attrs: engine_version, schema_version, seed, run_name, created_utc,
                                   voxel_size_um, grid_shape_zyx, units_convention
+    /provenance            attrs: git_commit, package_versions (JSON), numba_threads, command_line,
+                                  pk_parameters (JSON: each drug's values in force)
     /scenario              attrs: yaml (the input text), resolved_json (all defaults filled in),
                                   resolved_sha256, source
     /scenario/biology_parameters   table: name, value, unit, source
@@ -30,6 +32,7 @@ import h5py
 import numpy as np
 
 from engine import __version__
+from engine.io.provenance import write_provenance
 from engine.scenario.biology import parameter_table
 from engine.scenario.loader import LoadedScenario
 from engine.scenario.schema import SCHEMA_VERSION
@@ -74,6 +77,7 @@ class ResultsWriter:
             "voxel_size_um": voxel_size_um, "grid_shape_zyx": np.array(grid_shape, np.int64),
             "units_convention": UNITS_CONVENTION,
         })
+        write_provenance(f, loaded.scenario)
         sc = f.create_group("scenario")
         sc.attrs.update({"yaml": loaded.text, "resolved_json": loaded.resolved_json(),
                          "resolved_sha256": loaded.resolved_hash(), "source": loaded.source})

@@ -1,6 +1,7 @@
 """trial.h5: what a trial has gathered, written by the trial process only (patients write their own files).
 
     /                                attrs: trial_name, trial_yaml, trial_seed, engine_version, resolution
+    /provenance                      attrs: git_commit, package_versions (JSON), numba_threads, command_line
     /arms/<arm>/patients/<id>/       attrs: seed, index, characteristics (JSON), wall_s, results_file
                                      datasets: day, <readout> (one per TRIAL_READOUTS; attrs units)
     /arms/<arm>/summary/             day, n, <readout>_mean, _sd, _ci95_low, _ci95_high, _n (patients with it:
@@ -22,6 +23,7 @@ import numpy as np
 from scipy import stats
 
 from engine import __version__
+from engine.io.provenance import write_provenance
 from engine.readouts import readout_table
 from engine.trials.schema import TRIAL_READOUTS
 
@@ -42,6 +44,7 @@ class TrialStore:
             self.file = h5py.File(self.path, "w")
             self.file.attrs.update(trial_name=trial_name, trial_yaml=trial_yaml, trial_seed=trial_seed,
                                    engine_version=__version__, resolution=resolution)
+            write_provenance(self.file)
             self.file.create_group("arms")
             self.file.create_group("failures")
 

@@ -1,0 +1,192 @@
+"""Exports for the tools people analyse results with: tables (CSV, Parquet) and a NONMEM-style long table.
+
+- A run (`results.h5`): its time series as one row per recorded day, one column per readout (the column
+  names carry their units, e.g. `serum_ctx_ng_per_ml`; units also in the Parquet schema metadata).
+- A trial (`trial.h5`) or a run, as a pharmacometric long table, the layout NONMEM, nlmixr2, mrgsolve,
+  Monolix and tidyvpc read: one row per observation (EVID 0: ID, TIME in days, DV, DVID and READOUT naming
+  the readout, UNITS) and per dose (EVID 1, MDV 1: AMT in mg, DRUG, ROUTE), with the patient's
+  covariates on every row (AGE, YSM, TSCORE, BVTV, WT, GCYRS and each sampled parameter). Observations at a
+  dose time come before the dose (the day-0 record is the pre-dose baseline). `--format nonmem` writes it
+  as CSV with `.` for missing values, as NONMEM's $DATA expects.
+
+Everything is read with h5py; the writers are pandas' (Parquet through pyarrow).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+import yaml
+
+from engine.pharmacology.regimen import expand_regimen
+
+FORMATS = ("csv", "parquet", "nonmem")
+#: characteristics of a trial patient -> covariate column
+COVARIATES = {"age_years": "AGE", "years_since_menopause": "YSM", "baseline_t_score": "TSCORE", "bv_tv": "BVTV",
+              "body_weight_kg": "WT", "glucocorticoid_years_of_use": "GCYRS"}
+
+
+class ExportError(Exception):
+    """The file cannot be exported; the message says why in one line."""
+
+
+def kind_of(path: Path) -> str:
+    """'results' or 'trial' (raises ExportError for anything else)."""
+    if not path.is_file():
+        raise ExportError(f"{path}: file not found")
+    if not h5py.is_hdf5(path):
+        raise ExportError(f"{path}: not an HDF5 file (export takes a results.h5 or trial.h5 written by bmu)")
+    with h5py.File(path, "r") as f:
+        if "trial_name" in f.attrs and "arms" in f:
+            return "trial"
+        if "timeseries" in f and "day" in f["timeseries"]:
+            return "results"
+    raise ExportError(f"{path}: an HDF5 file, but neither a results.h5 nor a trial.h5 written by bmu")
+
+
+def timeseries_table(results_path: Path) -> pd.DataFrame:
+    """One row per recorded day of a run; `attrs['units']` maps each column to its units."""
+    with h5py.File(results_path, "r") as f:
+        ts = f["timeseries"]
+        columns = {"day": ts["day"][()]}
+        units = {"day": "day"}
+        for name in sorted(ts):
+            if name != "day" and ts[name].ndim == 1:
+                columns[name] = ts[name][()]
+                units[name] = str(ts[name].attrs.get("units", ""))
+    table = pd.DataFrame(columns)
+    table.attrs["units"] = units
+    return table
+
+
+class _Columns:
+    """The long table's columns, gathered patient by patient as numpy arrays and joined once (a FREEDOM-sized
+    trial has millions of rows: row dicts or a DataFrame per patient would take minutes)."""
+
+    def __init__(self):
+        self.parts: dict[str, list[np.ndarray]] = {}
+        self.rows = 0
+
+    def add(self, n: int, values: dict) -> None:
+        for key, value in values.items():
+            if key not in self.parts:   # a column first seen now: missing in the rows before
+                self.parts[key] = [np.full(self.rows, np.nan if not isinstance(value, str) else "", dtype=object)]
+            self.parts[key].append(np.asarray(value) if np.ndim(value) else np.full(n, value, dtype=object))
+        for key in self.parts.keys() - values.keys():
+            self.parts[key].append(np.full(n, np.nan, dtype=object))
+        self.rows += n
+
+    def frame(self) -> pd.DataFrame:
+        table = pd.DataFrame({key: np.concatenate(parts) for key, parts in self.parts.items()})
+        return table.infer_objects()
+
+
+def _doses(regimen: list[dict], last_day: float) -> dict[str, np.ndarray]:
+    from engine.scenario.schema import DoseEntry
+
+    events = [e for e in expand_regimen([DoseEntry.model_validate(line) for line in regimen]) if e.day <= last_day]
+    n = len(events)
+    return {"TIME": np.array([e.day for e in events], float), "EVID": np.ones(n, int), "MDV": np.ones(n, int),
+            "AMT": np.array([e.dose_mg for e in events], float), "DRUG": np.array([e.drug for e in events], object),
+            "ROUTE": np.array([e.route for e in events], object), "DV": np.full(n, np.nan), "DVID": np.zeros(n, int),
+            "READOUT": np.full(n, "", object), "UNITS": np.full(n, "", object)}
+
+
+def _add_patient(columns: _Columns, common: dict, series: dict, units: dict, names: list[str], doses: dict) -> None:
+    days = np.asarray(series["day"], dtype=np.float64)
+    for dvid, name in enumerate(names, start=1):
+        values = np.asarray(series[name], dtype=np.float64)
+        keep = np.isfinite(values)
+        n = int(keep.sum())
+        columns.add(n, {**common, "TIME": days[keep], "EVID": np.zeros(n, int), "MDV": np.zeros(n, int),
+                        "AMT": np.zeros(n), "DRUG": np.full(n, "", object), "ROUTE": np.full(n, "", object),
+                        "DV": values[keep], "DVID": np.full(n, dvid), "READOUT": np.full(n, name, object),
+                        "UNITS": np.full(n, units.get(name, ""), object)})
+    last = days[-1] if days.size else 0.0
+    keep = doses["TIME"] <= last
+    n = int(keep.sum())
+    if n:
+        columns.add(n, {**common, **{k: v[keep] for k, v in doses.items()}})
+
+
+def long_table(path: Path) -> pd.DataFrame:
+    """The NONMEM-style long table of a trial.h5 (every patient) or a results.h5 (ID 1)."""
+    if kind_of(path) == "results":
+        return _run_long_table(path)
+    columns = _Columns()
+    with h5py.File(path, "r") as f:
+        trial = yaml.safe_load(f.attrs["trial_yaml"])
+        duration = float(trial.get("duration_days") or 1e9)
+        next_id = 1
+        for arm_number, arm in enumerate(f["arms"], start=1):
+            doses = _doses(trial.get("arms", {}).get(arm, {}).get("regimen", []) or [], duration)
+            patients = f[f"arms/{arm}"].get("patients", {})
+            for pid in sorted(patients):
+                group = patients[pid]
+                series = {name: group[name][()] for name in group}
+                units = {name: str(group[name].attrs.get("units", "")) for name in group}
+                chars = json.loads(group.attrs.get("characteristics", "{}"))
+                common = {"ID": next_id, "PATIENT": pid, "ARM": arm, "ARMN": arm_number}
+                common.update({COVARIATES.get(k, k.split(".")[-1].upper()): v for k, v in chars.items()})
+                _add_patient(columns, common, series, units, [n for n in series if n != "day"], doses)
+                next_id += 1
+    return _ordered(columns.frame() if columns.rows else pd.DataFrame())
+
+
+def _run_long_table(path: Path) -> pd.DataFrame:
+    table = timeseries_table(path)
+    with h5py.File(path, "r") as f:
+        resolved = json.loads(f["scenario"].attrs["resolved_json"])
+        run_name = str(f.attrs.get("run_name", path.parent.name))
+    patient = resolved.get("patient", {})
+    common = {"ID": 1, "PATIENT": run_name, "ARM": run_name, "ARMN": 1, "AGE": patient.get("age_years"),
+              "YSM": patient.get("years_since_menopause"), "WT": patient.get("body_weight_kg")}
+    series = {name: table[name].to_numpy(dtype=np.float64) for name in table.columns}
+    columns = _Columns()
+    _add_patient(columns, {k: (np.nan if v is None else v) for k, v in common.items()}, series, table.attrs["units"],
+                 [n for n in table.columns if n != "day"], _doses(resolved.get("regimen", []), float(series["day"][-1])))
+    return _ordered(columns.frame())
+
+
+def _ordered(table: pd.DataFrame) -> pd.DataFrame:
+    """NONMEM's order: by ID and TIME, observations before a dose at the same time; fixed leading columns."""
+    if table.empty:
+        return table
+    table = table.sort_values(["ID", "TIME", "EVID", "DVID"], kind="stable").reset_index(drop=True)
+    lead = ["ID", "PATIENT", "ARM", "ARMN", "TIME", "EVID", "MDV", "AMT", "DRUG", "ROUTE", "DV", "DVID", "READOUT",
+            "UNITS"]
+    return table[lead + [c for c in table.columns if c not in lead]]
+
+
+def export(path: Path, fmt: str = "csv", out: Path | None = None) -> Path:
+    """Write `path` (results.h5 or trial.h5) as `fmt` and return the file written.
+
+    csv/parquet: a run's time series (wide) or a trial's long table; nonmem: the long table as NONMEM CSV."""
+    path = Path(path)
+    if fmt not in FORMATS:
+        raise ExportError(f"--format {fmt}: allowed: {', '.join(FORMATS)}")
+    kind = kind_of(path)
+    wide = kind == "results" and fmt != "nonmem"
+    table = timeseries_table(path) if wide else long_table(path)
+    suffix = {"csv": ".csv", "parquet": ".parquet", "nonmem": ".csv"}[fmt]
+    default = path.with_name(path.stem + ("" if wide else "_nonmem" if fmt == "nonmem" else "_long") + suffix)
+    out = Path(out) if out else default
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        arrow = pa.Table.from_pandas(table, preserve_index=False)
+        units = table.attrs.get("units")
+        if units:
+            arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), b"units": json.dumps(units).encode()})
+        pq.write_table(arrow, out)
+    elif fmt == "nonmem":
+        table.to_csv(out, index=False, na_rep=".")
+    else:
+        table.to_csv(out, index=False)
+    return out
