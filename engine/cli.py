@@ -138,6 +138,7 @@ examples:
   bmu export outputs/default/results.h5 --format parquet      the same as Parquet (units in the schema metadata)
   bmu export outputs/freedom_3y/trial.h5                      every patient as a long table (CSV)
   bmu export outputs/freedom_3y/trial.h5 --format nonmem --out nm/freedom.csv
+  bmu export outputs/default/results.h5 --format vtk          snapshots for ParaView: open results_vtk/results.pvd
 
 Formats:
   csv, parquet   a results.h5: one row per recorded day, one column per readout (units in the names);
@@ -148,7 +149,9 @@ Formats:
                  Observations at a dose time come first (day 0 is the pre-dose baseline). In NONMEM, DROP
                  the text columns ($INPUT ID PATIENT=DROP ARM=DROP ...); nlmixr2, mrgsolve and tidyvpc
                  read them as they are.
-The default output file is next to FILE (results.csv, trial_long.csv, trial_nonmem.csv, ...).
+  vtk            a results.h5's snapshots: one VTK ImageData file (.vti) per snapshot day with every
+                 snapshot field as cell data, spacing in µm, and a ParaView collection (.pvd) over the days.
+The default output is next to FILE (results.csv, trial_long.csv, trial_nonmem.csv, results_vtk/, ...).
 """
 
 EPILOG_VALIDATE = """\
@@ -270,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Write a results.h5 or trial.h5 as a table for R, pandas, NONMEM, nlmixr2, "
                                      "mrgsolve or tidyvpc.")
     exp.add_argument("file", type=Path, help="results.h5 (bmu run) or trial.h5 (bmu trial)")
-    exp.add_argument("--format", choices=("csv", "parquet", "nonmem"), default="csv", help="default csv")
+    exp.add_argument("--format", choices=("csv", "parquet", "nonmem", "vtk"), default="csv", help="default csv")
     exp.add_argument("--out", type=Path, metavar="PATH", help="output file (default: next to FILE)")
 
     val = sub.add_parser("validate", help="check a scenario without running it",

@@ -8,6 +8,7 @@
   covariates on every row (AGE, YSM, TSCORE, BVTV, WT, GCYRS and each sampled parameter). Observations at a
   dose time come before the dose (the day-0 record is the pre-dose baseline). `--format nonmem` writes it
   as CSV with `.` for missing values, as NONMEM's $DATA expects.
+- A run's snapshots as VTK ImageData files and a ParaView collection (`--format vtk`).
 
 Everything is read with h5py; the writers are pandas' (Parquet through pyarrow).
 """
@@ -24,7 +25,7 @@ import yaml
 
 from engine.pharmacology.regimen import expand_regimen
 
-FORMATS = ("csv", "parquet", "nonmem")
+FORMATS = ("csv", "parquet", "nonmem", "vtk")
 #: characteristics of a trial patient -> covariate column
 COVARIATES = {"age_years": "AGE", "years_since_menopause": "YSM", "baseline_t_score": "TSCORE", "bv_tv": "BVTV",
               "body_weight_kg": "WT", "glucocorticoid_years_of_use": "GCYRS"}
@@ -170,6 +171,10 @@ def export(path: Path, fmt: str = "csv", out: Path | None = None) -> Path:
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt}: allowed: {', '.join(FORMATS)}")
     kind = kind_of(path)
+    if fmt == "vtk":
+        if kind != "results":
+            raise ExportError(f"{path}: --format vtk takes a results.h5 (its snapshots); a trial has none")
+        return export_vtk(path, out)
     wide = kind == "results" and fmt != "nonmem"
     table = timeseries_table(path) if wide else long_table(path)
     suffix = {"csv": ".csv", "parquet": ".parquet", "nonmem": ".csv"}[fmt]
@@ -190,3 +195,53 @@ def export(path: Path, fmt: str = "csv", out: Path | None = None) -> Path:
     else:
         table.to_csv(out, index=False)
     return out
+
+
+def export_vtk(results_path: Path, out_dir: Path | None = None) -> Path:
+    """Every snapshot of a results.h5 as VTK ImageData (`.vti`, one per snapshot day, every snapshot field as
+    cell data in its units, spacing in µm) and a ParaView collection (`.pvd`) with the days as timesteps:
+    open the .pvd in ParaView and play. Returns the .pvd."""
+    results_path = Path(results_path)
+    out_dir = Path(out_dir) if out_dir else results_path.with_name(results_path.stem + "_vtk")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with h5py.File(results_path, "r") as f:
+        if "snapshots" not in f or "day" not in f["snapshots"] or not len(f["snapshots/day"]):
+            raise ExportError(f"{results_path}: no snapshots to export (outputs.snapshot_every_days)")
+        snap = f["snapshots"]
+        voxel = float(f.attrs["voxel_size_um"])
+        fields = [name for name in snap if snap[name].ndim == 4]
+        entries = []
+        for t, day in enumerate(snap["day"][()]):
+            name = f"day_{int(day):05d}.vti"
+            _write_vti(out_dir / name, {field: snap[field][t] for field in fields}, voxel,
+                       {field: str(snap[field].attrs.get("units", "")) for field in fields})
+            entries.append(f'    <DataSet timestep="{int(day)}" part="0" file="{name}"/>')
+    pvd = out_dir / (results_path.stem + ".pvd")
+    pvd.write_text('<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1" byte_order="LittleEndian">\n'
+                   "  <Collection>\n" + "\n".join(entries) + "\n  </Collection>\n</VTKFile>\n")
+    return pvd
+
+
+def _write_vti(path: Path, arrays: dict[str, np.ndarray], voxel_um: float, units: dict[str, str]) -> None:
+    """VTK XML ImageData with raw appended float32 cell data (x varies fastest: the (z, y, x) C order)."""
+    nz, ny, nx = next(iter(arrays.values())).shape
+    header, blobs, offset = [], [], 0
+    for name, array in arrays.items():
+        data = np.ascontiguousarray(array, dtype="<f4").tobytes()
+        header.append(f'        <DataArray type="Float32" Name="{name}" format="appended" offset="{offset}">'
+                      "</DataArray>")
+        blob = np.uint64(len(data)).tobytes() + data
+        blobs.append(blob)
+        offset += len(blob)
+    extent = f"0 {nx} 0 {ny} 0 {nz}"
+    xml = ('<?xml version="1.0"?>\n<VTKFile type="ImageData" version="1.0" byte_order="LittleEndian" '
+           'header_type="UInt64">\n'
+           f'  <ImageData WholeExtent="{extent}" Origin="0 0 0" Spacing="{voxel_um:g} {voxel_um:g} {voxel_um:g}">\n'
+           f'    <Piece Extent="{extent}">\n      <CellData Scalars="{next(iter(arrays))}">\n'
+           + "\n".join(header) + "\n      </CellData>\n    </Piece>\n  </ImageData>\n"
+           '  <AppendedData encoding="raw">\n   _')
+    with open(path, "wb") as out:
+        out.write(xml.encode())
+        for blob in blobs:
+            out.write(blob)
+        out.write(b"\n  </AppendedData>\n</VTKFile>\n")
