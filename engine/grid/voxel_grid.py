@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.grid.synthetic import synthetic_trabecular
+from engine.grid.micro_ct import read_volume
 from engine.scenario.consistency import grid_shape, resolve_micro_ct_path
 from engine.scenario.schema import MicroCTVolume, Scenario
 
@@ -105,8 +106,8 @@ class VoxelGrid:
 
 
 def load_micro_ct(path: Path, bone_threshold: float) -> np.ndarray:
-    """A .npy µCT volume (z, y, x) as a binary bone fraction (float32)."""
-    arr = np.load(path, allow_pickle=False)
+    """A µCT volume (z, y, x; .npy, TIFF stack or folder of TIFF slices) as a binary bone fraction (float32)."""
+    arr = read_volume(path)
     if arr.dtype == bool:
         return arr.astype(np.float32)
     return (arr >= bone_threshold).astype(np.float32)

@@ -89,23 +89,36 @@ def _check_geometry(s: Scenario, base_dir: Path) -> list[Problem]:
     problems: list[Problem] = []
     shape = None
     if isinstance(g.structure, MicroCTVolume):
+        from engine.grid.micro_ct import SUFFIXES, inspect_volume, is_volume_path
+
         path = resolve_micro_ct_path(g.structure, base_dir)
         where = ("geometry", "structure", "path")
-        if path.suffix != ".npy":
-            return [Problem(where, "µCT volumes are read from numpy .npy files", g.structure.path, True)]
-        if not path.is_file():
+        if not is_volume_path(path):
+            return [Problem(where, f"µCT volumes are read from a numpy .npy file, a multi-page TIFF stack or a folder "
+                                   f"of TIFF slices ({', '.join(SUFFIXES)})", g.structure.path, True)]
+        if not path.exists():
             return [Problem(where, f"file not found (looked for {path})", g.structure.path, True)]
         try:
-            arr = np.load(path, mmap_mode="r", allow_pickle=False)
+            info = inspect_volume(path)
         except Exception as exc:  # any unreadable file: say so, never a traceback
-            return [Problem(where, f"cannot be read as a .npy array ({exc.__class__.__name__}: {exc})",
+            return [Problem(where, f"cannot be read as a µCT volume ({exc.__class__.__name__}: {exc})",
                             g.structure.path, True)]
-        if arr.ndim != 3 or min(arr.shape) < 4:
-            return [Problem(where, f"must hold a 3-D array with at least 4 voxels per axis, found shape {arr.shape}",
+        if len(info.shape) != 3 or min(info.shape) < 4:
+            return [Problem(where, f"must hold a 3-D array with at least 4 voxels per axis, found shape {info.shape}",
                             g.structure.path, True)]
-        if not (arr.dtype == bool or np.issubdtype(arr.dtype, np.number)):
-            return [Problem(where, f"must hold numbers or booleans, found dtype {arr.dtype}", g.structure.path, True)]
-        shape = tuple(int(n) for n in arr.shape)
+        if not (info.dtype == bool or np.issubdtype(info.dtype, np.number)):
+            return [Problem(where, f"must hold numbers or booleans, found dtype {info.dtype}", g.structure.path, True)]
+        if info.voxel_size_um is not None:
+            calibrated = info.voxel_size_um
+            if max(calibrated) / min(calibrated) > 1.01:
+                return [Problem(where, "has anisotropic voxels (z, y, x = "
+                                + ", ".join(f"{v:g}" for v in calibrated) + " µm); the engine needs cubic voxels: "
+                                "resample the stack first", g.structure.path, True)]
+            if abs(calibrated[2] / g.voxel_size_um - 1.0) > 0.01:
+                return [Problem(("geometry", "voxel_size_um"), f"does not match the µCT file's calibration "
+                                f"({calibrated[2]:g} µm per voxel in {path.name}); set voxel_size_um: {calibrated[2]:g}",
+                                g.voxel_size_um, True)]
+        shape = info.shape
         if too_many := _too_many_voxels(shape, g.voxel_size_um):
             return too_many
         if g.volume_size_um is not None:

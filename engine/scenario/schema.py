@@ -48,10 +48,12 @@ class SyntheticTrabecular(_Strict):
 
 
 class MicroCTVolume(_Strict):
-    """A segmented or grey-value µCT volume stored as a 3-D numpy `.npy` array (z, y, x)."""
+    """A segmented or grey-value µCT volume (z, y, x): a numpy `.npy` array, a multi-page TIFF stack or a folder of
+    TIFF slices (BoneJ/ImageJ exports; an ImageJ calibration in the file must match voxel_size_um)."""
 
     type: Literal["micro_ct"]
-    path: str = Field(min_length=1, description="Path of the .npy file, relative to the scenario file.")
+    path: str = Field(min_length=1, description=("Path of the .npy file, .tif/.tiff stack or folder of .tif slices, "
+                                                 "relative to the scenario file."))
     bone_threshold: float = Field(
         0.5, description="Voxels with value >= this are bone (for boolean arrays, True is bone).")
 

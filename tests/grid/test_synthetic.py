@@ -59,3 +59,40 @@ def test_grid_arrays_are_float32_and_named():
         assert grid.array(name).dtype == np.float32 and grid.array(name).shape == (4, 4, 4)
     assert grid.array("bmu_label").dtype == np.int32
     assert grid.total_volume_mm3 == pytest.approx(64 * 1e-6)
+
+
+def _example_volume():
+    return np.load(SCENARIOS / "data" / "example_trabecular_40.npy")
+
+
+def _micro_ct_scenario(tmp_path, path: str, voxel_um: float = 10):
+    from engine.scenario.loader import scenario_from_dict
+    data = {"duration_days": 5, "patient": {"sex": "female", "age_years": 60, "years_since_menopause": 5},
+            "geometry": {"voxel_size_um": voxel_um, "structure": {"type": "micro_ct", "path": path}}}
+    return scenario_from_dict(data, base_dir=tmp_path)
+
+
+def test_a_tiff_stack_with_imagej_calibration_builds_the_same_grid_as_the_npy(tmp_path):
+    import tifffile
+    raw = _example_volume().astype(np.uint8) * 255
+    tifffile.imwrite(tmp_path / "stack.tif", raw, imagej=True, resolution=(1 / 10.0, 1 / 10.0),
+                     metadata={"spacing": 10.0, "unit": "micron"})
+    (tmp_path / "slices").mkdir()
+    for z, plane in enumerate(raw):
+        tifffile.imwrite(tmp_path / "slices" / f"slice_{z:03d}.tif", plane)
+    expected = build_grid(load_scenario(SCENARIOS / "microct_example.yaml").scenario, SCENARIOS).bone_fraction
+    for path in ("stack.tif", "slices"):
+        loaded = _micro_ct_scenario(tmp_path, path)
+        assert loaded.scenario.geometry.volume_size_um is None
+        grid = build_grid(loaded.scenario, tmp_path)
+        np.testing.assert_array_equal(grid.bone_fraction, expected)
+
+
+def test_a_tiff_calibration_that_disagrees_with_voxel_size_is_refused(tmp_path):
+    import tifffile
+    from engine.scenario.loader import ScenarioError
+    tifffile.imwrite(tmp_path / "stack.tif", _example_volume().astype(np.uint8), imagej=True,
+                     resolution=(1 / 12.5, 1 / 12.5), metadata={"spacing": 12.5, "unit": "um"})
+    with pytest.raises(ScenarioError, match="voxel_size_um = 10.0: does not match the µCT file's calibration "
+                                            r"\(12.5 µm per voxel in stack.tif\); set voxel_size_um: 12.5"):
+        _micro_ct_scenario(tmp_path, "stack.tif")

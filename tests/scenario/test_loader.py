@@ -24,7 +24,7 @@ def test_broken_scenario_names_path_line_value(capsys):
         load_scenario(SCENARIOS / "broken.yaml")
     assert len(err.value.problems) == 1
     line = str(err.value)
-    assert "broken.yaml:14:" in line and "regimen[1].interval_days = -30" in line and "greater than 0" in line
+    assert "broken.yaml:14:" in line and "regimen[1].interval_days = -30" in line and "allowed: above 0" in line
 
 
 def base() -> dict:
@@ -74,7 +74,7 @@ def test_unknown_biology_parameter_suggests_nearest():
 @pytest.mark.parametrize("mutate, expected", [
     (lambda d: d["patient"].update(sex="f"), "patient.sex = 'f': Input should be 'female' or 'male'"),
     (lambda d: d["geometry"].update(voxel_size_um="ten"), "geometry.voxel_size_um = 'ten'"),
-    (lambda d: d.update(duration_days=-1), "duration_days = -1: Input should be greater than 0"),
+    (lambda d: d.update(duration_days=-1), "duration_days = -1: out of range; allowed: 1 to 36500"),
     (lambda d: d["regimen"][0].update(drug="aspirin"), "regimen[0].drug = 'aspirin'"),
     (lambda d: d["regimen"][0].update(route="oral"), "regimen[0].route = 'oral': is not a route for denosumab; allowed: subcutaneous"),
     (lambda d: d["regimen"][0].update(dose_mg=60000), "regimen[0].dose_mg = 60000.0: is outside 0.1-500 mg for denosumab"),
@@ -90,7 +90,7 @@ def test_unknown_biology_parameter_suggests_nearest():
     (lambda d: d["patient"].update(conditions=["diabetes"]), "patient.conditions[0] = 'diabetes'"),
     (lambda d: d.update(biology={"osteoblast_to_lining_fraction": 0.9}),
      "biology.osteoblast_to_lining_fraction = 0.9: osteoblast_to_osteocyte_fraction + osteoblast_to_lining_fraction"),
-    (lambda d: d.update(numerics={"spin_up_days": -5}), "numerics.spin_up_days = -5: Input should be greater than or equal to 0"),
+    (lambda d: d.update(numerics={"spin_up_days": -5}), "numerics.spin_up_days = -5: out of range; allowed: at least 0"),
     (lambda d: d.update(biology={"osteoclast_lifespan_days": 0}), "biology.osteoclast_lifespan_days = 0"),
 ])
 def test_bad_values_name_path_and_allowed(mutate, expected):
@@ -138,7 +138,7 @@ def test_micro_ct_errors(tmp_path):
     assert "geometry.structure.path = 'missing.npy': file not found" in problems_for(data)[0]
     (tmp_path / "bad.npy").write_text("not numpy")
     data["geometry"]["structure"]["path"] = str(tmp_path / "bad.npy")
-    assert "cannot be read as a .npy array" in problems_for(data)[0]
+    assert "cannot be read as a µCT volume" in problems_for(data)[0]
 
 
 def test_resolved_hash_changes_with_content():

@@ -60,7 +60,7 @@ def test_bad_values_name_path_value_and_what_is_allowed(tmp_path):
                                                      "pharmacokinetics.denosumab.linear_clearance"))
     assert "variability[0].parameter" in message and "did you mean" in message
     message = _problems(tmp_path, TINY_TRIAL.replace("cv_pct: 30", "cv_pct: -3"))
-    assert "variability[0].cv_pct = -3" in message and "greater than 0" in message
+    assert "variability[0].cv_pct = -3" in message and "allowed: above 0" in message
 
 
 def test_published_rows_must_name_an_arm(tmp_path):
