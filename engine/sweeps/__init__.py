@@ -1,0 +1,1 @@
+"""Parameter sweeps and global sensitivity analysis over scenario keys (`bmu sweep`)."""
