@@ -63,9 +63,11 @@ def _summarize_trial(path: Path, f: h5py.File) -> str:
         lines.append(f"  {arm} (day {day})")
         for name in [k[:-len("_median")] for k in s if k.endswith("_median")]:
             median = s[f"{name}_median"][-1]
-            if not np.isfinite(median):
-                continue
             units = s[f"{name}_median"].attrs.get("units", "?")
+            if not np.isfinite(median):
+                lines.append(f"    {name:<34} {'no data':>10}  (no patient has a value: a biopsy readout without "
+                             "agent volumes, or no baseline)")
+                continue
             lines.append(f"    {name:<34} {median:10.4g}  [{s[f'{name}_p05'][-1]:.4g}, {s[f'{name}_p95'][-1]:.4g}]  "
                          f"({units})")
     lines.append("")

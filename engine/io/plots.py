@@ -1,6 +1,6 @@
 """Plots of a run's /timeseries (matplotlib, headless): what people would rather look at than read.
 
-`plot_results(results.h5, out.png)` draws panels over time in years: first the patient (whole-skeleton
+`plot_results(results.h5, out.png)` draws panels over time (days, months or years by the run's length): first the patient (whole-skeleton
 layer: lumbar-spine and total-hip DXA, serum CTX and P1NP, % change), then the tissue (the agent volume, a
 biopsy: volumetric BMD and its fluxes, histomorphometry, BV/TV, cells); and, for a run with denosumab,
 serum denosumab with the doses marked and RANKL free / bound to OPG / bound to the drug.
@@ -29,6 +29,39 @@ from engine.units import DAYS_PER_YEAR  # noqa: E402
 
 
 MARKER_PLOT_CAP_PCT = 250.0
+MONTH_DAYS = DAYS_PER_YEAR / 12.0
+
+
+def time_axis(last_day: float) -> tuple[float, str]:
+    """(units per day, axis label) for a run of this length: days up to 4 months, months up to 3 years,
+    then years (a 30-day run is not drawn in thousandths of a year)."""
+    if last_day <= 122:
+        return 1.0, "day"
+    if last_day <= 3 * DAYS_PER_YEAR + 1:
+        return 1.0 / MONTH_DAYS, "month"
+    return 1.0 / DAYS_PER_YEAR, "year"
+
+
+def subtitle(f: h5py.File) -> str:
+    """Patient, regimen, seed and engine version of a results file, for a figure's title."""
+    try:
+        resolved = json.loads(f["scenario"].attrs["resolved_json"])
+    except (KeyError, TypeError, ValueError):
+        return f"engine {f.attrs.get('engine_version', '?')}"
+    p = resolved.get("patient", {})
+    who = f"{p.get('sex', '?')}, {p.get('age_years', '?'):g} y" if isinstance(p.get("age_years"), (int, float)) \
+        else str(p.get("sex", "?"))
+    if p.get("years_since_menopause") is not None:
+        who += f", {p['years_since_menopause']:g} y after menopause"
+    if p.get("conditions"):
+        who += ", " + ", ".join(p["conditions"])
+    lines = resolved.get("regimen") or []
+    regimen = "; ".join(f"{line['drug']} {line['dose_mg']:g} mg {line['route']}"
+                        + (f" every {line['interval_days']:g} d x {line['number_of_doses']}"
+                           if line.get("number_of_doses", 1) > 1 else "")
+                        + (f" from day {line['start_day']:g}" if line.get("start_day") else "")
+                        for line in lines) or "untreated"
+    return f"{who} | {regimen} | seed {f.attrs.get('seed', '?')} | engine {f.attrs.get('engine_version', '?')}"
 
 
 class PlotError(Exception):
@@ -58,7 +91,7 @@ def _regimen(f: h5py.File) -> list[dict]:
         return []
 
 
-def _overlay(ax, points, readout: str, labelled: set) -> None:
+def _overlay(ax, points, readout: str, labelled: set, per_day: float = 1.0 / DAYS_PER_YEAR) -> None:
     """Published points for one readout: black markers, range as an error bar, one legend entry per label."""
     for p in points:
         if p.readout != readout:
@@ -68,7 +101,7 @@ def _overlay(ax, points, readout: str, labelled: set) -> None:
         yerr = [[max(p.value - low, 0.0)], [max(high - p.value, 0.0)]]
         label = None if p.label in labelled else p.label
         labelled.add(p.label)
-        ax.errorbar([p.day / DAYS_PER_YEAR], [p.value], yerr=yerr, fmt="D", ms=4, color="k", mfc="w", capsize=3,
+        ax.errorbar([p.day * per_day], [p.value], yerr=yerr, fmt="D", ms=4, color="k", mfc="w", capsize=3,
                     lw=0.8, label=label, zorder=5)
 
 
@@ -76,17 +109,17 @@ def _dose_days(regimen: list[dict]) -> list[float]:
     return [e.day for e in expand_regimen(DoseEntry(**line) for line in regimen)]
 
 
-def _patient_panel(ax, ts, years, published, labelled: set, lines, title: str) -> None:
+def _patient_panel(ax, ts, t, published, labelled: set, lines, title: str, per_day: float) -> None:
     """One patient-level panel (% change, published points over the curves)."""
     for name, label, color in lines:
         values = _series(ts, name)
         if values is not None:
-            ax.plot(years, values, label=label, color=color, lw=2.0)
-            _overlay(ax, published, name, labelled)
+            ax.plot(t, values, label=label, color=color, lw=2.0)
+            _overlay(ax, published, name, labelled, per_day)
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set_ylabel("% change from baseline")
     ax.set_title(title)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
 
 
 def plot_results(results_path: Path | str, out_path: Path | str | None = None) -> Path:
@@ -96,8 +129,9 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
     with _open(results_path) as f:
         ts = f["timeseries"]
         days = ts["day"][()]
-        years = days / DAYS_PER_YEAR
-        title = f.attrs.get("run_name", results_path.parent.name)
+        per_day, t_label = time_axis(float(days[-1]) if len(days) else 0.0)
+        t = days * per_day
+        title = f"{f.attrs.get('run_name', results_path.parent.name)}\n{subtitle(f)}"
         serum = _series(ts, "serum_denosumab_ng_per_ml")
         drug = serum is not None and bool(np.any(serum > 0))
         regimen = _regimen(f)
@@ -106,14 +140,14 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
         rows = 4 if drug else 3
         fig, axes = plt.subplots(rows, 2, figsize=(13.5, 3.6 * rows), sharex=True, constrained_layout=True)
         # patient level: the whole-skeleton layer (smooth; what trials measure)
-        _patient_panel(axes[0, 0], ts, years, published, labelled,
+        _patient_panel(axes[0, 0], ts, t, published, labelled,
                        (("lumbar_spine_bmd_change_pct", "lumbar spine (L1-L4)", "tab:blue"),
                         ("total_hip_bmd_change_pct", "total hip", "tab:purple")),
-                       "Patient: DXA BMD (whole skeleton)" + (" - black: published" if published else ""))
-        _patient_panel(axes[0, 1], ts, years, published, labelled,
+                       "Patient: DXA BMD (whole skeleton)" + (" - black: published" if published else ""), per_day)
+        _patient_panel(axes[0, 1], ts, t, published, labelled,
                        (("serum_ctx_change_pct", "serum CTX (resorption)", "tab:red"),
                         ("serum_p1np_change_pct", "serum P1NP (formation)", "tab:green")),
-                       "Patient: serum markers (assay floor at the LLOQ)")
+                       "Patient: serum markers (assay floor at the LLOQ)", per_day)
         # tissue level: the agent volume, a biopsy (its fluxes are samples of a few BMUs)
         ax = axes[1, 0]
         for name, label, color, width in (("biopsy_bmd_change_pct", "volumetric BMD (mineral mass)", "steelblue", 1.6),
@@ -121,7 +155,7 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
                                           ("biopsy_p1np_change_pct", "matrix formed (7-day mean)", "tab:green", 1.0)):
             values = _series(ts, name)
             if values is not None:
-                ax.plot(years, values, label=label, color=color, lw=width)
+                ax.plot(t, values, label=label, color=color, lw=width)
         ax.axhline(0, color="0.6", lw=0.8)
         ax.set_ylabel("% change from baseline")
         top = max((float(np.nanmax(v)) for v in (_series(ts, n) for n in ("biopsy_bmd_change_pct", "biopsy_ctx_change_pct",
@@ -129,66 +163,66 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
         if top > MARKER_PLOT_CAP_PCT:  # one small volume's fluxes spike when a few BMUs start together
             ax.set_ylim(top=MARKER_PLOT_CAP_PCT)
             ax.text(0.01, 0.98, f"clipped at +{MARKER_PLOT_CAP_PCT:g} % (max {top:+.0f} %)", transform=ax.transAxes,
-                    va="top", fontsize=7, color="0.4")
+                    va="top", fontsize=9, color="0.4")
         ax.set_title("Tissue (the agent volume, a biopsy)")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
         ax = axes[1, 1]
         for name, label in (("eroded_surface_pct", "ES/BS (%)"), ("osteoid_surface_pct", "OS/BS (%)")):
             values = _series(ts, name)
             if values is not None:
-                ax.plot(years, values, label=label)
+                ax.plot(t, values, label=label)
         acf = _series(ts, "activation_frequency_per_year")
         if acf is not None:
             twin = ax.twinx()
-            twin.plot(years, acf, color="tab:purple", ls="--", label="Ac.f (/y)")
+            twin.plot(t, acf, color="tab:purple", ls="--", label="Ac.f (/y)")
             twin.set_ylabel("activation frequency (/year)", color="tab:purple")
         ax.set_ylabel("% of bone surface")
         ax.set_title("Tissue: histomorphometry of the volume")
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="upper left", fontsize=9)
         ax = axes[2, 0]
-        ax.plot(years, _series(ts, "bv_tv"), color="0.2")
+        ax.plot(t, _series(ts, "bv_tv"), color="0.2")
         ax.set_ylabel("BV/TV")
         ax.set_title("Tissue: bone volume fraction of the volume")
-        ax.set_xlabel("years")
+        ax.set_xlabel(t_label + "s since the start")
         ax = axes[2, 1]
         for name, label in (("n_osteoclasts", "osteoclasts"), ("n_osteoclast_nuclei", "osteoclast nuclei"),
                             ("n_osteoblasts", "osteoblasts"), ("n_lining_cells", "lining cells"),
                             ("n_osteocytes", "osteocytes"), ("n_precursors", "precursors")):
             values = _series(ts, name)
             if values is not None:
-                ax.plot(years, np.maximum(values, 0.5), label=label)
+                ax.plot(t, np.where(values > 0, values, np.nan), label=label)  # none: a gap, not a fake 1
         ax.set_yscale("log")
         ax.set_ylabel("cells in the volume")
         ax.set_title("Tissue: cells")
-        ax.legend(loc="best", fontsize=8)
-        ax.set_xlabel("years")
+        ax.legend(loc="best", fontsize=9)
+        ax.set_xlabel(t_label + "s since the start")
         if drug:
             axes[2, 0].set_xlabel("")
             axes[2, 1].set_xlabel("")
             ax = axes[3, 0]
-            ax.plot(years, np.maximum(serum, 1e-3), color="tab:orange", label="serum denosumab")
+            ax.plot(t, np.maximum(serum, 1e-3), color="tab:orange", label="serum denosumab")
             marrow = _series(ts, "marrow_denosumab_nM")
             for i, day in enumerate(_dose_days(regimen)):
-                ax.axvline(day / DAYS_PER_YEAR, color="tab:orange", lw=0.6, ls=":", label="dose" if i == 0 else None)
-            _overlay(ax, published, "serum_denosumab_ng_per_ml", labelled)
+                ax.axvline(day * per_day, color="tab:orange", lw=0.6, ls=":", label="dose" if i == 0 else None)
+            _overlay(ax, published, "serum_denosumab_ng_per_ml", labelled, per_day)
             ax.set_yscale("log")
             ax.set_ylim(0.1, max(float(serum.max()) * 3, 10.0))
             ax.set_ylabel("ng/mL")
             ax.set_title("Serum denosumab" + (" (marrow: same free concentration)" if marrow is not None else ""))
-            ax.legend(loc="best", fontsize=8)
-            ax.set_xlabel("years")
+            ax.legend(loc="best", fontsize=9)
+            ax.set_xlabel(t_label + "s since the start")
             ax = axes[3, 1]
             for name, label in (("free_rankl_nM", "free RANKL"), ("rankl_opg_nM", "RANKL:OPG"),
                                 ("rankl_denosumab_nM", "RANKL:denosumab")):
                 values = _series(ts, name)
                 if values is not None:
-                    ax.plot(years, np.maximum(values * 1e3, 1e-4), label=label)
+                    ax.plot(t, np.maximum(values * 1e3, 1e-4), label=label)
             ax.set_yscale("log")
             ax.set_ylabel("pM (marrow-volume mean)")
             ax.set_title("RANKL partition")
-            ax.legend(loc="best", fontsize=8)
-            ax.set_xlabel("years")
-        fig.suptitle(str(title))
+            ax.legend(loc="best", fontsize=9)
+            ax.set_xlabel(t_label + "s since the start")
+        fig.suptitle(title, fontsize=11)
         fig.savefig(out_path, dpi=110)
         plt.close(fig)
     return out_path
@@ -205,14 +239,16 @@ def plot_arms(results_paths: list[Path | str], out_path: Path | str) -> Path:
         path = Path(path)
         with _open(path) as f:
             ts = f["timeseries"]
-            years = ts["day"][()] / DAYS_PER_YEAR
+            days = ts["day"][()]
+            per_day, t_label = time_axis(float(days[-1]) if len(days) else 0.0)
+            t = days * per_day
             name = str(f.attrs.get("run_name", path.parent.name))
             for ax, (series, _) in zip(axes.flat, panels):
                 values = _series(ts, series)
                 if values is not None:
                     if series == "serum_denosumab_ng_per_ml":
                         values = np.maximum(values, 1e-3)
-                    ax.plot(years, values, label=name, lw=1.2)
+                    ax.plot(t, values, label=name, lw=1.2)
     for ax, (series, title) in zip(axes.flat, panels):
         ax.set_title(title)
         if series == "serum_denosumab_ng_per_ml":
@@ -220,9 +256,9 @@ def plot_arms(results_paths: list[Path | str], out_path: Path | str) -> Path:
             ax.set_ylim(0.1, None)
         else:
             ax.axhline(0, color="0.6", lw=0.8)
-    axes[0, 0].legend(loc="best", fontsize=7)
+    axes[0, 0].legend(loc="best", fontsize=9)
     for ax in axes[1]:
-        ax.set_xlabel("years")
+        ax.set_xlabel(t_label + "s since the start")
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
     return out_path

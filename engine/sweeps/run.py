@@ -258,3 +258,5 @@ def _report(loaded: LoadedSweep, table: pd.DataFrame, ranked: pd.DataFrame, fail
                                            for c in columns) + " |")
         lines += ["", "![sensitivity](sensitivity.png)"]
     path.write_text("\n".join(lines) + "\n")
+    from engine.trials.report import markdown_to_html
+    path.with_suffix(".html").write_text(markdown_to_html(path.read_text()), encoding="utf-8")

@@ -9,7 +9,6 @@ patients the simulated CI is wide; the report gives n so the reader can judge.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +117,14 @@ def _plot(loaded: LoadedTrial, summaries: dict, readout: str, label: str, path: 
     return path
 
 
+def _grade(row: dict) -> str:
+    """pass / miss, or 'no data' when the arm has no simulated value at that time (no patients, or a biopsy
+    readout in a trial without agent volumes): nothing was compared, so nothing missed."""
+    if not np.isfinite(row["simulated"]):
+        return "no data"
+    return "pass" if row["pass"] else "miss"
+
+
 def write_report(loaded: LoadedTrial, summaries: dict, failures: dict, out_dir: Path, resolution: str) -> Path:
     out_dir = Path(out_dir)
     trial = loaded.trial
@@ -134,7 +141,7 @@ def write_report(loaded: LoadedTrial, summaries: dict, failures: dict, out_dir: 
     for r in rows:
         table.append(f"| {r['arm']} | {r['readout']} | {r['month']:g} | {r['statistic']} | {r['published']:.1f} "
                      f"{fmt_ci(r['published_ci'])} "
-                     f"| {r['simulated']:.1f} {fmt_ci(r['ci'])} | {r['n']} | {'pass' if r['pass'] else 'miss'} "
+                     f"| {r['simulated']:.1f} {fmt_ci(r['ci'])} | {r['n']} | {_grade(r)} "
                      f"| {r['row']}{' — ' + r['note'] if r['note'] else ''} |")
     lines = [f"# Virtual trial: {trial.name}", "", trial.description.strip(), "",
              f"- trial file: `{loaded.source}`; base scenario: `{trial.base_scenario}`; trial seed {trial.seed}",
@@ -152,49 +159,15 @@ def write_report(loaded: LoadedTrial, summaries: dict, failures: dict, out_dir: 
     lines += [f"![{fig.stem}]({fig.name})" for fig in figures]
     md = "\n".join(lines) + "\n"
     (out_dir / "report.md").write_text(md, encoding="utf-8")
-    (out_dir / "report.html").write_text(_html(md), encoding="utf-8")
+    (out_dir / "report.html").write_text(markdown_to_html(md), encoding="utf-8")
     return out_dir / "report.html"
 
 
-def _html(markdown: str) -> str:
-    """A small Markdown-to-HTML for the report's own subset (headings, lists, tables, images)."""
-    body, in_table, in_list = [], False, False
-    for line in markdown.splitlines():
-        if line.startswith("|"):
-            cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-"):
-                continue
-            tag = "th" if not in_table else "td"
-            if not in_table:
-                body.append("<table>")
-                in_table = True
-            body.append("<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            body.append("</table>")
-            in_table = False
-        if line.startswith("- ") or line.startswith("  - "):
-            if not in_list:
-                body.append("<ul>")
-                in_list = True
-            body.append(f"<li>{html.escape(line.strip()[2:])}</li>")
-            continue
-        if in_list:
-            body.append("</ul>")
-            in_list = False
-        if line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("!["):
-            src = line[line.index("(") + 1:-1]
-            body.append(f'<p><img src="{html.escape(src)}" style="max-width: 100%"></p>')
-        elif line.strip():
-            body.append(f"<p>{html.escape(line)}</p>")
-    if in_table:
-        body.append("</table>")
-    if in_list:
-        body.append("</ul>")
+def markdown_to_html(markdown: str) -> str:
+    """The report's Markdown as a standalone HTML page (markdown-it-py, CommonMark with GFM tables)."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
     style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}")
-    return f"<!doctype html><html><head><meta charset='utf-8'><style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+             "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}img{max-width:100%}")
+    return f"<!doctype html><html><head><meta charset='utf-8'><style>{style}</style></head><body>{body}</body></html>\n"

@@ -72,7 +72,7 @@ def test_teriparatide_reactivates_lining_cells_into_modeling_formation():
 
 
 def test_a_multi_drug_model_resumes_to_the_same_state():
-    text = SMALL_SCENARIO.replace("spin_up_days: 0", "spin_up_days: 30")
+    text = SMALL_SCENARIO.replace("spin_up_days: 0", "spin_up_days: 30").replace("duration_days: 5", "duration_days: 40")
     regimen = ("  - {drug: alendronate, dose_mg: 70, route: oral, interval_days: 7, number_of_doses: 10}\n"
                "  - {drug: teriparatide, dose_mg: 0.02, route: subcutaneous, interval_days: 1, number_of_doses: 40}\n"
                "  - {drug: denosumab, dose_mg: 60, route: subcutaneous, start_day: 20}\n")

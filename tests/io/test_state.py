@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from engine.agents.bmu import BMU
-from engine.io.checkpoint import CHECKPOINT_NAME, CheckpointError, load_model, read_info
+from engine.io.checkpoint import CHECKPOINT_NAME, CHECKPOINT_VERSION, CheckpointError, load_model, read_info
 from engine.io.state import StateError, read_state, write_state
 from tests.conftest import REPO
 
@@ -83,7 +83,7 @@ class _Marker:
         return (open, (self.path, "w"))
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, CHECKPOINT_VERSION])
 def test_a_checkpoint_carrying_a_pickle_is_refused_unopened(tmp_path, version):
     """Format 1 (the old pickled state) and a /state replaced by pickled bytes: both refused with one line,
     and the payload is never unpickled (its marker file is not created)."""

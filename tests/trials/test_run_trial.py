@@ -40,7 +40,7 @@ def test_two_worker_local_cluster_end_to_end_and_same_results_with_one_worker(ti
         assert summary["day"].attrs["units"] == "day" and summary["n"].attrs["units"] == "1"
     from engine.io.inspect import summarize
     shown = summarize(two.trial_path)   # `bmu inspect trial.h5`
-    assert "arm            dmab: 2 patients" in shown and "serum_ctx_change_pct" in shown and "(percent)" in shown
+    assert "arm            dmab: 2 patients" in shown and "lumbar_spine_bmd_change_pct" in shown and "(percent)" in shown
     report = (tmp_path / "two" / "report.md").read_text()
     assert "| dmab | biopsy_ctx_change_pct | 0.5 | mean | -85.0" in report and ("| pass |" in report or "| miss |" in report)
     assert (tmp_path / "two" / "lumbar_spine_bmd_change_pct.png").stat().st_size > 5000
