@@ -44,7 +44,8 @@ FORMAT = "bmu-checkpoint"
 CHECKPOINT_VERSION = 3  # 1: a pickle (refused, never unpickled); 2: named datasets (engine.io.state); 3: the
 # whole-skeleton layer keeps its precursor pools as one array pool and its tissue totals (2 is refused)
 CHECKPOINT_NAME = "checkpoint.h5"
-#: Test hook: seconds to sleep half-way through writing the temporary file (kill -9 test).
+#: Test hook: seconds to sleep half-way through writing the temporary file (kill -9 test); "S@D" pauses only
+#: the checkpoint of day D (the others are written at once).
 PAUSE_ENV = "BMU_CHECKPOINT_TEST_PAUSE_S"
 
 
@@ -95,7 +96,8 @@ def write_checkpoint(path: Path | str, model, *, loaded, seed: int, until_day: i
     try:
         with h5py.File(tmp, "w") as f:
             f.attrs.update(attrs)
-            pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
+            seconds, _, at_day = (os.environ.get(PAUSE_ENV, "") or "0").partition("@")
+            pause = float(seconds) if not at_day or int(at_day) == int(attrs["day"]) else 0.0
             if pause > 0:
                 f.create_group("partial")
                 f.flush()
