@@ -18,6 +18,8 @@ import math
 import numpy as np
 from numba import njit
 
+from engine.kernels.binding import free_ligand_competitive
+
 #: relative accuracy of `gamma_q` (series and continued fraction stop below it)
 _GAMMA_EPS = 1e-15
 _GAMMA_MAX_TERMS = 500
@@ -265,3 +267,179 @@ def tissue_day(tissue_bone, tissue_osteoid, tissue_mineral, old_bone, old_osteoi
         old_mineral[c] = om
         bone_total[c] = bone + ob
         mineral_total[c] = mineral + om
+
+
+@njit(cache=True)
+def marrow_signal(bone_mm3, initial_bone_mm3, trabecular_bv_tv, osteocytes, rankl_nM_per_cell_litre,
+                  opg_nM_per_cell_litre, rankl_factor, opg_factor, signal_from, binder_nM, drug_access, kd_opg_nM,
+                  kd_binder_nM, kd_rank_nM, rank_occupancy):
+    """RANK occupancy per compartment (written into `rank_occupancy`): marrow-mean total RANKL and OPG from the
+    osteocytes per marrow volume (the steady state of the agents' field integrated over the marrow; BV/TV
+    follows the bone, marrow fills what is lost), times the day's systemic factors; the compartment's share of
+    the drug (`drug_access`); competitive binding (`kernels.binding.free_ligand_competitive`); θ = L/(L + K)."""
+    k = bone_mm3.shape[0]
+    rankl = np.empty(k)
+    opg = np.empty(k)
+    for c in range(k):
+        bv_tv = min(max(trabecular_bv_tv * bone_mm3[c] / initial_bone_mm3[c], 1e-6), 1.0 - 1e-6)
+        marrow_mm3 = bone_mm3[c] * (1.0 - bv_tv) / bv_tv
+        per_litre = osteocytes[c] / (marrow_mm3 * 1e-6)
+        rankl[c] = per_litre * rankl_nM_per_cell_litre * rankl_factor
+        opg[c] = per_litre * opg_nM_per_cell_litre * opg_factor
+    for c in range(k):
+        j = signal_from[c]
+        free = free_ligand_competitive(rankl[j], opg[j], binder_nM * drug_access[c], kd_opg_nM, kd_binder_nM)
+        rank_occupancy[c] = free / (kd_rank_nM + free)
+
+
+@njit(cache=True)
+def advance_pools(relative_size, stages, propagator, chain_rate, rank_occupancy, reference_occupancy,
+                  lifespan_days, differentiation_per_day, supply_factor, committed):
+    """One day of independent precursor pools (`engine.agents.precursor_pool.PrecursorPool.advance` with an
+    array `relative_size`, whose rules and docstring this follows): the commitment chain relaxes towards
+    u/rate under today's u = θ/θ_ref × pool (matrix exponential `propagator`), the pool towards
+    supply/rate at exp(−rate); `committed` gets the chain's output relative to the reference."""
+    k, n = stages.shape
+    lag = np.empty(n)
+    for c in range(k):
+        theta = rank_occupancy[c] / reference_occupancy
+        steady = theta * relative_size[c] / chain_rate
+        for i in range(n):
+            lag[i] = stages[c, i] - steady
+        for i in range(n):
+            acc = 0.0
+            for j in range(n):
+                acc += propagator[i, j] * lag[j]
+            stages[c, i] = steady + acc
+        supply = (1.0 / lifespan_days + differentiation_per_day) * supply_factor
+        rate = 1.0 / lifespan_days + differentiation_per_day * theta
+        target = supply / rate
+        relative_size[c] = target + (relative_size[c] - target) * math.exp(-rate)
+        committed[c] = chain_rate * stages[c, n - 1]
+
+
+@njit(cache=True)
+def surfaces_mm2(res_footprint_um2, res_fraction, rev_footprint_um2, form_footprint_um2, form_share, eroded, osteoid):
+    """Eroded surface (footprints of BMUs resorbing or in reversal) and osteoid surface (footprints × the
+    share still forming) per compartment, in mm²."""
+    k = res_footprint_um2.shape[0]
+    for c in range(k):
+        e = 0.0
+        for s in range(res_footprint_um2.shape[1]):
+            if res_fraction[c, s] > 0.0:
+                e += res_footprint_um2[c, s]
+        r = 0.0
+        for s in range(rev_footprint_um2.shape[1]):
+            r += rev_footprint_um2[c, s]
+        o = 0.0
+        for s in range(form_footprint_um2.shape[1]):
+            o += form_footprint_um2[c, s] * form_share[c, s]
+        eroded[c] = e / 1e6 + r / 1e6
+        osteoid[c] = o / 1e6
+
+
+@njit(cache=True)
+def cohort_day(day_index, quiescent_mm2, committed, rank_occupancy, bp_effect, contact_loss_per_day,
+               fusion_site_ratio, osteocytes, bone_total_mm3, mineral_total_mm3,
+               res_bmus, res_survival, res_nuclei, res_fraction, res_volume_um3, res_footprint_um2,
+               rev_bmus, rev_volume_um3, rev_footprint_um2, reversal_pmf,
+               form_bmus, form_osteoblasts, form_capacity_um3, form_footprint_um2, form_mean_life_days,
+               form_age_days, form_share, form_working, formation_slots,
+               tissue_bone, tissue_osteoid, tissue_mineral, old_bone, old_osteoid, old_mineral,
+               activation_per_mm2_per_day, founding_nuclei, cells_per_bmu, fusion_per_day, nucleus_keep,
+               osteoclast_lifespan_days, withdrawal_per_day, reference_occupancy, survival_fraction,
+               bp_max_apoptosis_per_day, um3_per_nucleus_day, um2_per_cell_day, osteocyte_keep,
+               osteoblasts_per_um3, working_life_days, lining_activation_per_day, lining_cell_area_um2,
+               lifespan_shape, um3_per_osteoblast_day, osteoblast_to_osteocyte, mature, fast, slow, primary,
+               activations, resorbed_um3, swept_um2, formed_um3):
+    """The whole-skeleton layer's day after signalling (`engine.skeleton.layer.SkeletonLayer.run_step`, whose
+    docstring states the rules), in the agents' order: activation on quiescent surface; the resorption cohort
+    of RESORPTION_SLOTS days ago leaves for reversal and today's takes its slot; every resorption cohort
+    (`resorb_cohorts`); BMUs that lost their last osteoclast enter reversal (`spread_over_delays`); osteocytes
+    die (lifespan) and leave with resorbed bone; the reversal slot due today starts a formation cohort
+    (osteoblasts = coupling × cavity volume); teriparatide's lining cells start modeling units; every
+    formation cohort (`form_cohorts`), a share of finished osteoblasts becoming osteocytes; the tissue
+    (`tissue_day`). Outputs per compartment: `activations`, `resorbed_um3`, `swept_um2`, `formed_um3`."""
+    k = res_bmus.shape[0]
+    res_slots = res_bmus.shape[1]
+    rev_slots = rev_bmus.shape[1]
+    slot = day_index % res_slots
+    shift = day_index % rev_slots
+    # activation; the cohort activated res_slots days ago leaves for reversal; today's cohort takes its slot
+    retired = np.empty((3, k))
+    for c in range(k):
+        activations[c] = activation_per_mm2_per_day * quiescent_mm2[c] * committed[c]
+        retired[0, c] = res_bmus[c, slot] * res_fraction[c, slot]
+        retired[1, c] = res_volume_um3[c, slot]
+        retired[2, c] = res_footprint_um2[c, slot]
+    spread_over_delays(rev_bmus, rev_volume_um3, rev_footprint_um2, retired[0], retired[1], retired[2], reversal_pmf,
+                       shift)
+    fusion = np.empty(k)
+    hazard = np.empty(k)
+    per_nucleus = np.empty(k)
+    for c in range(k):
+        res_bmus[c, slot] = activations[c]
+        res_survival[c, slot] = 1.0
+        res_nuclei[c, slot] = founding_nuclei
+        res_fraction[c, slot] = 1.0
+        res_volume_um3[c, slot] = 0.0
+        res_footprint_um2[c, slot] = 0.0
+        fusion[c] = fusion_per_day * fusion_site_ratio[c] * committed[c]
+        signal = rank_occupancy[c] / reference_occupancy
+        hazard[c] = (1.0 / osteoclast_lifespan_days + withdrawal_per_day * max(1.0 - signal / survival_fraction, 0.0)
+                     + contact_loss_per_day[c] + bp_max_apoptosis_per_day * bp_effect[c])
+        per_nucleus[c] = um3_per_nucleus_day * (1.0 - bp_effect[c])
+    leaving = np.empty((3, k))
+    resorb_cohorts(res_bmus, res_survival, res_nuclei, res_fraction, res_volume_um3, res_footprint_um2, fusion,
+                   nucleus_keep, hazard, cells_per_bmu, per_nucleus, um2_per_cell_day, resorbed_um3, swept_um2,
+                   leaving[0], leaving[1], leaving[2])
+    spread_over_delays(rev_bmus, rev_volume_um3, rev_footprint_um2, leaving[0], leaving[1], leaving[2], reversal_pmf,
+                       shift)
+    # osteocytes: their lifespan, and those in resorbed bone (before the tissue goes)
+    keep = np.empty(k)
+    for c in range(k):
+        osteocytes[c] -= osteocytes[c] * (1.0 - osteocyte_keep)
+        removed = min(max(resorbed_um3[c] / 1e9 / bone_total_mm3[c], 0.0), 1.0)
+        osteocytes[c] -= osteocytes[c] * removed
+        keep[c] = 1.0 - removed
+    # the reversal slot due today starts formation (a remodeling BMU's old slot is finished first)
+    form_slot = day_index % formation_slots
+    for c in range(k):
+        bmus = rev_bmus[c, shift]
+        volume = rev_volume_um3[c, shift]
+        footprint = rev_footprint_um2[c, shift]
+        rev_bmus[c, shift] = 0.0
+        rev_volume_um3[c, shift] = 0.0
+        rev_footprint_um2[c, shift] = 0.0
+        form_bmus[c, form_slot] = bmus
+        form_osteoblasts[c, form_slot] = osteoblasts_per_um3 * volume
+        form_capacity_um3[c, form_slot] = volume
+        form_footprint_um2[c, form_slot] = footprint
+        form_mean_life_days[c, form_slot] = working_life_days
+        form_age_days[c, form_slot] = 0.0
+        form_working[c, form_slot] = 1.0
+        form_share[c, form_slot] = 1.0
+    # teriparatide: lining cells (one per lining_cell_area_um2 of quiescent surface) start modeling units of
+    # one osteoblast each, limited by the osteoblast's working life, not by a cavity
+    if lining_activation_per_day > 0.0:
+        unit_slot = form_slot + formation_slots
+        for c in range(k):
+            units = quiescent_mm2[c] * 1e6 / lining_cell_area_um2 * (1.0 - math.exp(-lining_activation_per_day))
+            form_bmus[c, unit_slot] = units
+            form_osteoblasts[c, unit_slot] = units
+            form_capacity_um3[c, unit_slot] = np.inf
+            form_footprint_um2[c, unit_slot] = units * lining_cell_area_um2
+            form_mean_life_days[c, unit_slot] = working_life_days
+            form_age_days[c, unit_slot] = 0.0
+            form_working[c, unit_slot] = 1.0
+            form_share[c, unit_slot] = 1.0
+    finished = np.empty(k)
+    form_cohorts(form_bmus, form_osteoblasts, form_capacity_um3, form_footprint_um2, form_mean_life_days,
+                 form_age_days, form_share, form_working, lifespan_shape, um3_per_osteoblast_day, formed_um3, finished)
+    new_matrix = np.empty(k)
+    for c in range(k):
+        osteocytes[c] += osteoblast_to_osteocyte * finished[c]
+        new_matrix[c] = formed_um3[c] / 1e9
+    tissue_day(tissue_bone, tissue_osteoid, tissue_mineral, old_bone, old_osteoid, old_mineral, keep,
+               day_index % tissue_bone.shape[1], new_matrix, mature, fast, slow, primary, bone_total_mm3,
+               mineral_total_mm3)

@@ -33,6 +33,9 @@ Each day, in the agents' order (`engine.model.BoneModel.step`):
    follows it); cohorts older than two years join the old-bone pool (primary mineralization is complete,
    so only the linear secondary phase acts and pooling is exact). Resorption takes tissue of every age in
    proportion to its volume, with its mineral.
+The arithmetic of the day runs in compiled kernels (`engine.kernels.cohorts`: `marrow_signal`, `advance_pools`,
+`surfaces_mm2`, `cohort_day`), each with a numpy twin or the agents' own class as its reference in
+tests/kernels/test_cohorts.py; a patient-day costs ~90 µs (3 years and the spin-up in ~0.13 s).
 Bisphosphonates held in bone: `hold_bisphosphonates`. Readouts: per compartment bone, mineral, matrix
 resorbed and formed, ES/BS, OS/BS, activations; the patient-level DXA sites and serum markers are in
 `engine.skeleton.patient` and `engine.skeleton.serum`.
@@ -51,8 +54,7 @@ import numpy as np
 from scipy.special import gammaincc
 
 from engine.agents.precursor_pool import PrecursorPool
-from engine.kernels.binding import free_ligand_competitive
-from engine.kernels.cohorts import form_cohorts, resorb_cohorts, spread_over_delays, tissue_day
+from engine.kernels.cohorts import advance_pools, cohort_day, marrow_signal, surfaces_mm2
 from engine.skeleton.compartments import AGENT_GEOMETRY, Compartment, compartments
 from engine.units import AVOGADRO_PER_MOL, DAYS_PER_YEAR
 
@@ -119,6 +121,14 @@ class SkeletonLayer:
         self.resorption_efficiency = geometry["osteoclast_resorption_efficiency"]
         self.fusion_site_ratio = np.where(trabecular, geometry["osteoclast_site_occupancy_ratio"], 1.0)
         self.precursors = PrecursorPool(b, 1.0, np.ones(k))  # one pool per compartment
+        # marrow RANKL and OPG (nM) per osteocyte per litre of marrow: secretion / decay (`kernels.cohorts.marrow_signal`)
+        # the agents' mineralization constants for dt = 1 day (`kernels.remodeling.mineralize`): lag, primary, secondary
+        self._mineralization_rates = (1.0 - math.exp(-1.0 / b.mineralization_lag_days),
+                                      1.0 - math.exp(-1.0 / b.primary_mineralization_time_constant_days),
+                                      1.0 - math.exp(-1.0 / (b.secondary_mineralization_time_constant_years * DAYS_PER_YEAR)),
+                                      b.primary_mineral_fraction_of_final)
+        self._per_cell_nM = (b.osteocyte_rankl_secretion_molecules_per_day / b.rankl_decay_per_day / AVOGADRO_PER_MOL * 1e9,
+                             b.osteocyte_opg_secretion_molecules_per_day / b.opg_decay_per_day / AVOGADRO_PER_MOL * 1e9)
         self.rank_occupancy = np.zeros(k)
         self.committed = np.ones(k)
         # resorption cohorts (ring buffers indexed by activation day)
@@ -239,13 +249,14 @@ class SkeletonLayer:
         self.bp_surface_fmol += amount * on_quiescent[:, None]
         self.bp_buried_fmol += amount * (1.0 - on_quiescent)[:, None]
 
-    def _release(self, swept_mm2: np.ndarray, resorbed_um3: np.ndarray, quiescent_mm2: np.ndarray) -> None:
+    def _release(self, swept_mm2: np.ndarray, resorbed_um3: np.ndarray, quiescent_mm2: np.ndarray,
+                 bone_mm3: np.ndarray) -> None:
         # the surface drug sits in a layer `DRUG_LAYER_UM` deep: a cell that resorbs less than that layer
         # under its swept area releases only what it removed (the agents' drug leaves with the matrix)
         released_area_mm2 = np.minimum(swept_mm2, resorbed_um3 / DRUG_LAYER_UM / UM2_PER_MM2)
         surface_share = np.clip(np.where(quiescent_mm2 > 0, released_area_mm2 / np.maximum(quiescent_mm2, 1e-300), 0.0),
                                 0.0, 1.0)
-        volume_share = np.clip(resorbed_um3 / UM3_PER_MM3 / self.bone_mm3, 0.0, 1.0)
+        volume_share = np.clip(resorbed_um3 / UM3_PER_MM3 / bone_mm3, 0.0, 1.0)
         released = self.bp_surface_fmol * surface_share[:, None] + self.bp_buried_fmol * volume_share[:, None]
         self.bp_surface_fmol -= self.bp_surface_fmol * surface_share[:, None]
         self.bp_buried_fmol -= self.bp_buried_fmol * volume_share[:, None]
@@ -257,18 +268,6 @@ class SkeletonLayer:
         self.bp_exposure += (today - self.bp_exposure) * follow
 
     # --- the day ------------------------------------------------------------------------------------
-    def marrow_totals_nM(self) -> tuple[np.ndarray, np.ndarray]:
-        """Marrow-mean total RANKL and OPG (nM) before systemic factors: osteocytes per marrow volume ×
-        secretion / decay (the steady state of the agents' field, integrated over the marrow), with the
-        compartment's BV/TV following its bone (marrow fills what is lost)."""
-        b = self.biology
-        bv_tv = np.minimum(np.maximum(self.trabecular_bv_tv * self.bone_mm3 / self.initial_bone_mm3, 1e-6), 1.0 - 1e-6)
-        marrow_mm3 = self.bone_mm3 * (1.0 - bv_tv) / bv_tv
-        per_litre = self.osteocytes / (marrow_mm3 * 1e-6)
-        rankl = per_litre * b.osteocyte_rankl_secretion_molecules_per_day / b.rankl_decay_per_day / AVOGADRO_PER_MOL * 1e9
-        opg = per_litre * b.osteocyte_opg_secretion_molecules_per_day / b.opg_decay_per_day / AVOGADRO_PER_MOL * 1e9
-        return rankl, opg
-
     def run_step(self, *, rankl_factor: float, opg_factor: float, binder_nM: float, binder_kd_nM: float,
                  supply_factor: float, osteoclast_lifespan_factor: float, working_life_days: float,
                  coupling_fold: float, osteocyte_lifespan_factor: float = 1.0,
@@ -278,143 +277,51 @@ class SkeletonLayer:
         b = self.biology
         k = len(self.parts)
         self.day_index += 1
-        slot = self.day_index % RESORPTION_SLOTS
         # 1-2. signalling and precursors
-        l_total, a_total = self.marrow_totals_nM()
-        l_total = l_total * rankl_factor
-        a_total = a_total * opg_factor
-        for i in range(k):
-            j = self._signal_from[i]
-            free = free_ligand_competitive(l_total[j], a_total[j], binder_nM * self.drug_access[i],
-                                           b.rankl_opg_kd_nM, binder_kd_nM)
-            self.rank_occupancy[i] = free / (b.rankl_rank_kd_nM + free)
-        self.precursors.advance(self.rank_occupancy, supply_factor)
-        self.committed = self.precursors.committed_relative
+        rankl_per_cell, opg_per_cell = self._per_cell_nM
+        marrow_signal(self.bone_mm3, self.initial_bone_mm3, self.trabecular_bv_tv, self.osteocytes, rankl_per_cell,
+                      opg_per_cell, rankl_factor, opg_factor, self._signal_from, binder_nM, self.drug_access,
+                      b.rankl_opg_kd_nM, binder_kd_nM, b.rankl_rank_kd_nM, self.rank_occupancy)
+        pool = self.precursors
+        advance_pools(pool.relative_size, pool.committed_stages, pool._day_propagator, pool._rate, self.rank_occupancy,
+                      b.reference_rank_occupancy, b.precursor_lifespan_days, b.precursor_differentiation_per_day,
+                      supply_factor, self.committed)
+        pool.rank_occupancy = self.rank_occupancy
         # 3. activation on quiescent surface (bisphosphonate uptake first, as the agents' day)
-        quiescent = np.maximum(self.surface_mm2 - self.eroded_surface_mm2 - self.osteoid_surface_mm2, 0.0)
+        eroded, osteoid = np.empty(k), np.empty(k)
+        surfaces_mm2(self.res_footprint_um2, self.res_fraction, self.rev_footprint_um2, self.form_footprint_um2,
+                     self.form_share, eroded, osteoid)
+        quiescent = np.maximum(self.surface_mm2 - eroded - osteoid, 0.0)
         if self.bp_drugs:
             self._adsorb(bisphosphonate_uptake_umol, bisphosphonate_recycle_fraction, quiescent)
+            bone_before = self.bone_mm3.copy()
         effect = self.bp_exposure / (1.0 + self.bp_exposure)
-        new_bmus = b.activation_per_mm2_per_year / DAYS_PER_YEAR * quiescent * self.committed
-        self.activations = new_bmus
-        # 4. osteoclasts of every cohort: decide, then resorb (the new cohort starts today)
-        self._retire_resorption_slot(slot)
-        self.res_bmus[:, slot] = new_bmus
-        self.res_survival[:, slot] = 1.0
-        self.res_nuclei[:, slot] = round(b.osteoclast_founding_nuclei)
-        self.res_fraction[:, slot] = 1.0
-        self.res_volume_um3[:, slot] = 0.0
-        self.res_footprint_um2[:, slot] = 0.0
-        n_oc = max(1, round(b.osteoclasts_per_new_bmu))
-        fusion = b.osteoclast_fusion_per_day * self.fusion_site_ratio * self.committed
-        survival_signal = self.rank_occupancy / b.reference_rank_occupancy
-        hazard = 1.0 / (b.osteoclast_lifespan_days * osteoclast_lifespan_factor) \
-            + b.osteoclast_rankl_withdrawal_apoptosis_per_day * np.maximum(
-                1.0 - survival_signal / b.osteoclast_survival_occupancy_fraction, 0.0) \
-            + self.contact_loss_per_day + self.bp_action.get("max_apoptosis_per_day", 0.0) * effect
-        per_nucleus = b.osteoclast_resorption_um3_per_day_per_nucleus * self.resorption_efficiency * (1.0 - effect)
-        swept, leaving_bmus, leaving_volume, leaving_footprint = (np.empty(k) for _ in range(4))
-        resorb_cohorts(self.res_bmus, self.res_survival, self.res_nuclei, self.res_fraction, self.res_volume_um3,
-                       self.res_footprint_um2, fusion, math.exp(-1.0 / b.osteoclast_nucleus_lifespan_days), hazard,
-                       n_oc, per_nucleus, 2.0 * b.osteoclast_radius_um * b.bmu_advance_um_per_day,
-                       self.resorbed_um3, swept, leaving_bmus, leaving_volume, leaving_footprint)
+        # 4-7. activation, osteoclasts, reversal, osteocytes, formation, mineralization: one compiled pass
+        swept = np.empty(k)
+        cohort_day(self.day_index, quiescent, self.committed, self.rank_occupancy, effect, self.contact_loss_per_day,
+                   self.fusion_site_ratio, self.osteocytes, self._bone_total_mm3, self._mineral_total_mm3,
+                   self.res_bmus, self.res_survival, self.res_nuclei, self.res_fraction, self.res_volume_um3,
+                   self.res_footprint_um2, self.rev_bmus, self.rev_volume_um3, self.rev_footprint_um2,
+                   self._reversal_pmf, self.form_bmus, self.form_osteoblasts, self.form_capacity_um3,
+                   self.form_footprint_um2, self.form_mean_life_days, self.form_age_days, self.form_share,
+                   self.form_working, FORMATION_SLOTS, self.tissue_bone, self.tissue_osteoid, self.tissue_mineral,
+                   self.old_bone, self.old_osteoid, self.old_mineral,
+                   b.activation_per_mm2_per_year / DAYS_PER_YEAR, float(round(b.osteoclast_founding_nuclei)),
+                   max(1, round(b.osteoclasts_per_new_bmu)), b.osteoclast_fusion_per_day,
+                   math.exp(-1.0 / b.osteoclast_nucleus_lifespan_days),
+                   b.osteoclast_lifespan_days * osteoclast_lifespan_factor,
+                   b.osteoclast_rankl_withdrawal_apoptosis_per_day, b.reference_rank_occupancy,
+                   b.osteoclast_survival_occupancy_fraction, self.bp_action.get("max_apoptosis_per_day", 0.0),
+                   b.osteoclast_resorption_um3_per_day_per_nucleus * self.resorption_efficiency,
+                   2.0 * b.osteoclast_radius_um * b.bmu_advance_um_per_day,
+                   math.exp(-1.0 / (b.osteocyte_lifespan_years * osteocyte_lifespan_factor * DAYS_PER_YEAR)),
+                   b.osteoblasts_per_1e6_um3_resorbed * coupling_fold / 1e6, working_life_days,
+                   lining_activation_per_day, b.lining_cell_area_um2, float(b.osteoblast_lifespan_shape),
+                   b.osteoblast_matrix_um3_per_day, b.osteoblast_to_osteocyte_fraction, *self._mineralization_rates,
+                   self.activations, self.resorbed_um3, swept, self.formed_um3)
         if self.bp_drugs:
-            self._release(swept / UM2_PER_MM2, self.resorbed_um3, quiescent)
-        # BMUs whose last osteoclast died today enter reversal with their share of cavity and footprint
-        self._enter_reversal(leaving_bmus, leaving_volume, leaving_footprint)
-        # osteocytes: their lifespan, and those in resorbed bone (before the tissue goes)
-        self.osteocytes -= self.osteocytes * (1.0 - math.exp(-1.0 / (b.osteocyte_lifespan_years * osteocyte_lifespan_factor
-                                                                     * DAYS_PER_YEAR)))
-        removed_share = np.minimum(np.maximum(self.resorbed_um3 / UM3_PER_MM3 / self.bone_mm3, 0.0), 1.0)
-        self.osteocytes -= self.osteocytes * removed_share
-        # 5. formation: reversal over today -> osteoblasts; working osteoblasts lay matrix
-        self._start_formation(working_life_days, coupling_fold)
-        if lining_activation_per_day > 0:
-            self._reactivate_lining(quiescent, lining_activation_per_day, working_life_days)
-        self.formed_um3 = self._form()
+            self._release(swept / UM2_PER_MM2, self.resorbed_um3, quiescent, bone_before)
         self.history.append((self.activations.copy(), self.resorbed_um3.copy(), self.formed_um3.copy()))
-        # 7. tissue: resorption takes every age in proportion (with its osteoid and mineral), today's matrix
-        # is a new cohort, every cohort mineralizes
-        self._tissue_day(1.0 - removed_share, self.formed_um3 / UM3_PER_MM3)
-
-    def _retire_resorption_slot(self, slot: int) -> None:
-        """The cohort activated RESORPTION_SLOTS days ago leaves resorption, whatever is left of it."""
-        self._enter_reversal(self.res_bmus[:, slot] * self.res_fraction[:, slot], self.res_volume_um3[:, slot],
-                             self.res_footprint_um2[:, slot])
-        self.res_bmus[:, slot] = 0.0
-
-    def _enter_reversal(self, bmus: np.ndarray, volume: np.ndarray, footprint: np.ndarray) -> None:
-        spread_over_delays(self.rev_bmus, self.rev_volume_um3, self.rev_footprint_um2, bmus, volume, footprint,
-                           self._reversal_pmf, self.day_index % REVERSAL_SLOTS)
-
-    def _start_formation(self, working_life_days: float, coupling_fold: float) -> None:
-        """The reversal slot due today starts formation (the agents recruit on the day the delay ends)."""
-        due = self.day_index % REVERSAL_SLOTS
-        bmus = self.rev_bmus[:, due].copy()
-        volume = self.rev_volume_um3[:, due].copy()
-        footprint = self.rev_footprint_um2[:, due].copy()
-        self.rev_bmus[:, due] = 0.0
-        self.rev_volume_um3[:, due] = 0.0
-        self.rev_footprint_um2[:, due] = 0.0
-        coupling = self.biology.osteoblasts_per_1e6_um3_resorbed * coupling_fold
-        self._new_formation_cohort(bmus, coupling * volume / 1e6, volume, footprint, working_life_days, True)
-
-    def _new_formation_cohort(self, bmus, osteoblasts, capacity, footprint, working_life_days, remodeling) -> None:
-        """Remodeling cohorts use slots [0, FORMATION_SLOTS), modeling units the slots above, one per day."""
-        slot = self.day_index % FORMATION_SLOTS + (0 if remodeling else FORMATION_SLOTS)
-        if remodeling:  # a remodeling BMU leaves its record when it ends (the modeling units do not)
-            self._finish_formation(self.form_age_days[:, slot] < np.inf, slot)
-        self.form_bmus[:, slot] = bmus
-        self.form_osteoblasts[:, slot] = osteoblasts
-        self.form_capacity_um3[:, slot] = capacity
-        self.form_footprint_um2[:, slot] = footprint
-        self.form_mean_life_days[:, slot] = working_life_days
-        self.form_age_days[:, slot] = 0.0
-        self.form_working[:, slot] = 1.0
-        self.form_share[:, slot] = 1.0
-
-    def _reactivate_lining(self, quiescent_mm2: np.ndarray, rate_per_day: float, working_life_days: float) -> None:
-        """Teriparatide: lining cells (one per `lining_cell_area_um2` of quiescent surface) start modeling units
-        of one osteoblast each; their matrix is limited by the osteoblast's working life, not by a cavity."""
-        lining = quiescent_mm2 * UM2_PER_MM2 / self.biology.lining_cell_area_um2
-        units = lining * (1.0 - math.exp(-rate_per_day))
-        self._new_formation_cohort(units, units, np.full(len(units), np.inf), units * self.biology.lining_cell_area_um2,
-                                   working_life_days, False)
-
-    def _form(self) -> np.ndarray:
-        """Matrix laid today by every formation cohort (µm³ per compartment); finished cohorts leave, and a
-        share of the osteoblasts whose working life ended becomes osteocytes in the new bone."""
-        b = self.biology
-        k = len(self.parts)
-        laid, finished = np.empty(k), np.empty(k)
-        form_cohorts(self.form_bmus, self.form_osteoblasts, self.form_capacity_um3, self.form_footprint_um2,
-                     self.form_mean_life_days, self.form_age_days, self.form_share, self.form_working,
-                     float(b.osteoblast_lifespan_shape), b.osteoblast_matrix_um3_per_day, laid, finished)
-        self.osteocytes += b.osteoblast_to_osteocyte_fraction * finished
-        return laid
-
-    def _finish_formation(self, mask: np.ndarray, slot: int) -> None:
-        if not mask.any():
-            return
-        self.form_bmus[mask, slot] = 0.0
-        self.form_osteoblasts[mask, slot] = 0.0
-        self.form_capacity_um3[mask, slot] = 0.0
-        self.form_footprint_um2[mask, slot] = 0.0
-        self.form_share[mask, slot] = 0.0
-        self.form_age_days[mask, slot] = np.inf
-
-    # --- tissue and mineral ------------------------------------------------------------------------
-    def _tissue_day(self, keep: np.ndarray, new_matrix_mm3: np.ndarray) -> None:
-        """`kernels.cohorts.tissue_day` with the agents' mineralization constants (`kernels.remodeling.mineralize`,
-        dt = 1 day); the rule is homogeneous in the voxel's bone, so a cohort of any volume follows it."""
-        b = self.biology
-        tissue_day(self.tissue_bone, self.tissue_osteoid, self.tissue_mineral, self.old_bone, self.old_osteoid,
-                   self.old_mineral, np.ascontiguousarray(keep, dtype=np.float64), self.day_index % TISSUE_SLOTS,
-                   np.ascontiguousarray(new_matrix_mm3, dtype=np.float64),
-                   1.0 - math.exp(-1.0 / b.mineralization_lag_days),
-                   1.0 - math.exp(-1.0 / b.primary_mineralization_time_constant_days),
-                   1.0 - math.exp(-1.0 / (b.secondary_mineralization_time_constant_years * DAYS_PER_YEAR)),
-                   b.primary_mineral_fraction_of_final, self._bone_total_mm3, self._mineral_total_mm3)
 
     # --- spin-up and baselines ----------------------------------------------------------------------
     def reseed_tissue_age(self, mean_age_years: np.ndarray) -> None:

@@ -162,3 +162,60 @@ def test_tissue_day_matches_numpy_twin():
         np.testing.assert_allclose(ours, ref, rtol=1e-13)
     np.testing.assert_allclose(totals[0], ref_o[0] + ref_t[0].sum(1), rtol=1e-13)
     np.testing.assert_allclose(totals[1], ref_o[2] + ref_t[2].sum(1), rtol=1e-13)
+
+
+def test_advance_pools_is_the_agents_precursor_pool():
+    """The layer's compiled pools follow `PrecursorPool.advance` (the agents' class) pool by pool."""
+    from engine.agents.precursor_pool import PrecursorPool
+    from engine.kernels.cohorts import advance_pools
+    from engine.scenario.biology import BiologyParameters
+
+    b = BiologyParameters()
+    rng = np.random.default_rng(5)
+    sizes = rng.uniform(0.5, 3.0, K)
+    agents = [PrecursorPool(b, 1.0, float(s)) for s in sizes]
+    layer = PrecursorPool(b, 1.0, sizes)
+    committed = np.empty(K)
+    for day in range(60):
+        theta = rng.uniform(0.0, 2.0 * b.reference_rank_occupancy, K)
+        supply = 1.0 + 0.5 * (day % 2)
+        for pool, t in zip(agents, theta):
+            pool.advance(float(t), supply)
+        advance_pools(layer.relative_size, layer.committed_stages, layer._day_propagator, layer._rate, theta,
+                      b.reference_rank_occupancy, b.precursor_lifespan_days, b.precursor_differentiation_per_day,
+                      supply, committed)
+        np.testing.assert_allclose(layer.relative_size, [p.relative_size for p in agents], rtol=1e-12)
+        np.testing.assert_allclose(committed, [p.committed_relative for p in agents], rtol=1e-12)
+
+
+def test_marrow_signal_is_the_binding_closed_form_on_osteocyte_totals():
+    from engine.kernels.binding import free_ligand_competitive
+    from engine.kernels.cohorts import marrow_signal
+
+    rng = np.random.default_rng(6)
+    bone, initial = rng.uniform(50, 100, K), rng.uniform(50, 100, K)
+    osteocytes = rng.uniform(1e6, 1e7, K)
+    signal_from = np.array([0, 1, 0, 0])
+    access = rng.uniform(0, 1, K)
+    occupancy = np.empty(K)
+    marrow_signal(bone, initial, 0.2, osteocytes, 3e-7, 5e-7, 2.0, 0.8, signal_from, 0.01, access, 1.0, 0.003,
+                  0.5, occupancy)
+    bv_tv = np.clip(0.2 * bone / initial, 1e-6, 1 - 1e-6)
+    per_litre = osteocytes / (bone * (1 - bv_tv) / bv_tv * 1e-6)
+    rankl, opg = per_litre * 3e-7 * 2.0, per_litre * 5e-7 * 0.8
+    for c in range(K):
+        j = signal_from[c]
+        free = free_ligand_competitive(rankl[j], opg[j], 0.01 * access[c], 1.0, 0.003)
+        assert occupancy[c] == pytest.approx(free / (0.5 + free), rel=1e-12)
+
+
+def test_surfaces_are_the_footprint_sums():
+    from engine.kernels.cohorts import surfaces_mm2
+
+    rng = np.random.default_rng(7)
+    res_fp, res_frac = rng.uniform(0, 1e5, (K, 20)), np.where(rng.random((K, 20)) < 0.5, 0.0, 0.5)
+    rev_fp, form_fp, share = rng.uniform(0, 1e5, (K, 8)), rng.uniform(0, 1e5, (K, 30)), rng.uniform(0, 1, (K, 30))
+    eroded, osteoid = np.empty(K), np.empty(K)
+    surfaces_mm2(res_fp, res_frac, rev_fp, form_fp, share, eroded, osteoid)
+    np.testing.assert_allclose(eroded, ((res_fp * (res_frac > 0)).sum(1) + rev_fp.sum(1)) / 1e6, rtol=1e-12)
+    np.testing.assert_allclose(osteoid, (form_fp * share).sum(1) / 1e6, rtol=1e-12)
