@@ -114,28 +114,46 @@ def _add_patient(columns: _Columns, common: dict, series: dict, units: dict, nam
         columns.add(n, {**common, **{k: v[keep] for k, v in doses.items()}})
 
 
-def long_table(path: Path) -> pd.DataFrame:
-    """The NONMEM-style long table of a trial.h5 (every patient) or a results.h5 (ID 1)."""
-    if kind_of(path) == "results":
-        return _run_long_table(path)
-    columns = _Columns()
+#: patients per piece of a trial's long table: the export streams pieces, so memory stays small for a
+#: FREEDOM-sized trial (7,868 patients, 6 million rows)
+PATIENTS_PER_CHUNK = 250
+
+
+def long_table_chunks(path: Path, patients_per_chunk: int | None = None):
+    """The NONMEM-style long table of a trial.h5, a few hundred patients at a time (each piece ordered, with
+    the same columns; pieces in ID order)."""
+    patients_per_chunk = patients_per_chunk or PATIENTS_PER_CHUNK
     with h5py.File(path, "r") as f:
         trial = yaml.safe_load(f.attrs["trial_yaml"])
         duration = float(trial.get("duration_days") or 1e9)
-        next_id = 1
-        for arm_number, arm in enumerate(f["arms"], start=1):
-            doses = _doses(trial.get("arms", {}).get(arm, {}).get("regimen", []) or [], duration)
-            patients = f[f"arms/{arm}"].get("patients", {})
-            for pid in sorted(patients):
-                group = patients[pid]
+        groups = [(arm_number, arm, pid, f[f"arms/{arm}/patients/{pid}"])
+                  for arm_number, arm in enumerate(f["arms"], start=1)
+                  for pid in sorted(f[f"arms/{arm}"].get("patients", {}))]
+        covariates = list(dict.fromkeys(COVARIATES.get(k, k.split(".")[-1].upper())
+                                        for *_, group in groups
+                                        for k in json.loads(group.attrs.get("characteristics", "{}"))))
+        doses = {arm: _doses(trial.get("arms", {}).get(arm, {}).get("regimen", []) or [], duration)
+                 for arm in f["arms"]}
+        for first in range(0, len(groups), patients_per_chunk):
+            columns = _Columns()
+            for offset, (arm_number, arm, pid, group) in enumerate(groups[first:first + patients_per_chunk]):
                 series = {name: group[name][()] for name in group}
                 units = {name: str(group[name].attrs.get("units", "")) for name in group}
                 chars = json.loads(group.attrs.get("characteristics", "{}"))
-                common = {"ID": next_id, "PATIENT": pid, "ARM": arm, "ARMN": arm_number}
-                common.update({COVARIATES.get(k, k.split(".")[-1].upper()): v for k, v in chars.items()})
-                _add_patient(columns, common, series, units, [n for n in series if n != "day"], doses)
-                next_id += 1
-    return _ordered(columns.frame() if columns.rows else pd.DataFrame())
+                common = {"ID": first + offset + 1, "PATIENT": pid, "ARM": arm, "ARMN": arm_number}
+                named = {COVARIATES.get(k, k.split(".")[-1].upper()): v for k, v in chars.items()}
+                common.update({name: named.get(name, np.nan) for name in covariates})
+                _add_patient(columns, common, series, units, [n for n in series if n != "day"], doses[arm])
+            if columns.rows:
+                yield _ordered(columns.frame())
+
+
+def long_table(path: Path) -> pd.DataFrame:
+    """The NONMEM-style long table of a trial.h5 (every patient) or a results.h5 (ID 1), in memory."""
+    if kind_of(path) == "results":
+        return _run_long_table(path)
+    chunks = list(long_table_chunks(path))
+    return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
 
 
 def _run_long_table(path: Path) -> pd.DataFrame:
@@ -176,24 +194,37 @@ def export(path: Path, fmt: str = "csv", out: Path | None = None) -> Path:
             raise ExportError(f"{path}: --format vtk takes a results.h5 (its snapshots); a trial has none")
         return export_vtk(path, out)
     wide = kind == "results" and fmt != "nonmem"
-    table = timeseries_table(path) if wide else long_table(path)
     suffix = {"csv": ".csv", "parquet": ".parquet", "nonmem": ".csv"}[fmt]
     default = path.with_name(path.stem + ("" if wide else "_nonmem" if fmt == "nonmem" else "_long") + suffix)
     out = Path(out) if out else default
     out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        arrow = pa.Table.from_pandas(table, preserve_index=False)
-        units = table.attrs.get("units")
-        if units:
-            arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), b"units": json.dumps(units).encode()})
-        pq.write_table(arrow, out)
-    elif fmt == "nonmem":
-        table.to_csv(out, index=False, na_rep=".")
+    if wide:
+        pieces = iter([timeseries_table(path)])
+    elif kind == "results":
+        pieces = iter([_run_long_table(path)])
     else:
-        table.to_csv(out, index=False)
+        pieces = long_table_chunks(path)
+    writer = None
+    try:
+        for i, table in enumerate(pieces):
+            if fmt == "parquet":
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                arrow = pa.Table.from_pandas(table, preserve_index=False)
+                units = table.attrs.get("units")
+                if units:
+                    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}),
+                                                           b"units": json.dumps(units).encode()})
+                if writer is None:
+                    writer = pq.ParquetWriter(out, arrow.schema)
+                writer.write_table(arrow.cast(writer.schema))
+            else:
+                table.to_csv(out, index=False, header=i == 0, mode="w" if i == 0 else "a",
+                             na_rep="." if fmt == "nonmem" else "")
+    finally:
+        if writer is not None:
+            writer.close()
     return out
 
 

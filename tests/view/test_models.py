@@ -103,3 +103,18 @@ def test_replay_refuses_a_file_that_is_not_a_results_file(tmp_path):
         f["x"] = 1
     with pytest.raises(ValueError, match="not a bmu results file"):
         ReplayModel(results_path=str(path))
+
+
+def test_the_terminal_says_what_the_first_page_load_waits_for(view_scenario_file, capsys):
+    """`bmu view` builds the model on the first page load: its terminal names the scenario and shows the
+    spin-up's progress instead of a silent minute."""
+    LiveBoneModel(scenario_path=str(view_scenario_file), spin_up_days=3)
+    err = capsys.readouterr().err
+    assert "bmu view: building" in err and "spin-up before day 0" in err and "3/3" in err
+
+
+def test_the_page_title_names_the_scenario_not_its_folder(view_scenario_file):
+    from engine.view.page import build_page
+    page = build_page(str(view_scenario_file))
+    name = page.kwargs["name"]
+    assert str(view_scenario_file.parent) not in name and view_scenario_file.name in name
