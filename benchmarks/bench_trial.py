@@ -7,7 +7,9 @@
    patients per hour, the speed-up (target >= 1.8x), and a projection for a FREEDOM-sized cohort
    (7,868 patients x 3 years, targets.md §3 'Trial size') on a 64-core cluster, assuming the 2-worker
    efficiency per core holds.
-2. Fidelity vs cost: a few patients per arm at a coarse voxel size (--coarse-um, default 20 µm) and at
+2. The whole-skeleton layer alone (`--volumes-per-arm 0`): patients per second on 2 workers and the
+   FREEDOM-size projection on these 2 cores (`--layer-patients`, default 500 per arm, ~1.5 min).
+3. Fidelity vs cost: a few patients per arm at a coarse voxel size (--coarse-um, default 20 µm) and at
    the trial's own (10 µm for the bundled trials); arm means of BMD and CTX at 12/24/36 months side by
    side, and the cost ratio.
 
@@ -31,9 +33,10 @@ FREEDOM_PATIENTS = 7868
 CLUSTER_CORES = 64
 
 
-def _timed(loaded, out, workers, patients):
+def _timed(loaded, out, workers, patients, volumes_per_arm=None):
     t0 = time.perf_counter()
-    summary = run_trial(loaded, out, workers=workers, patients_per_arm=patients, progress=False, log=lambda *a: None)
+    summary = run_trial(loaded, out, workers=workers, patients_per_arm=patients, progress=False, log=lambda *a: None,
+                        volumes_per_arm=volumes_per_arm)
     wall = time.perf_counter() - t0
     return summary, wall
 
@@ -56,6 +59,8 @@ def main() -> None:
     parser.add_argument("--trial", default="scenarios/trials/freedom_3y.yaml")
     parser.add_argument("--patients", type=int, default=3, help="patients per arm for the throughput runs")
     parser.add_argument("--skip-fidelity", action="store_true")
+    parser.add_argument("--layer-patients", type=int, default=500,
+                        help="patients per arm for the whole-skeleton-layer-only throughput (0: skip)")
     parser.add_argument("--coarse-um", type=float, default=20.0, help="coarse voxel size for the fidelity comparison")
     args = parser.parse_args()
     loaded = load_trial(args.trial)
@@ -78,6 +83,20 @@ def main() -> None:
                   f"{per_core:.0f} patients/hour/core: **{hours:.1f} hours** (cluster efficiency as measured here for 2 "
                   "workers; scheduler overhead per task is milliseconds against minutes per patient).", ""]
         print("\n".join(lines))
+        if args.layer_patients:
+            m = args.layer_patients * len(arms)
+            layer, wall_layer = _timed(loaded, Path(tmp) / "layer", 2, args.layer_patients, volumes_per_arm=0)
+            per_patient = wall_layer / m
+            freedom_min = FREEDOM_PATIENTS * (3 * 365.25 / days) * per_patient / 60
+            lines += ["## Whole-skeleton layer alone (--volumes-per-arm 0)", "",
+                      f"{m} patients ({args.layer_patients} per arm), {days} days each, 2 workers: {wall_layer:.0f} s, "
+                      f"{m / wall_layer:.1f} patients/s", "",
+                      f"Projection: FREEDOM-sized cohort ({FREEDOM_PATIENTS} patients x 3 years) on these 2 cores: "
+                      f"**{freedom_min:.0f} minutes**, an upper bound (it includes the cluster's start and each worker's first "
+                      "compile; measured in full at the end of the layer's speed work: "
+                      "12.2 min, `bmu trial scenarios/trials/freedom_3y.yaml --patients-per-arm 3934 "
+                      "--volumes-per-arm 0`).", ""]
+            print("\n".join(lines[-5:]))
         if not args.skip_fidelity:
             fine, wall_fine = two, wall2
             coarse_trial = loaded.trial.model_copy(update={"resolution": loaded.trial.resolution.model_copy(
