@@ -8,7 +8,11 @@ readouts. It reports days/s, the split, and how cost grows with voxels and with 
 the two sizes), plus the projected seconds per simulated year of the default scenario, including the
 build and spin-up (target: ≤ 15 s per simulated year on 2 cores).
 
-    .venv/bin/python benchmarks/bench_model.py            # ~2 min on 2 cores
+It also reports the first run's numba compile time on this machine (a fresh process with an empty
+NUMBA_CACHE_DIR, then the same with the cache it wrote) and the whole-skeleton layer's cost per
+simulated year (the patient-level readouts alone, `engine.skeleton.patient.SkeletonModel`).
+
+    .venv/bin/python benchmarks/bench_model.py            # ~3 min on 2 cores
     .venv/bin/python benchmarks/bench_model.py --days 100 --sizes 700 1000
 """
 
@@ -120,6 +124,41 @@ def bench(size_um: int, days: int) -> dict:
     }
 
 
+FIRST_STEP = ("import time; t = time.perf_counter(); from engine.model import BoneModel; "
+              "from engine.scenario import load_scenario; "
+              "m = BoneModel(load_scenario('scenarios/default.yaml').scenario); m.step(); "
+              "print(time.perf_counter() - t)")
+
+
+def compile_seconds() -> tuple[float, float]:
+    """(cold, warm) seconds to import, build and step the default model once in a fresh process: cold with an
+    empty numba cache (what a first run pays), warm with the cache that run wrote."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        runs = [float(subprocess.run([sys.executable, "-c", FIRST_STEP], env=env, cwd=REPO, capture_output=True,
+                                     text=True, check=True).stdout.split()[-1]) for _ in range(2)]
+    return runs[0], runs[1]
+
+
+def layer_seconds_per_year(years: int = 3) -> float:
+    """The whole-skeleton layer alone (denosumab patient), per simulated year, spin-up included."""
+    from engine.skeleton.patient import SkeletonModel
+
+    loaded = load_scenario(REPO / "scenarios" / "denosumab_60mg_q6m_3y.yaml")
+    SkeletonModel(loaded.scenario, loaded.base_dir).step()  # compiled, not timed
+    t0 = time.perf_counter()
+    model = SkeletonModel(loaded.scenario, loaded.base_dir)
+    model.spin_up()
+    for _ in range(int(years * 365.25)):
+        model.step()
+    return (time.perf_counter() - t0) / years
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=365, help="timed days per size (default 365)")
@@ -141,10 +180,18 @@ def main() -> None:
     print(f"cost per day grows {cost_ratio:.1f}x for {voxel_ratio:.1f}x voxels and {agent_ratio:.1f}x agents")
     print(f"default scenario projected: {projected:.0f} s for 3 years = {projected / 3:.1f} s per simulated year "
           f"(target <= 15)")
+    cold, warm = compile_seconds()
+    print(f"first run on this machine (empty numba cache): {cold:.1f} s to import, build and step the default "
+          f"model once; with the cache: {warm:.1f} s (compile paid once: {cold - warm:.1f} s)")
+    layer = layer_seconds_per_year()
+    print(f"whole-skeleton layer alone (patient-level readouts): {layer * 1e3:.0f} ms per simulated year, "
+          "its 400-day spin-up included")
     out = REPO / "outputs" / "benchmarks" / "bench_model.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"small": small, "large": large, "cost_ratio": cost_ratio, "voxel_ratio": voxel_ratio,
-                               "agent_ratio": agent_ratio, "default_projected_s_per_year": projected / 3}, indent=2))
+                               "agent_ratio": agent_ratio, "default_projected_s_per_year": projected / 3,
+                               "compile_cold_s": cold, "compile_warm_s": warm,
+                               "layer_s_per_simulated_year": layer}, indent=2))
     print(f"wrote {out}")
 
 
