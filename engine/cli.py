@@ -73,8 +73,9 @@ EPILOG_INSPECT = """\
 example:
   bmu inspect outputs/default/results.h5
   bmu inspect outputs/default/checkpoint.h5   day, scenario, engine version, resumable or not
+  bmu inspect outputs/freedom_3y/trial.h5     arms, patients, failures, last-day median [5 %, 95 %] per readout
 
-Prints the run (engine version, seed), the patient and regimen, the simulated time range,
+Prints the run (engine version, seed, provenance), the patient and regimen, the simulated time range,
 and every /timeseries dataset with its units and last value, then the snapshot fields.
 """
 
@@ -255,10 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="refuse unless the checkpoint was written for this scenario")
     res.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    insp = sub.add_parser("inspect", help="summarise a results.h5 file",
+    insp = sub.add_parser("inspect", help="summarise a results.h5 or trial.h5 file",
                           formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_INSPECT,
-                          description="Summarise a results file: scenario, time range, datasets with units, last values.")
-    insp.add_argument("file", type=Path, help="results.h5 or checkpoint.h5 written by `bmu run`")
+                          description="Summarise a results file (scenario, time range, datasets with units, last values) "
+                                      "or a trial file (arms, patients, last values per arm).")
+    insp.add_argument("file", type=Path, help="results.h5 or checkpoint.h5 written by `bmu run`, or trial.h5 of `bmu trial`")
 
     plot = sub.add_parser("plot", help="plot a results.h5 time series as PNG",
                           formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_PLOT,
@@ -288,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "volume (biopsy readouts), the others the whole-skeleton layer alone (0: layer only, fast)")
     tri.add_argument("--out", type=Path, help="output folder (default outputs/<trial name>)")
 
-    exp = sub.add_parser("export", help="results or trial -> CSV, Parquet or a NONMEM-style long table",
+    exp = sub.add_parser("export", help="results or trial -> CSV, Parquet, a NONMEM-style long table or VTK",
                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_EXPORT,
                          description="Write a results.h5 or trial.h5 as a table for R, pandas, NONMEM, nlmixr2, "
                                      "mrgsolve or tidyvpc.")
