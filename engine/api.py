@@ -86,24 +86,14 @@ def patient_curves(source, *, days: int | None = None):
     P1NP, spine and hip DXA, trabecular ES/OS, serum denosumab, one row per day, as an xarray.Dataset."""
     import xarray as xr
 
-    from engine.skeleton.patient import SKELETON_READOUTS, SkeletonModel
+    from engine.readouts import readout_table
+    from engine.skeleton.patient import LAYER_ALONE_READOUTS, layer_curves
 
     loaded = scenario(source)
-    model = SkeletonModel(loaded.scenario, loaded.base_dir)
-    model.spin_up()
-    last = loaded.scenario.duration_days if days is None else int(days)
-    rows = []
-    for day in range(last + 1):
-        if day:
-            model.step()
-        row = model.skeleton.readouts()
-        row["serum_denosumab_ng_per_ml"] = model.exposure.serum_denosumab_ng_per_ml
-        rows.append(row)
-    names = list(rows[0])
-    units = {**{k: v for k, v in SKELETON_READOUTS.items()},
-             "serum_denosumab_ng_per_ml": ("ng/mL", "serum (central-compartment) denosumab concentration")}
+    recorded, rows = layer_curves(loaded.scenario, loaded.base_dir, days)
+    units = readout_table()
     return xr.Dataset(
         {name: ("day", np.array([r[name] for r in rows], np.float64),
-                {"units": units[name][0], "long_name": units[name][1]}) for name in names},
-        coords={"day": ("day", np.arange(last + 1), {"units": "day", "long_name": "simulated day (0 = start)"})},
+                {"units": units[name][0], "long_name": units[name][1]}) for name in LAYER_ALONE_READOUTS},
+        coords={"day": ("day", np.array(recorded), {"units": "day", "long_name": "simulated day (0 = start)"})},
         attrs={"run_name": loaded.name, "solver": "whole-skeleton layer (engine.skeleton), deterministic"})

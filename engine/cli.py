@@ -449,7 +449,9 @@ def _cmd_plot(args) -> int:
     if not args.file.exists():
         return _error(f"{args.file}: no such file (run `bmu run SCENARIO` first)")
     if args.out is not None:
-        formats = {"png", "svg", "pdf", "jpg", "jpeg", "tif", "tiff", "eps", "ps", "webp"}
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        formats = set(FigureCanvasBase.get_supported_filetypes())   # what matplotlib can write here
         suffix = args.out.suffix.lower().lstrip(".")
         if suffix not in formats:
             return _error(f"--out {args.out}: the file name's ending picks the format; use one of "

@@ -230,7 +230,7 @@ def export(path: Path, fmt: str = "csv", out: Path | None = None) -> Path:
 
 def export_vtk(results_path: Path, out_dir: Path | None = None) -> Path:
     """Every snapshot of a results.h5 as VTK ImageData (`.vti`, one per snapshot day, every snapshot field as
-    cell data in its units, spacing in µm) and a ParaView collection (`.pvd`) with the days as timesteps:
+    cell data, spacing in µm; VTK has no units attribute, the units stay in results.h5) and a ParaView collection (`.pvd`) with the days as timesteps:
     open the .pvd in ParaView and play. Returns the .pvd."""
     results_path = Path(results_path)
     out_dir = Path(out_dir) if out_dir else results_path.with_name(results_path.stem + "_vtk")
@@ -244,8 +244,7 @@ def export_vtk(results_path: Path, out_dir: Path | None = None) -> Path:
         entries = []
         for t, day in enumerate(snap["day"][()]):
             name = f"day_{int(day):05d}.vti"
-            _write_vti(out_dir / name, {field: snap[field][t] for field in fields}, voxel,
-                       {field: str(snap[field].attrs.get("units", "")) for field in fields})
+            _write_vti(out_dir / name, {field: snap[field][t] for field in fields}, voxel)
             entries.append(f'    <DataSet timestep="{int(day)}" part="0" file="{name}"/>')
     pvd = out_dir / (results_path.stem + ".pvd")
     pvd.write_text('<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1" byte_order="LittleEndian">\n'
@@ -253,7 +252,7 @@ def export_vtk(results_path: Path, out_dir: Path | None = None) -> Path:
     return pvd
 
 
-def _write_vti(path: Path, arrays: dict[str, np.ndarray], voxel_um: float, units: dict[str, str]) -> None:
+def _write_vti(path: Path, arrays: dict[str, np.ndarray], voxel_um: float) -> None:
     """VTK XML ImageData with raw appended float32 cell data (x varies fastest: the (z, y, x) C order)."""
     nz, ny, nx = next(iter(arrays.values())).shape
     header, blobs, offset = [], [], 0

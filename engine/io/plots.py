@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from engine.io.published import points_for_regimen  # noqa: E402
+from engine.io.published import MONTH_DAYS, points_for_regimen  # noqa: E402
 from engine.pharmacology.regimen import expand_regimen  # noqa: E402
 from engine.scenario.schema import DoseEntry  # noqa: E402
 from engine.units import DAYS_PER_YEAR  # noqa: E402
@@ -29,7 +29,6 @@ from engine.units import DAYS_PER_YEAR  # noqa: E402
 
 
 MARKER_PLOT_CAP_PCT = 250.0
-MONTH_DAYS = DAYS_PER_YEAR / 12.0
 
 
 def time_axis(last_day: float) -> tuple[float, str]:

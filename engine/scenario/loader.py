@@ -79,6 +79,44 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     return scenario_from_text(text, source=source, base_dir=path.parent)
 
 
+def load_with_base(path: str | Path, root: type[BaseModel], error: type["ScenarioError"], what: str,
+                   keys: str) -> tuple[BaseModel, str, dict[tuple, int], "LoadedScenario"]:
+    """A YAML file of model `root` that names a `base_scenario` (trials, sweeps): (validated model, text, line
+    of each YAML path, the loaded base scenario), or `error` with one line per problem (`what`: "a trial";
+    `keys`: the top-level keys named when the file is not a mapping)."""
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise error(source, [": file not found" if not path.exists() else ": is not a file"])
+    problem, text = read_yaml_text(path, what)
+    if problem:
+        raise error(source, [problem])
+    data, lines = parse_yaml(text, source, error)
+    if not isinstance(data, dict):
+        raise error(source, [f": the top level must be a mapping ({keys})"])
+    try:
+        model = root.model_validate(data)
+    except ValidationError as exc:
+        raise error(source, [_format_pydantic_error(err, data, lines, root=root)
+                             for err in exc.errors(include_url=False)]) from None
+    try:
+        base = load_scenario(path.parent / model.base_scenario)
+    except ScenarioError as exc:
+        where = _line_prefix(("base_scenario",), lines)
+        raise error(source, [f"{where}: base_scenario = {model.base_scenario!r}: {p.lstrip(': ')}"
+                             for p in exc.problems]) from None
+    return model, text, lines, base
+
+
+def set_dotted(data: dict, dotted: str, value) -> None:
+    """data["a"]["b"]["c"] = value for "a.b.c", creating the sections on the way."""
+    keys = dotted.split(".")
+    node = data
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = value
+
+
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 

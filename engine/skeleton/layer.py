@@ -208,16 +208,24 @@ class SkeletonLayer:
     def surface_mm2(self) -> np.ndarray:
         return self.bone_mm3 * self.bs_per_bv_per_mm
 
+    def surfaces_mm2(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ES, OS) per compartment: footprints of BMUs resorbing or in reversal, and of BMUs (and modeling
+        units) still forming (`kernels.cohorts.surfaces_mm2`)."""
+        k = len(self.parts)
+        eroded, osteoid = np.empty(k), np.empty(k)
+        surfaces_mm2(self.res_footprint_um2, self.res_fraction, self.rev_footprint_um2, self.form_footprint_um2,
+                     self.form_share, eroded, osteoid)
+        return eroded, osteoid
+
     @property
     def eroded_surface_mm2(self) -> np.ndarray:
         """Footprints of BMUs in resorption or reversal (ES)."""
-        return (self.res_footprint_um2 * (self.res_fraction > 0)).sum(axis=1) / UM2_PER_MM2 \
-            + self.rev_footprint_um2.sum(axis=1) / UM2_PER_MM2
+        return self.surfaces_mm2()[0]
 
     @property
     def osteoid_surface_mm2(self) -> np.ndarray:
         """Footprints of the BMUs (and modeling units) still forming (OS)."""
-        return (self.form_footprint_um2 * self.form_share).sum(axis=1) / UM2_PER_MM2
+        return self.surfaces_mm2()[1]
 
     def hold_bisphosphonates(self, drugs: tuple[str, ...], ec50_uM: np.ndarray, action: dict[str, float]) -> None:
         """The bone-seeking drugs of the regimen (`engine.processes.bone_drug` in the agents): each day's
@@ -288,9 +296,7 @@ class SkeletonLayer:
                       supply_factor, self.committed)
         pool.rank_occupancy = self.rank_occupancy
         # 3. activation on quiescent surface (bisphosphonate uptake first, as the agents' day)
-        eroded, osteoid = np.empty(k), np.empty(k)
-        surfaces_mm2(self.res_footprint_um2, self.res_fraction, self.rev_footprint_um2, self.form_footprint_um2,
-                     self.form_share, eroded, osteoid)
+        eroded, osteoid = self.surfaces_mm2()
         quiescent = np.maximum(self.surface_mm2 - eroded - osteoid, 0.0)
         if self.bp_drugs:
             self._adsorb(bisphosphonate_uptake_umol, bisphosphonate_recycle_fraction, quiescent)

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 from tqdm import tqdm
 
-from engine.scenario.loader import (LoadedScenario, ScenarioError, _format_pydantic_error, _line_prefix, load_scenario,
-                                    parse_yaml, read_yaml_text, scenario_from_dict)
+from engine.scenario.loader import (LoadedScenario, ScenarioError, _line_prefix, load_with_base, scenario_from_dict,
+                                    set_dotted)
 from engine.sweeps.design import analyze, design, runs_needed
 from engine.sweeps.schema import MAX_RUNS, Sweep
 
@@ -38,44 +37,18 @@ class LoadedSweep:
     base: LoadedScenario
 
 
-def _set(data: dict, dotted: str, value: float) -> None:
-    keys = dotted.split(".")
-    node = data
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-    node[keys[-1]] = value
-
-
 def outputs_for(solver: str) -> list[str]:
-    from engine.skeleton.patient import SKELETON_READOUTS
+    from engine.skeleton.patient import LAYER_ALONE_READOUTS
     if solver == "skeleton":
-        return [*SKELETON_READOUTS, "serum_denosumab_ng_per_ml"]
+        return list(LAYER_ALONE_READOUTS)
     from engine.readouts import readout_table
     return list(readout_table())
 
 
 def load_sweep(path: str | Path) -> LoadedSweep:
-    path = Path(path)
     source = str(path)
-    if not path.is_file():
-        raise SweepError(source, [": file not found" if not path.exists() else ": is not a file"])
-    problem, text = read_yaml_text(path, "a sweep")
-    if problem:
-        raise SweepError(source, [problem])
-    data, lines = parse_yaml(text, source, SweepError)
-    if not isinstance(data, dict):
-        raise SweepError(source, [": the top level must be a mapping (name, base_scenario, parameters, outputs, ...)"])
-    try:
-        sweep = Sweep.model_validate(data)
-    except ValidationError as exc:
-        raise SweepError(source, [_format_pydantic_error(err, data, lines, root=Sweep)
-                                  for err in exc.errors(include_url=False)]) from None
-    try:
-        base = load_scenario(path.parent / sweep.base_scenario)
-    except ScenarioError as exc:
-        where = _line_prefix(("base_scenario",), lines)
-        raise SweepError(source, [f"{where}: base_scenario = {sweep.base_scenario!r}: {p.lstrip(': ')}"
-                                  for p in exc.problems]) from None
+    sweep, text, lines, base = load_with_base(path, Sweep, SweepError, "a sweep",
+                                              "name, base_scenario, parameters, outputs, ...")
     problems = []
     allowed = outputs_for(sweep.solver)
     for i, name in enumerate(sweep.outputs):
@@ -111,7 +84,7 @@ def _scenario_data(sweep: Sweep, base: LoadedScenario, values: dict[str, float])
             _, drug, name = key.split(".")
             data.setdefault("pharmacokinetics", {}).setdefault(drug, {})[name] = float(value)
         else:
-            _set(data, key, float(value))
+            set_dotted(data, key, float(value))
     scenario_from_dict(copy.deepcopy(data), source=f"sweep {sweep.name}", base_dir=base.base_dir)
     return data
 
@@ -123,14 +96,9 @@ def evaluate(data: dict, base_dir: str, solver: str, outputs: tuple[str, ...]) -
     numba.set_num_threads(1)
     loaded = scenario_from_dict(data, source="sweep run", base_dir=base_dir)
     if solver == "skeleton":
-        from engine.skeleton.patient import SkeletonModel
-        model = SkeletonModel(loaded.scenario, loaded.base_dir)
-        model.spin_up()
-        for _ in range(loaded.scenario.duration_days):
-            model.step()
-        row = model.skeleton.readouts()
-        row["serum_denosumab_ng_per_ml"] = model.exposure.serum_denosumab_ng_per_ml
-        return {name: float(row[name]) for name in outputs}
+        from engine.skeleton.patient import layer_curves
+        _, rows = layer_curves(loaded.scenario, loaded.base_dir, every_days=loaded.scenario.duration_days)
+        return {name: float(rows[-1][name]) for name in outputs}
     from engine.runner import run
     with tempfile.TemporaryDirectory(prefix="bmu-sweep-") as tmp:
         summary = run(loaded, Path(tmp), progress=False, log=lambda *a: None, plot=False)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.parameters import values
-from engine.scenario.loader import LoadedScenario
+from engine.scenario.loader import LoadedScenario, set_dotted
 from engine.pharmacology.registry import parameter_tables as drug_parameter_tables
 from engine.trials.schema import Population, Trial
 
@@ -53,14 +53,6 @@ class PatientSpec:
 
 def _uniform(u: float, bounds):
     return None if bounds is None else float(bounds[0] + u * (bounds[1] - bounds[0]))
-
-
-def _set(data: dict, dotted: str, value) -> None:
-    keys = dotted.split(".")
-    node = data
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-    node[keys[-1]] = value
 
 
 def _get(data: dict, dotted: str):
@@ -141,7 +133,7 @@ def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | Non
                 else:
                     typical = _get(data, v.parameter)
                 value = float(typical * np.exp(omega * z))
-                _set(data, v.parameter, value)
+                set_dotted(data, v.parameter, value)
                 chars[v.parameter] = value
             volume = volumes is None or i < volumes
             cohort.append(PatientSpec(arm=arm_name, index=i, patient_id=f"{arm_name}-{i:04d}", seed=d["seed"],

@@ -50,20 +50,9 @@ def run_patient(spec, out_root: str, report_every_days: int, numba_threads: int 
 
 def _skeleton_only(spec, loaded, report_every_days: int, t0: float) -> dict:
     """The patient's whole-skeleton layer alone: every patient-level readout; the biopsy's are NaN."""
-    from engine.skeleton.patient import SkeletonModel
+    from engine.skeleton.patient import layer_curves
 
-    model = SkeletonModel(loaded.scenario, loaded.base_dir)
-    model.spin_up()
-    last = loaded.scenario.duration_days
-    days, rows = [], []
-    for day in range(last + 1):
-        if day:
-            model.step()
-        if day % report_every_days == 0 or day == last:
-            days.append(day)
-            row = model.skeleton.readouts()
-            row["serum_denosumab_ng_per_ml"] = model.exposure.serum_denosumab_ng_per_ml
-            rows.append(row)
+    days, rows = layer_curves(loaded.scenario, loaded.base_dir, every_days=report_every_days)
     series = {name: np.array([r.get(name, np.nan) for r in rows], np.float64) for name in TRIAL_READOUTS}
     return {"patient_id": spec.patient_id, "arm": spec.arm, "index": spec.index, "seed": spec.seed,
             "characteristics": spec.characteristics, "day": np.array(days, np.int64), **series,
