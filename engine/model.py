@@ -36,7 +36,7 @@ import numpy as np
 
 from engine.agents.cell_index import CellIndex
 from engine.agents.osteoblast import Osteoblast
-from engine.agents.osteocyte import Osteocyte
+from engine.agents.osteocyte import Osteocyte, seeded_osteocytes_per_mm3_bone
 from engine.agents.precursor_pool import PrecursorPool
 from engine.grid.voxel_grid import VoxelGrid, build_grid
 from engine.kernels.surfaces import BONE_LEVEL, count_marrow_neighbours
@@ -56,6 +56,7 @@ from engine.processes.surface_census import SurfaceCensus
 from engine.scenario.consistency import field_cell_factor
 from engine.scenario.schema import Scenario
 from engine.signalling import SignallingFields
+from engine.units import DAYS_PER_YEAR
 from engine.skeleton.patient import PatientSkeleton, cancellous_structure
 
 
@@ -103,9 +104,8 @@ class BoneModel(mesa.Model):
         self.osteocyte_turnover = OsteocyteTurnover(self.grid, self.biology, self.cells, self.signalling)
         self.activation = Activation(self, self.census, self.precursors, self.osteocyte_turnover, self.bmus)
         self.osteoblast_fates = OsteoblastFates(self)
-        # processes that drugs of the regimen add in bone (engine.pharmacology.registry)
-        self.lining_reactivation = [LiningCellReactivation(self, self.bmus, pk, self.osteoblast_fates)
-                                    for pk in self.exposure.with_process("lining_cell_reactivation").values()]
+        # modeling-based formation: lining cells reactivated at the base rate and by teriparatide
+        self.lining_reactivation = LiningCellReactivation(self, self.bmus, self.osteoblast_fates)
         self.resorption = Resorption(self, self.bmus, self.bone_drug, self.cells)
         self.bmu_phases = BMUPhases(self, self.bmus, self.osteoblast_fates)
         self.markers = MarkerFluxes()
@@ -121,10 +121,11 @@ class BoneModel(mesa.Model):
 
     # --- construction ---------------------------------------------------------------------------
     def _place_osteocytes(self) -> None:
-        """Osteocytes at a literature density (per mm³ of bone), in uniformly random bone voxels."""
+        """Living osteocytes at the lacunar density × the living share of the seeded tissue-age mix
+        (`agents.osteocyte.seeded_osteocytes_per_mm3_bone`), in uniformly random bone voxels."""
         bone_voxels = np.flatnonzero(self.grid.bone_fraction.ravel() >= BONE_LEVEL)
         bone_mm3 = float(self.grid.bone_fraction.sum(dtype=np.float64)) * self.grid.voxel_volume_mm3
-        n = min(len(bone_voxels), int(round(self.biology.osteocyte_density_per_mm3_bone * bone_mm3)))
+        n = min(len(bone_voxels), int(round(seeded_osteocytes_per_mm3_bone(self.biology) * bone_mm3)))
         chosen = np.sort(self.rng.choice(bone_voxels, size=n, replace=False)) if n else np.empty(0, np.int64)
         voxels = [tuple(int(v) for v in idx) for idx in zip(*np.unravel_index(chosen, self.grid.shape))]
         Osteocyte.create_agents(
@@ -205,8 +206,8 @@ class BoneModel(mesa.Model):
         self.bone_drug.run_step(self.census.surface_voxels)
         self.osteocyte_turnover.run_step(self.rng, self.physiology.osteocyte_lifespan_factor)
         self.activation.run_step()
-        for reactivation in self.lining_reactivation:
-            reactivation.run_step(self.osteoblast_working_life_days())
+        self.lining_reactivation.run_step(systemic.lining_activation_per_day(self.biology, self.exposure),
+                                          self.osteoblast_working_life_days())
         self.resorption.run_step()
         self.bmu_phases.run_step(self.osteoblast_working_life_days(),
                                  self.exposure.fold("osteoblast_recruitment_fold_max"))
@@ -236,7 +237,8 @@ class BoneModel(mesa.Model):
         turnover = self.markers.turnover_per_year(window, bone_um3) if window else 0.0
         if turnover > 0:
             self.mineralization.seed_by_tissue_age(self.rng, self.bmu_phases.formed_in_model,
-                                                   mean_age_years=1.0 / turnover)
+                                                   mean_age_years=1.0 / turnover,
+                                                   older_than_years=days / DAYS_PER_YEAR)
         self.day = 0
         self.baseline_mineral = float(self.grid.mineral_fraction.sum(dtype=np.float64))
         self.markers.set_baseline(min(days, MARKER_BASELINE_DAYS))

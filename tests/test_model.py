@@ -17,9 +17,12 @@ def model():
 
 
 def test_osteocytes_at_density_in_bone(model):
+    """Living osteocytes: lacunar density × the living share L/(L + A) of the seeded tissue ages."""
     grid = model.grid
     bone_mm3 = grid.bone_fraction.sum() * grid.voxel_volume_mm3
-    expected = model.biology.osteocyte_density_per_mm3_bone * bone_mm3
+    b = model.biology
+    share = b.osteocyte_lifespan_years / (b.osteocyte_lifespan_years + b.existing_bone_mean_tissue_age_years)
+    expected = b.osteocyte_density_per_mm3_bone * share * bone_mm3
     assert len(model.osteocytes) == pytest.approx(expected, abs=1)
     pos = model.osteocyte_positions()
     assert np.all(grid.bone_fraction[tuple(pos.T)] >= BONE_LEVEL)

@@ -46,3 +46,19 @@ class Osteocyte(mesa.Agent):
         """Dies (its lacuna resorbed, or apoptosis) and leaves the cell index."""
         super().remove()
         self.model.cells.remove_osteocyte(self)
+
+
+def living_osteocyte_share(biology, mean_tissue_age_years: float | None = None) -> float:
+    """Share of lacunae whose osteocyte still lives in bone of exponential tissue ages with this mean
+    (default `existing_bone_mean_tissue_age_years`): an osteocyte buried at formation dies at 1/lifespan, so
+    bone of age a keeps exp(−a/L) of them and the mix keeps E[exp(−a/L)] = L/(L + A). Bone the model did not
+    form starts with this share alive, the same steady-turnover age mix its mineral is seeded from, instead
+    of every lacuna alive (which made the living count, and with it RANKL, fall for years after day 0)."""
+    age = biology.existing_bone_mean_tissue_age_years if mean_tissue_age_years is None else mean_tissue_age_years
+    life = biology.osteocyte_lifespan_years
+    return life / (life + age)
+
+
+def seeded_osteocytes_per_mm3_bone(biology) -> float:
+    """Living osteocytes per mm³ of the bone present at the start: lacunar density × living share."""
+    return biology.osteocyte_density_per_mm3_bone * living_osteocyte_share(biology)

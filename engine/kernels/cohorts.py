@@ -349,7 +349,7 @@ def cohort_day(day_index, quiescent_mm2, committed, rank_occupancy, bp_effect, c
                activation_per_mm2_per_day, founding_nuclei, cells_per_bmu, fusion_per_day, nucleus_keep,
                osteoclast_lifespan_days, withdrawal_per_day, reference_occupancy, survival_fraction,
                bp_max_apoptosis_per_day, um3_per_nucleus_day, um2_per_cell_day, osteocyte_keep,
-               osteoblasts_per_um3, working_life_days, lining_activation_per_day, lining_cell_area_um2,
+               osteoblasts_per_um3, working_life_days, lining_activation_per_day, lining_cell_area_um2, unit_footprint_um2,
                lifespan_shape, um3_per_osteoblast_day, osteoblast_to_osteocyte, mature, fast, slow, primary,
                activations, resorbed_um3, swept_um2, formed_um3):
     """The whole-skeleton layer's day after signalling (`engine.skeleton.layer.SkeletonLayer.run_step`, whose
@@ -357,7 +357,7 @@ def cohort_day(day_index, quiescent_mm2, committed, rank_occupancy, bp_effect, c
     of RESORPTION_SLOTS days ago leaves for reversal and today's takes its slot; every resorption cohort
     (`resorb_cohorts`); BMUs that lost their last osteoclast enter reversal (`spread_over_delays`); osteocytes
     die (lifespan) and leave with resorbed bone; the reversal slot due today starts a formation cohort
-    (osteoblasts = coupling × cavity volume); teriparatide's lining cells start modeling units; every
+    (osteoblasts = coupling × cavity volume); lining cells start modeling units (MBF); every
     formation cohort (`form_cohorts`), a share of finished osteoblasts becoming osteocytes; the tissue
     (`tissue_day`). Outputs per compartment: `activations`, `resorbed_um3`, `swept_um2`, `formed_um3`."""
     k = res_bmus.shape[0]
@@ -419,8 +419,8 @@ def cohort_day(day_index, quiescent_mm2, committed, rank_occupancy, bp_effect, c
         form_age_days[c, form_slot] = 0.0
         form_working[c, form_slot] = 1.0
         form_share[c, form_slot] = 1.0
-    # teriparatide: lining cells (one per lining_cell_area_um2 of quiescent surface) start modeling units of
-    # one osteoblast each, limited by the osteoblast's working life, not by a cavity
+    # modeling-based formation: lining cells (one per lining_cell_area_um2 of quiescent surface) start modeling units of
+    # one osteoblast each (on one osteoblast footprint), limited by the osteoblast's working life, not by a cavity
     if lining_activation_per_day > 0.0:
         unit_slot = form_slot + formation_slots
         for c in range(k):
@@ -428,7 +428,7 @@ def cohort_day(day_index, quiescent_mm2, committed, rank_occupancy, bp_effect, c
             form_bmus[c, unit_slot] = units
             form_osteoblasts[c, unit_slot] = units
             form_capacity_um3[c, unit_slot] = np.inf
-            form_footprint_um2[c, unit_slot] = units * lining_cell_area_um2
+            form_footprint_um2[c, unit_slot] = units * unit_footprint_um2
             form_mean_life_days[c, unit_slot] = working_life_days
             form_age_days[c, unit_slot] = 0.0
             form_working[c, unit_slot] = 1.0

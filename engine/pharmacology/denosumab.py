@@ -19,10 +19,10 @@ we could read. Doses follow the scenario's regimen (`engine.pharmacology.regimen
 schedule. The values are for a ~66 kg adult; a scenario's `patient.body_weight_kg` scales clearances and
 volumes allometrically (`weight_scaled`).
 
-Exposure of the marrow. Serum denosumab is ~46 nM at Cmax and its RANKL K_D is ~3 pM. Bone-marrow
-capillaries are sinusoids with a discontinuous endothelium that lets IgG through, so the table takes free
-drug in the marrow interstitium equal to free drug in serum (`marrow_to_serum_ratio` = 1; its note says why
-the 7.3 % tissue-averaged antibody biodistribution coefficient of bone is not used). The marrow
+Exposure of the marrow. Serum denosumab is ~46 nM at Cmax and its RANKL K_D is ~3 pM. Only a share of the
+serum's free antibody reaches RANKL where osteoclasts form (`marrow_to_serum_ratio`, 0.10: calibrated on the
+month-6 pre-dose CTX and bracketed by antibody biodistribution to bone, ~7 %, and continuum models' access
+factor, targets.md §9); with full access RANKL stayed blocked to the end of every interval. The marrow
 concentration is uniform over the simulated volume (a mm-sized volume is small next to the distances an
 antibody spreads over) and enters the grid as the drug field that binds RANKL in the local equilibrium
 (`engine.kernels.binding`, K_D `rankl_kd_nM` of this table). Osteoclastogenesis responds only to the free
@@ -80,13 +80,16 @@ DENOSUMAB_PK = ParameterTable(
     Parameter("rankl_kd_nM", "K_D", "nmol/L", 0.003,
               "Kostenuik 2009 J Bone Miner Res 24:182: K_D ≈ 3 pM for human RANKL (targets.md §1 "
               "'Dmab–RANKL affinity', from-memory)", "binds RANKL in the marrow (engine.kernels.binding)"),
-    Parameter("marrow_to_serum_ratio", "-", "1", 1.0,
-              ("Assumption: bone-marrow capillaries are sinusoids with a discontinuous endothelium that lets "
-               "IgG through (Sarin 2010 J Angiogenes Res 2:14), so free drug in the marrow interstitium equals "
-               "free drug in serum"),
-              ("the tissue-averaged antibody biodistribution coefficient of bone, 7.3 % (Shah & Betts 2013 "
-               "mAbs 5:297, from memory), includes mineralised matrix; with it RANKL is freed ~3 weeks earlier "
-               "and CTX escapes before month 6, against the label (targets.md §2)")),
+    Parameter("marrow_to_serum_ratio", "-", "1", 0.10,
+              ("Calibrated on one given target only: the end-of-interval serum CTX, −72 % at the month-6 pre-dose "
+               "trough (targets.md §2 'FREEDOM CTX'; label range −45..−80 %, §2 'CTX at end of dosing interval'), "
+               "FREEDOM base patient (72 y), whole-skeleton layer: 0.10 gives −73 % (0.05: −53 %, 0.16: −83 %). "
+               "Independent estimates bracket it: the antibody biodistribution coefficient of bone, ~7 % of "
+               "plasma (Shah & Betts 2013 mAbs 5:297), and the accessibility factor of continuum models, 0.012 "
+               "(Martínez-Reina & Pivonka 2019, calibrated) (targets.md §9 'Drug access to RANKL in bone')"),
+              ("the share of serum free denosumab that reaches RANKL at the bone surface (marrow interstitium, "
+               "bone-lining canopy); 1 (free access) kept free RANKL at 0.2 % of untreated to the last weeks of each "
+               "interval and CTX at the assay floor at every trough")),
 )
 
 

@@ -10,10 +10,12 @@ along the surface.
 Reads: surface census, precursor pool, osteocyte turnover's flagged sites, signalling (RANK occupancy),
 grid.bone_fraction, grid.bmu_label. Writes: new BMUs in the registry, new osteoclasts (agents).
 
-`LiningCellReactivation` (only with teriparatide in the regimen): each lining cell is reactivated with
-probability 1 − exp(−rate) a day, rate = lining_activation_per_day_max × today's anabolic effect; each
-makes a modeling unit on the marrow side of its voxel (formation without prior resorption).
-Reads: the teriparatide PK, lining cells (agents). Writes: new modeling units in the registry and
+`LiningCellReactivation` (every day): modeling-based formation (MBF). Each lining cell is reactivated with
+probability 1 − exp(−rate) a day, rate = `systemic.lining_activation_per_day`: the untreated base rate
+(`modeling_formation_lining_activation_per_day`, which needs no RANKL and so persists under denosumab) plus
+teriparatide's lining_activation_per_day_max × today's anabolic effect; each makes a modeling unit on the
+marrow side of its voxel (formation without prior resorption).
+Reads: the day's rate, lining cells (agents). Writes: new modeling units in the registry and
 grid.bmu_label of their voxels; the reactivated cells change their own state and join the fate calendar.
 """
 
@@ -90,20 +92,19 @@ class Activation:
 
 
 class LiningCellReactivation:
-    def __init__(self, model, registry, teriparatide, fates):
+    def __init__(self, model, registry, fates):
         self.model = model
         self.fates = fates  # OsteoblastFates: the calendar the new osteoblasts join
         self.grid = model.grid
         self.biology = model.biology
         self.registry = registry
-        self.teriparatide = teriparatide  # TeriparatidePK
 
-    def run_step(self, mean_working_life_days: float) -> None:
-        pth = self.teriparatide
-        if pth.anabolic_effect <= 0:
+    def run_step(self, rate_per_day: float, mean_working_life_days: float) -> None:
+        """Reactivate lining cells at `rate_per_day` (`systemic.lining_activation_per_day`)."""
+        if rate_per_day <= 0:
             return
         model = self.model
-        rate = pth.p["lining_activation_per_day_max"] * pth.anabolic_effect
+        rate = rate_per_day
         lining = [a for a in model.agents_by_type.get(Osteoblast, []) if a.state == LINING]
         if not lining:
             return
@@ -116,11 +117,11 @@ class LiningCellReactivation:
 
     def _start_modeling_unit(self, cell, mean_working_life_days: float) -> None:
         """One reactivated lining cell makes matrix on the marrow side of its voxel (within one osteoblast
-        footprint), as the osteoblast of a unit in formation."""
+        footprint, `osteoblast_footprint_um2`), as the osteoblast of a unit in formation."""
         b = self.biology
         g = self.grid
         z, y, x = cell.voxel
-        r = max(1, int(round(math.sqrt(b.lining_cell_area_um2 / math.pi) / g.voxel_size_um)))
+        r = max(1, int(round(math.sqrt(b.osteoblast_footprint_um2 / math.pi) / g.voxel_size_um)))
         zs, ys, xs = (np.arange(max(c - r, 0), min(c + r + 1, n)) for c, n in zip((z, y, x), g.shape))
         zz, yy, xx = np.meshgrid(zs, ys, xs, indexing="ij")
         block = g.bone_fraction[zz, yy, xx]
@@ -129,7 +130,7 @@ class LiningCellReactivation:
             return
         flat = np.ravel_multi_index((zz[free], yy[free], xx[free]), g.shape)
         unit = self.registry.new_bmu((int(z), int(y), int(x)), self.model.clock, targeted=False, modeling=True)
-        unit.start_modeling(self.model.clock, flat.astype(np.int64), b.lining_cell_area_um2)
+        unit.start_modeling(self.model.clock, flat.astype(np.int64), b.osteoblast_footprint_um2)
         g.bmu_label.ravel()[flat] = unit.label
         cell.reactivate(unit, mean_working_life_days)
         self.fates.schedule(cell)

@@ -30,14 +30,17 @@ class Mineralization:
                    b.secondary_mineralization_time_constant_years * DAYS_PER_YEAR, FULLY_MINERALIZED)
 
     def seed_by_tissue_age(self, rng: np.random.Generator, formed_in_model: np.ndarray,
-                           mean_age_years: float | None = None) -> None:
+                           mean_age_years: float | None = None, older_than_years: float = 0.0) -> None:
         """Ages are exponential with mean `mean_age_years` (default: the biology parameter
         `existing_bone_mean_tissue_age_years`); mineral = bone × (1 − (1 − primary share)·exp(−age/τ_secondary)).
-        Voxels that received matrix in the model (`formed_in_model`) keep their own mineralization history."""
+        Voxels that received matrix in the model (`formed_in_model`) keep their own mineralization history.
+        `older_than_years`: the bone the model did not form has been there at least this long (the spin-up),
+        so its age is that plus an exponential age (steady turnover is memoryless); seeding it from age 0
+        left it less mineralized than the patient's turnover implies, and BMD then rose in untreated women."""
         b = self.biology
         g = self.grid
         mean_age = b.existing_bone_mean_tissue_age_years if mean_age_years is None else mean_age_years
-        age_years = rng.exponential(mean_age, size=g.shape)
+        age_years = older_than_years + rng.exponential(mean_age, size=g.shape)
         degree = 1.0 - (1.0 - b.primary_mineral_fraction_of_final) * np.exp(
             -age_years / b.secondary_mineralization_time_constant_years)
         old = ~formed_in_model

@@ -18,7 +18,9 @@ def osteoblast_working_life_days(biology, physiology, exposure) -> float:
             * exposure.fold("osteoblast_lifespan_fold_max"))
 
 
-def lining_activation_per_day(exposure) -> float:
-    """Lining-cell reactivation rate today: Σ over the drugs that add it (teriparatide) of max rate × effect."""
-    return sum(pk.p["lining_activation_per_day_max"] * pk.anabolic_effect
-               for pk in exposure.with_process("lining_cell_reactivation").values())
+def lining_activation_per_day(biology, exposure) -> float:
+    """Lining-cell reactivation rate today (modeling-based formation): the untreated base rate, which needs
+    no RANKL signal, plus Σ over the drugs that add it (teriparatide) of max rate × today's effect."""
+    return biology.modeling_formation_lining_activation_per_day + sum(
+        pk.p["lining_activation_per_day_max"] * pk.anabolic_effect
+        for pk in exposure.with_process("lining_cell_reactivation").values())

@@ -31,18 +31,19 @@ class BiologyParameters(BaseModel):
     osteocyte_density_per_mm3_bone: float = _param(
         20000.0, unit="1/mm^3 (of bone tissue)",
         source="Buenzli & Sims 2015 Bone 75:144; targets.md §8b 'Osteocyte density' (15,000-30,000 lacunae/mm^3)",
-        description="Osteocyte lacunae per mm^3 of bone tissue; sets how many osteocyte agents are placed.")
+        description="Osteocyte lacunae per mm^3 of bone tissue; with the living share of the seeded tissue ages it sets how many osteocytes are placed.")
     osteocyte_rankl_secretion_molecules_per_day: float = _param(
-        610.0, unit="molecules/day per osteocyte",
+        708.0, unit="molecules/day per osteocyte",
         source=("Derived (steady-state balance): free sRANKL ~0.5 pM (targets.md §8b 'Serum OPG / RANKL', "
                 "0.1-1 pM) = N_ocy * P / (k_RANKL * V_marrow) for the reference volume BV/TV 0.2 with "
-                "20,000 osteocytes/mm^3 bone; osteocytes as the main RANKL source: Nakashima 2011 Nat Med 17:1231, "
+                "20,000 lacunae/mm^3 bone, of which 0.862 hold a living osteocyte (lifespan 25 y in tissue of mean "
+                "age 4 y: L/(L+A), engine.agents.osteocyte.living_osteocyte_share); 610 x 20,000 / 17,241; osteocytes as the main RANKL source: Nakashima 2011 Nat Med 17:1231, "
                 "Xiong 2011 Nat Med 17:1235"),
         description="Soluble RANKL secreted by one osteocyte into the marrow at its nearest bone surface.")
     osteocyte_opg_secretion_molecules_per_day: float = _param(
-        170.0, unit="molecules/day per osteocyte",
+        197.0, unit="molecules/day per osteocyte",
         source=("Derived (steady-state balance): OPG ~4 pM (targets.md §8b 'Serum OPG / RANKL', 2-6 pM) "
-                "= N_ocy * P / (k_OPG * V_marrow) for the reference volume (BV/TV 0.2)"),
+                "= N_ocy * P / (k_OPG * V_marrow) for the reference volume (BV/TV 0.2), living osteocytes as for RANKL"),
         description="OPG secreted by one osteocyte into the marrow at its nearest bone surface.")
 
     # --- physiology ------------------------------------------------------------------------
@@ -264,10 +265,12 @@ class BiologyParameters(BaseModel):
         source="Assumption: working lifetimes are gamma distributed with coefficient of variation 1/sqrt(8) = 0.35",
         description="Gamma shape of osteoblast working lifetimes (larger = more synchronous end of formation).")
     osteoblasts_per_1e6_um3_resorbed: float = _param(
-        111.0, unit="osteoblasts per 10^6 µm^3 resorbed",
+        101.0, unit="osteoblasts per 10^6 µm^3 resorbed",
         source=("Coupling by matrix-derived factors released in resorption (TGF-beta1: Tang 2009 Nat Med 15:757). "
-                "Derived: in a premenopausal woman a BMU is balanced (young adults keep bone mass), which needs "
-                "coupling x matrix rate x working lifespan = 1 -> 1e6 / (120 x 75)"),
+                "Derived: young adults keep bone mass, so in a premenopausal woman remodeling-based plus modeling-"
+                "based formation equals resorption; with MBF a tenth of remodeling formation "
+                "(modeling_formation_lining_activation_per_day) a BMU refills 1/1.1 of its cavity: coupling x "
+                "matrix rate x working lifespan = 1/1.1 -> 1e6 / (1.1 x 120 x 75)"),
         description="Osteoblasts recruited to a cavity per volume of bone its osteoclasts resorbed.")
     estrogen_deficiency_osteoblast_lifespan_fold: float = _param(
         0.96, unit="fold",
@@ -276,13 +279,32 @@ class BiologyParameters(BaseModel):
                 "the ~1 %/y loss of established postmenopause (targets.md §7 'Placebo arms', McClung 2006)"),
         description="Osteoblast working lifespan at full estrogen deficiency, relative to premenopausal.")
     osteoblast_to_osteocyte_fraction: float = _param(
-        0.15, unit="1", le=1.0,
-        source="Manolagas 2000 Endocr Rev 21:115; Parfitt 1990 (10-20 % of osteoblasts are buried as osteocytes)",
+        0.18, unit="1", le=1.0,
+        source=("Derived: new bone holds the lacunar density, 20,000/mm^3 x (120 µm^3/d x 75 d per osteoblast) = 0.18; "
+                "within the 10-20 % of osteoblasts buried as osteocytes (Manolagas 2000 Endocr Rev 21:115; Parfitt "
+                "1990). With 0.15 new bone had 17 % fewer osteocytes than the bone it replaced, and RANKL fell for years"),
         description="Share of osteoblasts that become osteocytes at the end of their working life.")
     osteoblast_to_lining_fraction: float = _param(
         0.2, unit="1", le=1.0,
         source="Manolagas 2000 Endocr Rev 21:115 (of the rest, most die by apoptosis: ~65 %, Jilka 1998 JBMR 13:793)",
         description="Share of osteoblasts that become bone-lining cells; the rest die by apoptosis.")
+    modeling_formation_lining_activation_per_day: float = _param(
+        3.0e-4, unit="1/day per lining cell", gt=None, ge=0.0,
+        source=("Sized (assumption) so that untreated modeling-based formation is a tenth of remodeling-based "
+                "formation in cancellous bone: MBF is present in most untreated biopsies but remodeling-based "
+                "formation dominates (targets.md §9 'Modeling-based formation (MBF) on denosumab', Dempster 2018 "
+                "JBMR 33:298; §10 'MBF prevalence, untreated', Dempster 2020 JBMR 35:1282); 0.1 x 25 %/y "
+                "trabecular turnover (§10) x BV/BS 79 µm / (365 d x 9,000 µm^3 per unit / 500 µm^2 per lining "
+                "cell) = 3e-4. It needs no RANKL, so it persists under denosumab (§9: AVA, Ominsky 2015)"),
+        description=("Rate at which a lining cell on quiescent surface starts a modeling unit (formation without "
+                     "prior resorption) in an untreated patient; teriparatide adds its own rate."))
+    osteoblast_footprint_um2: float = _param(
+        200.0, unit="µm^2 per cell",
+        source=("A cuboidal osteoblast covers ~150-250 µm^2 of seam (Parfitt 1983, Bone Histomorphometry; the "
+                "source of osteoblast_matrix_um3_per_day): with 120 µm^3/d it advances the seam 0.6 µm/d, the "
+                "trabecular mineral apposition rate (targets.md §8b 'Mineral apposition rate')"),
+        description=("Surface one osteoblast of a modeling unit forms on (a reactivated lining cell rounds up to "
+                     "a cuboidal osteoblast): the unit's osteoid surface and the depth it lays per day."))
     lining_cell_area_um2: float = _param(
         500.0, unit="µm^2 per cell",
         source="Assumption: flat lining cells spread over several times the area of a cuboidal osteoblast (~200 µm^2)",

@@ -26,8 +26,9 @@ Each day, in the agents' order (`engine.model.BoneModel.step`):
    physiology and teriparatide on the day of recruitment) at `osteoblast_matrix_um3_per_day`, filling at
    most the cohort's cavities (osteoblasts fill only their own cavity). A BMU is in formation while one
    of its osteoblasts works.
-6. Teriparatide's lining-cell reactivation: lining cells (one per `lining_cell_area_um2` of quiescent
-   surface) start modeling units at 1 − exp(−rate) a day; each osteoblast forms for its working life.
+6. Modeling-based formation: lining cells (one per `lining_cell_area_um2` of quiescent surface) start
+   modeling units at 1 − exp(−rate) a day, rate = the untreated base rate + teriparatide's
+   (`processes.systemic.lining_activation_per_day`); each osteoblast forms for its working life.
 7. Mineralization: the matrix formed each day is a tissue cohort that mineralizes by the agents' voxel rule
    (`kernels.remodeling.mineralize`: the rule is homogeneous in the voxel's bone, so a cohort of any volume
    follows it); cohorts older than two years join the old-bone pool (primary mineralization is complete,
@@ -53,6 +54,7 @@ from collections import deque
 import numpy as np
 from scipy.special import gammaincc
 
+from engine.agents.osteocyte import seeded_osteocytes_per_mm3_bone
 from engine.agents.precursor_pool import PrecursorPool
 from engine.kernels.cohorts import advance_pools, cohort_day, marrow_signal, surfaces_mm2
 from engine.skeleton.compartments import AGENT_GEOMETRY, Compartment, compartments
@@ -95,7 +97,7 @@ class SkeletonLayer:
             marrow RANKL/OPG totals through osteocytes per marrow volume, as in the agents.
         trabecular_bs_bv_per_mm: true BS/BV of that bone (`compartments.trabecular_bs_bv_per_mm`).
         parts: compartments (default: `compartments(trabecular_bs_bv_per_mm)`).
-        modeling_units: room for teriparatide's modeling units (a second set of formation cohorts).
+        modeling_units: room for modeling units (modeling-based formation: a second set of formation cohorts).
     """
 
     def __init__(self, biology, trabecular_bv_tv: float, trabecular_bs_bv_per_mm: float | None = None,
@@ -115,7 +117,7 @@ class SkeletonLayer:
         first = int(np.argmax(trabecular)) if trabecular.any() else 0
         self._signal_from = np.where(trabecular, np.arange(k), first)
         self.initial_bone_mm3 = bone_mm3.copy()
-        self.osteocytes = bone_mm3 * b.osteocyte_density_per_mm3_bone  # the agents place them at this density
+        self.osteocytes = bone_mm3 * seeded_osteocytes_per_mm3_bone(b)  # living ones, as the agents place them
         geometry = {p.name: p.value for p in AGENT_GEOMETRY}
         self.contact_loss_per_day = np.where(trabecular, geometry["osteoclast_contact_loss_per_day"], 0.0)
         self.resorption_efficiency = geometry["osteoclast_resorption_efficiency"]
@@ -144,7 +146,7 @@ class SkeletonLayer:
         self.rev_footprint_um2 = np.zeros((k, REVERSAL_SLOTS))
         self._reversal_pmf = _reversal_pmf(b.reversal_shape, b.reversal_days)
         # formation cohorts (ring buffers indexed by start day)
-        f = (2 if modeling_units else 1) * FORMATION_SLOTS  # remodeling cohorts, then teriparatide's modeling units
+        f = (2 if modeling_units else 1) * FORMATION_SLOTS  # remodeling cohorts, then modeling units
         self.form_bmus = np.zeros((k, f))
         self.form_osteoblasts = np.zeros((k, f))
         self.form_capacity_um3 = np.zeros((k, f))  # cavity volume still to fill (inf: a modeling unit)
@@ -322,7 +324,8 @@ class SkeletonLayer:
                    2.0 * b.osteoclast_radius_um * b.bmu_advance_um_per_day,
                    math.exp(-1.0 / (b.osteocyte_lifespan_years * osteocyte_lifespan_factor * DAYS_PER_YEAR)),
                    b.osteoblasts_per_1e6_um3_resorbed * coupling_fold / 1e6, working_life_days,
-                   lining_activation_per_day, b.lining_cell_area_um2, float(b.osteoblast_lifespan_shape),
+                   lining_activation_per_day, b.lining_cell_area_um2, b.osteoblast_footprint_um2,
+                   float(b.osteoblast_lifespan_shape),
                    b.osteoblast_matrix_um3_per_day, b.osteoblast_to_osteocyte_fraction, *self._mineralization_rates,
                    self.activations, self.resorbed_um3, swept, self.formed_um3)
         if self.bp_drugs:
@@ -330,12 +333,14 @@ class SkeletonLayer:
         self.history.append((self.activations.copy(), self.resorbed_um3.copy(), self.formed_um3.copy()))
 
     # --- spin-up and baselines ----------------------------------------------------------------------
-    def reseed_tissue_age(self, mean_age_years: np.ndarray) -> None:
-        """The old pool takes the mineral of exponential tissue ages with this mean (per compartment): the
-        agents' end-of-spin-up reseeding at the patient's own turnover."""
+    def reseed_tissue_age(self, mean_age_years: np.ndarray, older_than_years: float = 0.0) -> None:
+        """The old pool takes the mineral of tissue ages `older_than_years` + exponential(mean) (per
+        compartment): the agents' end-of-spin-up reseeding at the patient's own turnover (the old pool is the
+        bone present before the spin-up, so at least that old)."""
         b = self.biology
         tau = b.secondary_mineralization_time_constant_years
-        degree = 1.0 - (1.0 - b.primary_mineral_fraction_of_final) * tau / (tau + np.asarray(mean_age_years))
+        degree = 1.0 - (1.0 - b.primary_mineral_fraction_of_final) * math.exp(-older_than_years / tau) * tau / (
+            tau + np.asarray(mean_age_years))
         self.old_mineral = (self.old_bone - self.old_osteoid) * degree
         self._sum_tissue()
 

@@ -15,7 +15,7 @@ from engine.pharmacology import DrugExposure
 from engine.physiology import PatientState
 from engine.processes import systemic
 from engine.skeleton.compartments import trabecular_bs_bv_per_mm
-from engine.skeleton.layer import SkeletonLayer, UM2_PER_MM2
+from engine.skeleton.layer import TISSUE_SLOTS, SkeletonLayer, UM2_PER_MM2
 from engine.skeleton.serum import SERUM, pct, serum_marker
 from engine.units import DAYS_PER_YEAR
 
@@ -43,8 +43,7 @@ class PatientSkeleton:
         self.biology = biology
         self.physiology = physiology
         self.exposure = exposure
-        self.layer = SkeletonLayer(biology, trabecular_bv_tv, trabecular_bs_bv_per_mm,
-                                   modeling_units=bool(exposure.with_process("lining_cell_reactivation")))
+        self.layer = SkeletonLayer(biology, trabecular_bv_tv, trabecular_bs_bv_per_mm)
         bone_seeking = exposure.bone_seeking
         if bone_seeking:
             from engine.parameters import values
@@ -65,7 +64,7 @@ class PatientSkeleton:
             working_life_days=systemic.osteoblast_working_life_days(self.biology, ph, ex),
             coupling_fold=ex.fold("osteoblast_recruitment_fold_max"),
             osteocyte_lifespan_factor=ph.osteocyte_lifespan_factor,
-            lining_activation_per_day=systemic.lining_activation_per_day(ex),
+            lining_activation_per_day=systemic.lining_activation_per_day(self.biology, ex),
             bisphosphonate_uptake_umol=np.array([pk.take_skeleton_uptake() for pk in ex.bone_seeking.values()]),
             bisphosphonate_recycle_fraction=np.array([pk.p["skeletal_uptake_fraction"]
                                                       for pk in ex.bone_seeking.values()]))
@@ -75,7 +74,7 @@ class PatientSkeleton:
         if spun_up_days > 0:
             turnover = self.layer.turnover_per_year(min(spun_up_days, TURNOVER_WINDOW_DAYS))
             if np.all(turnover > 0):
-                self.layer.reseed_tissue_age(1.0 / turnover)
+                self.layer.reseed_tissue_age(1.0 / turnover, older_than_years=min(spun_up_days, TISSUE_SLOTS) / DAYS_PER_YEAR)
         self.layer.set_baseline()
 
     def readouts(self) -> dict[str, float]:

@@ -2,8 +2,9 @@
 published means (with their CI or range) on top; a table published vs simulated with a pass/miss mark;
 report.md and report.html (same content) with PNGs next to them.
 
-Pass rule (written in the report): a timepoint passes when the published interval (its 95 % CI or
-range, or the single published value) overlaps the simulated arm mean's 95 % CI. With few virtual
+Pass rule (written in the report, `PASS_RULE`): a timepoint passes when the published interval (its 95 % CI
+or range, or the single published value), widened by the row's tolerance (`engine.trials.tolerance`: set per
+kind of readout, 0 where a CI is given), overlaps the simulated arm mean's 95 % CI. With few virtual
 patients the simulated CI is wide; the report gives n so the reader can judge.
 """
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from engine.io.published import MONTH_DAYS
 from engine.trials.loader import LoadedTrial
+from engine.trials.tolerance import row_tolerance
 
 PLOTTED = (("lumbar_spine_bmd_change_pct", "lumbar-spine DXA BMD, % change"),
            ("total_hip_bmd_change_pct", "total-hip DXA BMD, % change"),
@@ -22,8 +24,10 @@ PLOTTED = (("lumbar_spine_bmd_change_pct", "lumbar-spine DXA BMD, % change"),
            ("serum_denosumab_ng_per_ml", "serum denosumab (ng/mL)"),
            ("biopsy_bmd_change_pct", "biopsy (agent volume) BMD, % change"))
 PASS_RULE = ("a timepoint passes when the published interval (95 % CI or range; the single value if none is "
-             "given) overlaps the 95 % CI of the simulated arm mean (Student t over patients); a row 'vs ARM' "
-             "compares the difference of the two arm means, with a Welch 95 % CI")
+             "given), widened by the row's tolerance, overlaps the 95 % CI of the simulated arm mean (Student t "
+             "over patients); a row 'vs ARM' compares the difference of the two arm means, with a Welch 95 % CI. "
+             "Tolerances are set per kind of readout before the comparison (engine/trials/tolerance.py) and are 0 "
+             "where the publication gives a CI or range; each one's reason is listed under the table")
 
 
 MEDIAN_SE_FACTOR = float(np.sqrt(np.pi / 2.0))
@@ -37,7 +41,8 @@ def compare(loaded: LoadedTrial, summaries: dict) -> list[dict]:
         entry = {"arm": row.arm + (f" vs {row.versus}" if row.versus else ""), "readout": row.readout, "month": row.month,
                  "statistic": row.statistic, "published": row.mean,
                  "published_ci": row.ci95, "row": row.row, "note": row.note, "simulated": np.nan,
-                 "ci": (np.nan, np.nan), "n": 0, "day": np.nan, "pass": False}
+                 "ci": (np.nan, np.nan), "n": 0, "day": np.nan, "pass": False,
+                 "tolerance": row_tolerance(row)[0], "tolerance_why": row_tolerance(row)[1]}
         if s is not None:
             day = row.month * MONTH_DAYS
             i = int(np.argmin(np.abs(s["day"] - day)))
@@ -57,6 +62,8 @@ def compare(loaded: LoadedTrial, summaries: dict) -> list[dict]:
                 diff, half = welch_difference(s, i, versus, j, row.readout)
                 entry.update(simulated=diff, ci=(diff - half, diff + half))
             low, high = row.ci95 if row.ci95 else (row.mean, row.mean)
+            tol, _ = row_tolerance(row)
+            low, high = low - tol, high + tol
             sim_low, sim_high = entry["ci"]
             entry["pass"] = bool(np.isfinite(sim_low) and low <= sim_high and high >= sim_low)
         rows.append(entry)
@@ -136,13 +143,17 @@ def write_report(loaded: LoadedTrial, summaries: dict, failures: dict, out_dir: 
     def fmt_ci(ci):
         return f"[{ci[0]:.1f}, {ci[1]:.1f}]" if ci and np.all(np.isfinite(ci)) else "–"
 
-    table = ["| arm | readout | month | statistic | published (95 % CI / range) | simulated [95 % CI] | n | pass | source row |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    table = ["| arm | readout | month | statistic | published (95 % CI / range) | tolerance | simulated [95 % CI] | n "
+             "| pass | source row |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    reasons: dict[str, int] = {}
     for r in rows:
+        mark = reasons.setdefault(r["tolerance_why"], len(reasons) + 1)
         table.append(f"| {r['arm']} | {r['readout']} | {r['month']:g} | {r['statistic']} | {r['published']:.1f} "
-                     f"{fmt_ci(r['published_ci'])} "
+                     f"{fmt_ci(r['published_ci'])} | ±{r['tolerance']:.1f} ({mark}) "
                      f"| {r['simulated']:.1f} {fmt_ci(r['ci'])} | {r['n']} | {_grade(r)} "
                      f"| {r['row']}{' — ' + r['note'] if r['note'] else ''} |")
+    table += ["", "Tolerances: " + "; ".join(f"({i}) {why}" for why, i in reasons.items()) + "."]
     lines = [f"# Virtual trial: {trial.name}", "", trial.description.strip(), "",
              f"- trial file: `{loaded.source}`; base scenario: `{trial.base_scenario}`; trial seed {trial.seed}",
              f"- resolution: {resolution} (coarser than a single run's default only if the trial says so)",

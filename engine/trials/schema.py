@@ -125,6 +125,10 @@ class PublishedRow(_Strict):
     ci95: tuple[float, float] | None = Field(None, description="Published 95 % CI or range, if given.")
     row: str = Field(min_length=3, description="The row of the targets file (section and quantity) it comes from.")
     note: str = ""
+    tolerance: float | None = Field(None, ge=0, description=(
+        "How far (readout units) the simulated CI may lie outside the published interval and still pass; default: "
+        "0 when the row gives a 95 % CI or range, else the readout kind's default (engine.trials.tolerance)."))
+    tolerance_why: str = Field("", description="Why this tolerance (required in spirit whenever `tolerance` is set).")
 
 
 class Published(_Strict):

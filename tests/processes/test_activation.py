@@ -48,16 +48,14 @@ def test_targeted_sites_are_used_first(host):
     assert abs(heading[0]) < 1e-9  # moves along the flat surface (normal is z)
 
 
-def test_teriparatide_reactivates_lining_cells_into_modeling_units(host):
+def test_reactivated_lining_cells_start_modeling_units(host):
     lining = [Osteoblast(host, (SURFACE_Z - 1, y, x), state=LINING) for y in range(0, 16, 4) for x in range(0, 16, 4)]
     fates = OsteoblastFates(host)
 
-    class Pth:  # a saturating teriparatide day
-        anabolic_effect = 1.0
-        p = {"lining_activation_per_day_max": 50.0}
-    LiningCellReactivation(host, host.bmus, Pth(), fates).run_step(mean_working_life_days=30.0)
+    # a saturating teriparatide day: p = 1 − e^−50
+    LiningCellReactivation(host, host.bmus, fates).run_step(rate_per_day=50.0, mean_working_life_days=30.0)
     units = list(host.bmus.bmus.values())
-    assert len(units) == len(lining)  # p = 1 − e^−50
+    assert len(units) == len(lining)
     for unit in units:
         assert unit.modeling and unit.resorbed_um3 == 0.0 and unit.active_osteoblasts == 1
         assert np.all(host.grid.bone_fraction.ravel()[unit.cavity] < 1.0)  # it forms on the marrow side

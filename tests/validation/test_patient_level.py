@@ -64,8 +64,20 @@ def test_lumbar_spine_gains_against_freedom(denosumab, placebo):
 
 
 def test_placebo_markers_stay_near_baseline(placebo):
+    """A woman 22 years after menopause, held at her physiology, keeps her turnover: the spin-up leaves the
+    osteocytes (RANKL's source) and the tissue-age mineral in the steady state of her own remodeling. Before
+    the living-osteocyte seeding and the older-than-the-spin-up tissue ages, CTX fell 11 % in 3 years and
+    placebo BMD rose; ±5 % leaves room for the slow approach of the precursor pool and the mineral."""
     for name in ("serum_ctx_change_pct", "serum_p1np_change_pct"):
-        assert np.all(np.abs(placebo[name][: int(36 * MONTH_DAYS)]) <= 30.0), name
+        assert np.all(np.abs(placebo[name][: int(36 * MONTH_DAYS)]) <= 5.0), name
+
+
+def test_placebo_spine_loses_slowly(placebo):
+    """§7 'Placebo arms' (LS −0.8 %/y at mean age ~63) and FREEDOM's placebo LS at 36 months (derived ≈ +0.2,
+    CI −0.7..1.2, §3): untreated postmenopausal women lose spine BMD, slowly. Bounds: losing at 12 months,
+    and within −1.5..+1.5 % at 36 months (issue 18's acceptance range)."""
+    assert at(placebo["lumbar_spine_bmd_change_pct"], 12) < 0.0
+    assert -1.5 <= at(placebo["lumbar_spine_bmd_change_pct"], 36) <= 1.5
 
 
 def test_ctx_falls_within_days_and_p1np_lags(denosumab, placebo):
