@@ -7,7 +7,8 @@ none. A 600 µm volume holds ~0.04 mm³ of bone and one open cavity ~0.002 mm³,
 180 days with the cavities open at the end: 12 volumes put the untreated mean within ~±3.5 %. Compared per unit of bone surface (so the volume's size cancels):
 activations per mm² per year, ES/BS and OS/BS (day 180), matrix formed and resorbed per µm² per year, and
 the volumetric BMD change at day 180. Agreement: the layer lies within the ensemble's 95 % CI (mean ± t(5)
-× SE), widened by an absolute floor for quantities the ensemble sees as a few events (one BMU's footprint
+× SE; for activations, a few dozen events in all, at least the exact Poisson interval of the pooled count),
+widened by an absolute floor for quantities the ensemble sees as a few events (one BMU's footprint
 in the ensemble's surface for ES/OS, 1 % BMD). Full comparison with a figure: benchmarks/calibrate_skeleton.py.
 """
 
@@ -55,8 +56,9 @@ def agent_ensemble(text, seeds):
         row = record(model)
         bs_um2 = model.census.surface_voxels * model.grid.voxel_size_um**2
         years = DAYS / DAYS_PER_YEAR
-        rows.append({"activations_per_mm2_per_year": model.bmus.activations_within(model.clock - start, model.clock)
-                     / years / (bs_um2 * 1e-6),
+        count = model.bmus.activations_within(model.clock - start, model.clock)
+        rows.append({"activations_per_mm2_per_year": count / years / (bs_um2 * 1e-6),
+                     "activations": count, "mm2_years": years * bs_um2 * 1e-6,
                      "eroded_surface_pct": row["eroded_surface_pct"], "osteoid_surface_pct": row["osteoid_surface_pct"],
                      "formed_um_per_year": formed / years / bs_um2, "resorbed_um_per_year": resorbed / years / bs_um2,
                      "bmd_change_pct": row["biopsy_bmd_change_pct"], "bv_tv": built["bv_tv"],
@@ -89,6 +91,14 @@ def compare(rows, layer):
     for key, floor in FLOORS.items():
         values = np.array([r[key] for r in rows])
         half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+        if key == "activations_per_mm2_per_year":
+            # a few dozen activations in all: the t-interval over volumes understates a Poisson count's
+            # uncertainty, so take the wider of it and the exact (Garwood) 95 % interval of the pooled count
+            n = sum(r["activations"] for r in rows)
+            exposure = sum(r["mm2_years"] for r in rows)
+            low = stats.chi2.ppf(0.025, 2 * n) / 2 / exposure if n else 0.0
+            high = stats.chi2.ppf(0.975, 2 * n + 2) / 2 / exposure
+            half = max(half, values.mean() - low, high - values.mean())
         table[key] = (values.mean(), half, layer[key], abs(layer[key] - values.mean()) <= half + floor)
     return table
 

@@ -73,11 +73,12 @@ def test_placebo_markers_stay_near_baseline(placebo):
 
 
 def test_placebo_spine_loses_slowly(placebo):
-    """§7 'Placebo arms' (LS −0.8 %/y at mean age ~63) and FREEDOM's placebo LS at 36 months (derived ≈ +0.2,
-    CI −0.7..1.2, §3): untreated postmenopausal women lose spine BMD, slowly. Bounds: losing at 12 months,
-    and within −1.5..+1.5 % at 36 months (issue 18's acceptance range)."""
-    assert at(placebo["lumbar_spine_bmd_change_pct"], 12) < 0.0
-    assert -1.5 <= at(placebo["lumbar_spine_bmd_change_pct"], 36) <= 1.5
+    """§7 'Placebo arms': untreated postmenopausal women lose spine BMD slowly, LS −0.8 %/y. Bounds: losing at
+    12 months but no faster than twice that rate, and no faster than 1.25× that rate over 3 years (−3 %).
+    (Before the start-state fixes this woman gained +1 % in 3 years.) The FREEDOM cohort's placebo arm is
+    judged at trial level (`bmu trial scenarios/trials/freedom_3y.yaml`)."""
+    assert -1.6 <= at(placebo["lumbar_spine_bmd_change_pct"], 12) < 0.0
+    assert -3.0 <= at(placebo["lumbar_spine_bmd_change_pct"], 36) < 0.0
 
 
 def test_ctx_falls_within_days_and_p1np_lags(denosumab, placebo):
