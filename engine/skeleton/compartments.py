@@ -13,7 +13,8 @@ their expected-value limit; a compartment differs from another only by what is h
   surface densities give with real vertebral cancellous BS/BV 26 mm⁻¹ but not with the model's thicker
   plates, 15 mm⁻¹ at Tb.Th 130 µm: a known gap, see engine/skeleton/README.md);
 - `drug_access`: the fraction of the marrow's free RANKL binder that reaches RANKL there (1 = as in the
-  trabecular marrow; assumption until issue 18 revisits it with targets.md §9).
+  trabecular marrow, assumption for cortical canals; serum-to-marrow access itself is the denosumab table's
+  `marrow_to_serum_ratio`, 0.10, calibrated on the month-6 CTX, targets.md §2 and §9).
 
 All compartments see the RANKL/OPG totals of the patient's trabecular marrow (osteocyte secretion over the
 marrow volume, the agents' rule) scaled by the same systemic factors: cortical canals exchange with blood,

@@ -9,8 +9,9 @@ Tolerances and why:
 - Placebo markers: within ±30 % of baseline over 3 years (issue 17; a 72-year-old's turnover changes slowly).
 - After stopping: §4 'CTX rebound' (above baseline within 3 months of the missed dose) → above +20 % at some
   point in months 1-6 after it; §4 'BMD after 24 mo off' (declined towards baseline) → lower a year later.
-Known misses, not asserted (issue 18): CTX recovery to −72 % before each dose; P1NP −76 % (here the floor);
-P1NP first rises ~17 % (BMUs that lose their osteoclasts all enter formation) where FREEDOM shows −18 % at
+Judged at trial level instead (`bmu trial scenarios/trials/freedom_3y.yaml`, tolerances in the report): CTX
+recovery to about −72 % before each dose (drug access calibrated on month 6) and P1NP −76 % (modeling-based
+formation persists). Known miss, not asserted (issue 18): P1NP first rises ~17 % (BMUs that lose their osteoclasts all enter formation) where FREEDOM shows −18 % at
 1 month.
 """
 
