@@ -56,8 +56,8 @@ from engine.processes.surface_census import SurfaceCensus
 from engine.scenario.consistency import field_cell_factor
 from engine.scenario.schema import Scenario
 from engine.signalling import SignallingFields
-from engine.units import DAYS_PER_YEAR
 from engine.skeleton.patient import PatientSkeleton, cancellous_structure
+from engine.units import DAYS_PER_YEAR
 
 
 #: CTX/P1NP baselines: mean daily fluxes over the last half year of the spin-up (a BMU lives ~200 days, so

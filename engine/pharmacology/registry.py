@@ -14,8 +14,9 @@ A drug module says, in one place, everything the rest of the engine takes from i
         `p["osteoclast_ec50_uM"]` (`engine.processes.bone_drug`);
     `systemic_fold(name)` on the PK: multiplies a systemic factor (`rankl_fold_max`,
         `osteoblast_lifespan_fold_max`, `osteoblast_recruitment_fold_max`; `DrugExposure.fold`);
-    `bone_processes`: processes the model adds for it (today: "lining_cell_reactivation", which reads the
-        PK's `anabolic_effect` and `p["lining_activation_per_day_max"]`);
+    `bone_processes`: what it adds to a process every patient has (today: "lining_cell_reactivation": its
+        PK's `anabolic_effect` × `p["lining_activation_per_day_max"]` is added to the base rate of modeling-
+        based formation, `engine.processes.systemic.lining_activation_per_day`);
 - `readouts`: name -> Readout(units, long name, function of the model), recorded in every run;
 - `view_presets`: regimens the browser view offers.
 

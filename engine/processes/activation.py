@@ -104,11 +104,10 @@ class LiningCellReactivation:
         if rate_per_day <= 0:
             return
         model = self.model
-        rate = rate_per_day
         lining = [a for a in model.agents_by_type.get(Osteoblast, []) if a.state == LINING]
         if not lining:
             return
-        n = int(model.rng.binomial(len(lining), 1.0 - math.exp(-rate)))
+        n = int(model.rng.binomial(len(lining), 1.0 - math.exp(-rate_per_day)))
         if n == 0:
             return
         chosen = [lining[i] for i in np.sort(model.rng.choice(len(lining), size=n, replace=False))]

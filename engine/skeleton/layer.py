@@ -97,11 +97,10 @@ class SkeletonLayer:
             marrow RANKL/OPG totals through osteocytes per marrow volume, as in the agents.
         trabecular_bs_bv_per_mm: true BS/BV of that bone (`compartments.trabecular_bs_bv_per_mm`).
         parts: compartments (default: `compartments(trabecular_bs_bv_per_mm)`).
-        modeling_units: room for modeling units (modeling-based formation: a second set of formation cohorts).
     """
 
     def __init__(self, biology, trabecular_bv_tv: float, trabecular_bs_bv_per_mm: float | None = None,
-                 parts: tuple[Compartment, ...] | None = None, modeling_units: bool = True):
+                 parts: tuple[Compartment, ...] | None = None):
         self.biology = biology
         self.parts = parts if parts is not None else compartments(trabecular_bs_bv_per_mm)
         self.names = tuple(p.name for p in self.parts)
@@ -146,7 +145,7 @@ class SkeletonLayer:
         self.rev_footprint_um2 = np.zeros((k, REVERSAL_SLOTS))
         self._reversal_pmf = _reversal_pmf(b.reversal_shape, b.reversal_days)
         # formation cohorts (ring buffers indexed by start day)
-        f = (2 if modeling_units else 1) * FORMATION_SLOTS  # remodeling cohorts, then modeling units
+        f = 2 * FORMATION_SLOTS  # remodeling cohorts, then modeling units (modeling-based formation)
         self.form_bmus = np.zeros((k, f))
         self.form_osteoblasts = np.zeros((k, f))
         self.form_capacity_um3 = np.zeros((k, f))  # cavity volume still to fill (inf: a modeling unit)
@@ -185,12 +184,13 @@ class SkeletonLayer:
         self.baseline_formed_um3 = np.full(k, np.nan)
 
     # --- state views --------------------------------------------------------------------------------
-    def _mean_degree(self, mean_age_years: float) -> float:
-        """Mean mineral degree of bone with exponential tissue ages of this mean (the agents' seeding rule,
-        averaged: E[exp(−a/τ)] = τ/(τ + mean))."""
+    def _mean_degree(self, mean_age_years, older_than_years: float = 0.0):
+        """Mean mineral degree of bone with tissue ages `older_than_years` + exponential(mean) (the agents'
+        seeding rule, averaged: E[exp(−a/τ)] = exp(−older/τ)·τ/(τ + mean))."""
         b = self.biology
         tau = b.secondary_mineralization_time_constant_years
-        return 1.0 - (1.0 - b.primary_mineral_fraction_of_final) * tau / (tau + mean_age_years)
+        return 1.0 - (1.0 - b.primary_mineral_fraction_of_final) * math.exp(-older_than_years / tau) * tau / (
+            tau + np.asarray(mean_age_years))
 
     def _sum_tissue(self) -> None:
         self._bone_total_mm3 = self.old_bone + self.tissue_bone.sum(axis=1)
@@ -337,11 +337,7 @@ class SkeletonLayer:
         """The old pool takes the mineral of tissue ages `older_than_years` + exponential(mean) (per
         compartment): the agents' end-of-spin-up reseeding at the patient's own turnover (the old pool is the
         bone present before the spin-up, so at least that old)."""
-        b = self.biology
-        tau = b.secondary_mineralization_time_constant_years
-        degree = 1.0 - (1.0 - b.primary_mineral_fraction_of_final) * math.exp(-older_than_years / tau) * tau / (
-            tau + np.asarray(mean_age_years))
-        self.old_mineral = (self.old_bone - self.old_osteoid) * degree
+        self.old_mineral = (self.old_bone - self.old_osteoid) * self._mean_degree(mean_age_years, older_than_years)
         self._sum_tissue()
 
     def mean_over(self, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

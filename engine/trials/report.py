@@ -36,13 +36,14 @@ MEDIAN_SE_FACTOR = float(np.sqrt(np.pi / 2.0))
 def compare(loaded: LoadedTrial, summaries: dict) -> list[dict]:
     rows = []
     for row in (loaded.trial.published.rows if loaded.trial.published else ()):
+        tol, tol_why = row_tolerance(row)
         s = summaries.get(row.arm)
         versus = summaries.get(row.versus) if row.versus else None
         entry = {"arm": row.arm + (f" vs {row.versus}" if row.versus else ""), "readout": row.readout, "month": row.month,
                  "statistic": row.statistic, "published": row.mean,
                  "published_ci": row.ci95, "row": row.row, "note": row.note, "simulated": np.nan,
                  "ci": (np.nan, np.nan), "n": 0, "day": np.nan, "pass": False,
-                 "tolerance": row_tolerance(row)[0], "tolerance_why": row_tolerance(row)[1]}
+                 "tolerance": tol, "tolerance_why": tol_why}
         if s is not None:
             day = row.month * MONTH_DAYS
             i = int(np.argmin(np.abs(s["day"] - day)))
@@ -62,7 +63,6 @@ def compare(loaded: LoadedTrial, summaries: dict) -> list[dict]:
                 diff, half = welch_difference(s, i, versus, j, row.readout)
                 entry.update(simulated=diff, ci=(diff - half, diff + half))
             low, high = row.ci95 if row.ci95 else (row.mean, row.mean)
-            tol, _ = row_tolerance(row)
             low, high = low - tol, high + tol
             sim_low, sim_high = entry["ci"]
             entry["pass"] = bool(np.isfinite(sim_low) and low <= sim_high and high >= sim_low)
