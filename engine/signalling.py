@@ -9,7 +9,9 @@ Each day:
    `factor` voxels wide (fields vary over diffusion lengths √(D/k) ≈ 290 µm for RANKL and ≈ 1.6 mm
    for OPG, so 20 µm cells resolve them; at factor 1 the field grid is the voxel grid). A coarse
    cell's marrow fraction is the mean of its voxels'. Complexes are assumed to share the free
-   ligand's diffusivity and clearance (totals are transported).
+   ligand's diffusivity and clearance (totals are transported). The solver is CG preconditioned by a
+   multigrid V-cycle (`engine.kernels.multigrid`), warm-started from the last solution; its iterations
+   do not grow with the diffusion length, so both fields are re-solved every day by default.
 3. Binding. RANKL partitions between free, OPG-bound and drug-bound at local equilibrium
    (`engine.kernels.binding`), and RANK occupancy on precursors follows from free RANKL. Totals are
    uniform within a field cell, so binding is solved once per field cell: identical to solving it
@@ -28,7 +30,8 @@ from scipy.ndimage import distance_transform_edt
 
 from engine.grid.voxel_grid import VoxelGrid
 from engine.kernels.binding import bind_rankl
-from engine.kernels.fields import solve_cg
+from engine.kernels.fields import coarse_marrow_fraction
+from engine.kernels.multigrid import Hierarchy, prolong, restrict, solve_mgcg
 from engine.kernels.remodeling import nearest_marrow
 from engine.kernels.surfaces import BONE_LEVEL
 from engine.pharmacology.registry import NO_BINDER_KD_NM
@@ -80,6 +83,8 @@ class SignallingFields:
         coarse_shape = tuple(n // factor for n in grid.shape)
         self.rankl_total_nM = np.zeros(coarse_shape)  # per marrow volume, warm start for the next day
         self.opg_total_nM = np.zeros(coarse_shape)
+        # OPG is solved on cells twice as wide (its decay length, ~1.6 mm, is 40 such cells); warm start
+        self.opg_total_2x_nM = np.zeros(tuple((n + 1) // 2 for n in coarse_shape))
         self.drug_total_nM = np.zeros(coarse_shape)  # free RANKL binder from the drug exposure, each day
         self.coarse = {name: np.zeros(coarse_shape) for name in
                        ("rankl_nM", "opg_nM", "rankl_opg_nM", "rankl_drug_nM", "rank_occupancy")}
@@ -89,10 +94,16 @@ class SignallingFields:
         self.refresh_geometry()
 
     def refresh_geometry(self) -> None:
-        """Recompute marrow fractions (call after bone changes; sources follow the bone when placed)."""
-        fine_marrow = self.grid.marrow_fraction()
-        self.fine_marrow = np.ascontiguousarray(fine_marrow)
-        self.marrow = np.ascontiguousarray(block_mean(fine_marrow, self.factor))
+        """Recompute the field grid's marrow fractions (call after bone changes; sources follow the bone
+        when placed). One pass over the voxels (`kernels.fields.coarse_marrow_fraction`)."""
+        marrow = np.empty(tuple(n // self.factor for n in self.grid.shape))
+        coarse_marrow_fraction(self.grid.bone_fraction, self.factor, marrow)
+        self.marrow = marrow
+
+    @property
+    def fine_marrow(self) -> np.ndarray:
+        """Voxel-resolution marrow fraction (read by the view and snapshots, not by the daily solve)."""
+        return self.grid.marrow_fraction()
 
     def nearest_marrow_voxels(self, positions: np.ndarray) -> np.ndarray:
         """(n, 3) nearest voxel less than half bone for each voxel in positions (n, 3); itself if it is marrow.
@@ -133,7 +144,7 @@ class SignallingFields:
     def _rhs(self, positions: np.ndarray, molecules_per_day: np.ndarray, diffusivity_um2_per_s: float) -> np.ndarray:
         """h²/D times the source density (nM/day per total cell volume) on the field grid."""
         rhs = np.zeros(self.marrow.shape)
-        if len(positions) == 0 or not (self.fine_marrow > 1.0 - BONE_LEVEL).any():
+        if len(positions) == 0 or not (self.grid.bone_fraction < BONE_LEVEL).any():
             return rhs
         cells = self._source_voxels // self.factor
         np.add.at(rhs, (cells[:, 0], cells[:, 1], cells[:, 2]), molecules_per_day)
@@ -145,23 +156,44 @@ class SignallingFields:
                opg_molecules_per_day: np.ndarray, solve_opg: bool = True) -> SolveStats:
         """Solve RANKL (and OPG unless solve_opg is False) for today's sources, then bind.
 
-        OPG can be re-solved less often: its decay length √(D/k) ≈ 1.6 mm exceeds typical volumes, so it
-        averages sources over the whole volume and changes slowly, and its solve costs ~3× RANKL's."""
+        OPG may be re-solved less often (`numerics.opg_update_every`): its decay length √(D/k) ≈ 1.6 mm
+        exceeds typical volumes, so it averages sources over the whole volume and changes slowly.
+        The multigrid levels are built for today's marrow (about a millisecond) and dropped after the
+        solves, so a checkpoint holds only the fields."""
         b = self.biology
         self._source_voxels = self.nearest_marrow_voxels(positions)
+        hierarchy = Hierarchy(self.marrow)
         rhs_l = self._rhs(positions, rankl_molecules_per_day, b.rankl_diffusivity_um2_per_s)
-        it_l, res_l = solve_cg(self.rankl_total_nM, self.marrow, rhs_l,
-                               self._alpha(b.rankl_decay_per_day, b.rankl_diffusivity_um2_per_s),
-                               self.rtol, self.max_iterations)
+        it_l, res_l = solve_mgcg(hierarchy, self.rankl_total_nM, rhs_l,
+                                 self._alpha(b.rankl_decay_per_day, b.rankl_diffusivity_um2_per_s),
+                                 self.rtol, self.max_iterations)
         it_o, res_o = self.stats.opg_iterations, self.stats.opg_relative_residual
         if solve_opg:
-            rhs_o = self._rhs(positions, opg_molecules_per_day, b.opg_diffusivity_um2_per_s)
-            it_o, res_o = solve_cg(self.opg_total_nM, self.marrow, rhs_o,
-                                   self._alpha(b.opg_decay_per_day, b.opg_diffusivity_um2_per_s),
-                                   self.rtol, self.max_iterations)
+            it_o, res_o = self._solve_opg(hierarchy, positions, opg_molecules_per_day)
         self.stats = SolveStats(int(it_l), int(it_o), float(res_l), float(res_o))
         self._bind()
         return self.stats
+
+    def _solve_opg(self, hierarchy: Hierarchy, positions: np.ndarray, molecules_per_day: np.ndarray):
+        """OPG on the next coarser level of the multigrid hierarchy (cells 2× wider, the same equation
+        re-discretised), then copied to the field grid (piecewise constant). Why: OPG's decay length
+        √(D/k) ≈ 1.6 mm spans ~40 of those cells, so they resolve it, and the solve costs ~8× less.
+        The total over the volume (what binding sees on average) is conserved exactly."""
+        b = self.biology
+        rhs = self._rhs(positions, molecules_per_day, b.opg_diffusivity_um2_per_s)
+        if hierarchy.levels < 2:  # a field grid too small to coarsen: solve it where it is
+            return solve_mgcg(hierarchy, self.opg_total_nM, rhs,
+                              self._alpha(b.opg_decay_per_day, b.opg_diffusivity_um2_per_s),
+                              self.rtol, self.max_iterations)
+        coarse = hierarchy.coarser(1)
+        rhs_2x = np.empty(self.opg_total_2x_nM.shape)
+        restrict(rhs, rhs_2x)
+        result = solve_mgcg(coarse, self.opg_total_2x_nM, rhs_2x,
+                            self._alpha(b.opg_decay_per_day, b.opg_diffusivity_um2_per_s),
+                            self.rtol, self.max_iterations)
+        prolong(self.opg_total_2x_nM, self.opg_total_nM)
+        self.opg_total_nM *= self.marrow > 0
+        return result
 
     def rebind(self) -> None:
         """Re-solve only the local binding for today's drug, keeping the transported totals.

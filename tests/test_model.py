@@ -44,7 +44,9 @@ def test_mean_fields_obey_the_whole_volume_mass_balance(model):
     ]:
         expected_nM = n * secretion / (decay * marrow_litre * AVOGADRO_PER_MOL) * 1e9
         mean = float(np.sum(total * sig.marrow) / sig.marrow.sum())
-        assert mean == pytest.approx(expected_nM, rel=1e-4)  # solver rtol 1e-5
+        # the solver stops at an estimated relative error (energy norm) of numerics.field_solver_rtol; the mean
+        # is the field's smoothest mode, whose relative error is at most that
+        assert mean == pytest.approx(expected_nM, rel=model.scenario.numerics.field_solver_rtol)
 
 
 def test_free_rankl_below_total_and_bone_voxels_empty(model):

@@ -31,10 +31,22 @@ from numba import njit, prange
 
 
 @njit(cache=True)
+def free_ligand_single(l_total, a_total, k_a):
+    """Free RANKL with one 1:1 competitor (no drug): the root of L² + (K_A + A_T − L_T)·L − K_A·L_T = 0,
+    in the form that does not cancel digits (the cubic's closed form costs an acos and a cos per cell)."""
+    p = k_a + a_total - l_total
+    root = math.sqrt(p * p + 4.0 * k_a * l_total)
+    free = 0.5 * (root - p) if p <= 0.0 else 2.0 * k_a * l_total / (p + root)
+    return min(l_total, max(0.0, free))
+
+
+@njit(cache=True)
 def free_ligand_competitive(l_total, a_total, b_total, k_a, k_b):
     """Free RANKL (same unit as the inputs) at equilibrium with two 1:1 competitors A and B."""
     if l_total <= 0.0:
         return 0.0
+    if b_total <= 0.0:
+        return free_ligand_single(l_total, a_total, k_a)
     a = k_a + k_b + a_total + b_total - l_total
     b = k_b * (a_total - l_total) + k_a * (b_total - l_total) + k_a * k_b
     c = -k_a * k_b * l_total

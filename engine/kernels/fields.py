@@ -258,6 +258,23 @@ def red_black_sor_sweep(c, phi, rhs, alpha, omega):
                     c[z, y, x] = (1.0 - omega) * c[z, y, x] + omega * gs
 
 
+@njit(parallel=True, cache=True)
+def coarse_marrow_fraction(bone, factor, out):
+    """out = the mean of the marrow fraction 1 − bone (float32, as `VoxelGrid.marrow_fraction`) over each
+    factor³ block of voxels: the field grid's marrow fraction, in one pass without temporaries."""
+    cz, cy, cx = out.shape
+    scale = 1.0 / factor**3
+    for zc in prange(cz):
+        for yc in range(cy):
+            for xc in range(cx):
+                total = 0.0
+                for z in range(zc * factor, zc * factor + factor):
+                    for y in range(yc * factor, yc * factor + factor):
+                        for x in range(xc * factor, xc * factor + factor):
+                            total += np.float32(1.0) - bone[z, y, x]
+                out[zc, yc, xc] = total * scale
+
+
 def relative_residual(c: np.ndarray, phi: np.ndarray, rhs: np.ndarray, alpha: float) -> float:
     """‖rhs − A·c‖₂ / ‖rhs‖₂ over the marrow domain (cells with φ > 0)."""
     ac = np.empty_like(c)

@@ -101,17 +101,19 @@ class Numerics(_Strict):
     field_cell_size_um: float | None = Field(
         None, gt=0, description=("Cell size of the grid on which RANKL/OPG diffusion is solved (µm); a multiple of "
                                  "voxel_size_um. Default: the smallest multiple of the voxel size >= 20 µm."))
-    field_solver_rtol: float = Field(1e-5, gt=0, lt=1, description="Relative residual at which the field solver stops.")
+    field_solver_rtol: float = Field(
+        1e-3, gt=0, lt=1, description=("Estimated relative error (energy norm) at which the field solver stops: 1e-3 "
+                                       "leaves field errors of ~0.1 % (rms), far below what changes a remodeling decision."))
     field_solver_max_iterations: int = Field(5000, ge=1, description="Iteration cap of the field solver.")
     spin_up_days: int = Field(
         400, ge=0, description=("Days simulated before day 0 with the patient held at day 0, so that BMUs in all "
                                 "phases are present when the run starts (a remodeling cycle is ~200 days)."))
     field_update_days: int = Field(
-        14, ge=1, description=("Every this many days RANKL/OPG transport is re-solved for the changed bone and cells "
-                              "(bone and osteocytes change slowly; binding to OPG and drugs is re-solved daily)."))
+        1, ge=1, description=("Every this many days RANKL/OPG transport is re-solved for the changed bone and cells "
+                              "(default: daily; binding to OPG and drugs is re-solved daily in any case)."))
     opg_update_every: int = Field(
-        3, ge=1, description=("OPG transport is re-solved at every this-many-th field update (OPG's decay length, "
-                              "~1.6 mm, averages over the volume; its solve costs ~3x RANKL's)."))
+        1, ge=1, description=("OPG transport is re-solved at every this-many-th field update (OPG's decay length, "
+                              "~1.6 mm, averages over the volume and changes slowly; default: every update)."))
 
 
 class Outputs(_Strict):

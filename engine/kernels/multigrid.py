@@ -1,0 +1,581 @@
+"""Multigrid-preconditioned conjugate gradients for the screened diffusion operator of `kernels.fields`.
+
+Why: Jacobi-preconditioned CG needs O(√κ) iterations, κ ≈ 12/α, α = k·h²/D, so its iteration count
+grows with the diffusion length √(D/k) in cells: ~300 iterations for RANKL (λ ≈ 290 µm) and ~1,000 for
+OPG (λ ≈ 1.6 mm) at 20 µm cells, from a cold start. A multigrid V-cycle removes the smooth error modes on
+coarser grids, where they are rough, so CG with a V-cycle as preconditioner converges in a number of
+iterations that does not depend on α or on the grid size (`benchmarks/bench_kernels.py` measures both).
+
+The operator on every level is a 7-point finite-volume stencil with stored coefficients,
+
+    (A c)_i = Σ_j g_ij (c_i − c_j) + react_i · c_i,
+
+with face conductances g (`gx[z, y, x]` couples (z, y, x) and (z, y, x + 1); likewise gy, gz) and a
+reaction term `react` = α·φ. The finest level is the operator of `kernels.fields` (g = harmonic mean of
+the two cells' marrow fractions). A coarse cell is a 2×2×2 block of fine cells (the last one is smaller
+when a size is odd); prolongation P is piecewise constant and restriction is its transpose (the sum over
+the block), so the V-cycle is a symmetric preconditioner. The coarse operator is P^T A P with its face
+conductances halved: P^T A P of a piecewise-constant P over-weights diffusion against reaction by 2
+(for uniform marrow it is twice the operator re-discretised on the coarse grid, whose face terms are
+half as strong), which stalls plain aggregation multigrid; the halved form equals the re-discretised
+operator in uniform marrow and keeps bone (zero conductance) exactly where the fine grid has it.
+Cells whose whole block is bone have no equation (diag = 0) and keep c = 0.
+
+Smoother: red–black Gauss–Seidel (red cells: z + y + x even), `SMOOTHING_SWEEPS` red-then-black sweeps
+before the coarse-grid correction and as many black-then-red after it (the mirror order keeps the
+preconditioner symmetric). The coarsest grid (≤ `COARSEST_CELLS` cells per edge) is smoothed
+`COARSEST_SWEEPS` times, which solves it to far below the outer tolerance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+JACOBI_WEIGHT = 0.9
+#: levels with fewer cells run serial kernels (a parallel launch costs more than the work there)
+SERIAL_BELOW_CELLS = 4096
+COARSEST_CELLS = 4
+#: halves P^T A P's face conductances (see the module docstring)
+COARSE_FACE_SCALE = 0.5
+
+
+@njit(parallel=True, cache=True)
+def fine_conductances(phi, gx, gy, gz):
+    """Face conductances of the finest level: 2·φi·φj/(φi + φj), 0 at a bone face and past the edge."""
+    nz, ny, nx = phi.shape
+    for z in prange(nz):
+        for y in range(ny):
+            for x in range(nx):
+                p = phi[z, y, x]
+                gx[z, y, x] = 0.0
+                gy[z, y, x] = 0.0
+                gz[z, y, x] = 0.0
+                if x + 1 < nx:
+                    q = phi[z, y, x + 1]
+                    gx[z, y, x] = 2.0 * p * q / (p + q + 1e-30)
+                if y + 1 < ny:
+                    q = phi[z, y + 1, x]
+                    gy[z, y, x] = 2.0 * p * q / (p + q + 1e-30)
+                if z + 1 < nz:
+                    q = phi[z + 1, y, x]
+                    gz[z, y, x] = 2.0 * p * q / (p + q + 1e-30)
+
+
+@njit(parallel=True, cache=True)
+def coarsen(gx, gy, gz, phi, cgx, cgy, cgz, cphi, face_scale):
+    """Coarse level from a fine one: φ summed over each block (the reaction term sums the same way) and
+    each coarse face's conductance = face_scale × the sum of the fine conductances that cross it."""
+    nz, ny, nx = phi.shape
+    cz, cy, cx = cphi.shape
+    for zc in prange(cz):
+        for yc in range(cy):
+            for xc in range(cx):
+                s = 0.0
+                fx = 0.0
+                fy = 0.0
+                fz = 0.0
+                for z in range(2 * zc, min(2 * zc + 2, nz)):
+                    for y in range(2 * yc, min(2 * yc + 2, ny)):
+                        for x in range(2 * xc, min(2 * xc + 2, nx)):
+                            s += phi[z, y, x]
+                            if x == 2 * xc + 1:  # the fine face between this block and the next
+                                fx += gx[z, y, x]
+                            if y == 2 * yc + 1:
+                                fy += gy[z, y, x]
+                            if z == 2 * zc + 1:
+                                fz += gz[z, y, x]
+                cphi[zc, yc, xc] = s
+                cgx[zc, yc, xc] = face_scale * fx
+                cgy[zc, yc, xc] = face_scale * fy
+                cgz[zc, yc, xc] = face_scale * fz
+
+
+@njit(parallel=True, cache=True)
+def diagonal(gx, gy, gz, phi, alpha, diag, inv_diag):
+    """diag = α·φ + the conductances of the six faces, inv_diag = 1/diag (both 0 where the cell has no
+    equation)."""
+    nz, ny, nx = phi.shape
+    for z in prange(nz):
+        for y in range(ny):
+            for x in range(nx):
+                d = alpha * phi[z, y, x] + gx[z, y, x] + gy[z, y, x] + gz[z, y, x]
+                if x > 0:
+                    d += gx[z, y, x - 1]
+                if y > 0:
+                    d += gy[z, y - 1, x]
+                if z > 0:
+                    d += gz[z - 1, y, x]
+                diag[z, y, x] = d
+                inv_diag[z, y, x] = 1.0 / d if d > 0.0 else 0.0
+
+
+@njit(parallel=True, cache=True)
+def stencil_apply(c, gx, gy, gz, diag, out):
+    """out = A·c (0 where diag = 0: conductances and reaction vanish there). Branch-free x-interior, as
+    in `jacobi_sweep`."""
+    nz, ny, nx = c.shape
+    for zu in prange(nz):
+        z = np.int64(zu)
+        zm = z - 1 if z > 0 else nz - 1
+        zp = min(z + 1, nz - 1)
+        for y in range(ny):
+            ym = y - 1 if y > 0 else ny - 1
+            yp = min(y + 1, ny - 1)
+            cr = c[z, y]
+            gxr = gx[z, y]
+            dr = diag[z, y]
+            cym = c[z, ym]
+            gym = gy[z, ym]
+            cyp = c[z, yp]
+            gyr = gy[z, y]
+            czm = c[zm, y]
+            gzm = gz[zm, y]
+            czp = c[zp, y]
+            gzr = gz[z, y]
+            o = out[z, y]
+            for x in range(1, nx - 1):
+                o[x] = dr[x] * cr[x] - (gxr[x - 1] * cr[x - 1] + gxr[x] * cr[x + 1] + gym[x] * cym[x]
+                                        + gyr[x] * cyp[x] + gzm[x] * czm[x] + gzr[x] * czp[x])
+            for x in (0, nx - 1):
+                xm = x - 1 if x > 0 else nx - 1
+                xp = min(x + 1, nx - 1)
+                o[x] = dr[x] * cr[x] - (gxr[xm] * cr[xm] + gxr[x] * cr[xp] + gym[x] * cym[x] + gyr[x] * cyp[x]
+                                        + gzm[x] * czm[x] + gzr[x] * czp[x])
+
+
+@njit(parallel=True, cache=True)
+def jacobi_sweep(c, rhs, gx, gy, gz, inv_diag, omega, out):
+    """out = c + ω·D⁻¹(rhs − A·c): one damped-Jacobi sweep (out must not be c). Branch-free x-interior
+    (conductances are 0 on each axis's upper edge, so the row below the first, wrapping to the last,
+    enters with weight 0), so the inner loop vectorizes."""
+    nz, ny, nx = c.shape
+    keep = 1.0 - omega
+    for zu in prange(nz):
+        z = np.int64(zu)
+        zm = z - 1 if z > 0 else nz - 1
+        zp = min(z + 1, nz - 1)
+        for y in range(ny):
+            ym = y - 1 if y > 0 else ny - 1
+            yp = min(y + 1, ny - 1)
+            cr = c[z, y]
+            rr = rhs[z, y]
+            gxr = gx[z, y]
+            ir = inv_diag[z, y]
+            cym = c[z, ym]
+            gym = gy[z, ym]
+            cyp = c[z, yp]
+            gyr = gy[z, y]
+            czm = c[zm, y]
+            gzm = gz[zm, y]
+            czp = c[zp, y]
+            gzr = gz[z, y]
+            o = out[z, y]
+            for x in range(1, nx - 1):
+                o[x] = keep * cr[x] + omega * ir[x] * (
+                    rr[x] + gxr[x - 1] * cr[x - 1] + gxr[x] * cr[x + 1] + gym[x] * cym[x] + gyr[x] * cyp[x]
+                    + gzm[x] * czm[x] + gzr[x] * czp[x])
+            for x in (0, nx - 1):
+                xm = x - 1 if x > 0 else nx - 1
+                xp = min(x + 1, nx - 1)
+                o[x] = keep * cr[x] + omega * ir[x] * (
+                    rr[x] + gxr[xm] * cr[xm] + gxr[x] * cr[xp] + gym[x] * cym[x] + gyr[x] * cyp[x]
+                    + gzm[x] * czm[x] + gzr[x] * czp[x])
+
+
+@njit(parallel=True, cache=True)
+def jacobi_from_zero(rhs, inv_diag, omega, out):
+    """The first damped-Jacobi sweep from c = 0: out = ω·D⁻¹·rhs."""
+    r1 = rhs.ravel()
+    d1 = inv_diag.ravel()
+    o1 = out.ravel()
+    for i in prange(r1.size):
+        o1[i] = omega * d1[i] * r1[i]
+
+
+@njit(parallel=True, cache=True)
+def residual_restrict(c, rhs, gx, gy, gz, diag, coarse_rhs):
+    """coarse_rhs = Pᵀ(rhs − A·c): the residual (0 where diag = 0) summed over each 2×2×2 block."""
+    nz, ny, nx = c.shape
+    cz = coarse_rhs.shape[0]
+    for zc in prange(cz):
+        coarse_rhs[zc] = 0.0
+        for z in range(2 * zc, min(2 * zc + 2, nz)):
+            zm = z - 1 if z > 0 else nz - 1
+            zp = min(z + 1, nz - 1)
+            for y in range(ny):
+                ym = y - 1 if y > 0 else ny - 1
+                yp = min(y + 1, ny - 1)
+                cr = c[z, y]
+                rr = rhs[z, y]
+                gxr = gx[z, y]
+                dr = diag[z, y]
+                cym = c[z, ym]
+                gym = gy[z, ym]
+                cyp = c[z, yp]
+                gyr = gy[z, y]
+                czm = c[zm, y]
+                gzm = gz[zm, y]
+                czp = c[zp, y]
+                gzr = gz[z, y]
+                row = coarse_rhs[zc, y // 2]
+                for x in range(nx):
+                    xm = x - 1 if x > 0 else nx - 1
+                    xp = min(x + 1, nx - 1)
+                    res = rr[x] - dr[x] * cr[x] + (gxr[xm] * cr[xm] + gxr[x] * cr[xp] + gym[x] * cym[x]
+                                                   + gyr[x] * cyp[x] + gzm[x] * czm[x] + gzr[x] * czp[x])
+                    if dr[x] > 0.0:
+                        row[x // 2] += res
+
+
+@njit(parallel=True, cache=True)
+def prolong_add(coarse, c, diag):
+    """c += P·coarse (each fine cell gets its block's value; cells without an equation stay 0)."""
+    nz, ny, nx = c.shape
+    for z in prange(nz):
+        for y in range(ny):
+            for x in range(nx):
+                if diag[z, y, x] > 0.0:
+                    c[z, y, x] += coarse[z // 2, y // 2, x // 2]
+
+
+@njit(parallel=True, cache=True)
+def restrict(fine, coarse):
+    """coarse = Pᵀ·fine: the sum over each 2×2×2 block (the last block is smaller when a size is odd)."""
+    nz, ny, nx = fine.shape
+    cz = coarse.shape[0]
+    for zc in prange(cz):
+        coarse[zc] = 0.0
+        for z in range(2 * zc, min(2 * zc + 2, nz)):
+            for y in range(ny):
+                row = coarse[zc, y // 2]
+                f = fine[z, y]
+                for x in range(nx):
+                    row[x // 2] += f[x]
+
+
+@njit(parallel=True, cache=True)
+def prolong(coarse, fine):
+    """fine = P·coarse: each cell takes its block's value."""
+    nz, ny, nx = fine.shape
+    for z in prange(nz):
+        for y in range(ny):
+            for x in range(nx):
+                fine[z, y, x] = coarse[z // 2, y // 2, x // 2]
+
+
+# serial twins of the level kernels, for the small coarse levels (prange runs as range there)
+jacobi_sweep_serial = njit(cache=True)(jacobi_sweep.py_func)
+jacobi_from_zero_serial = njit(cache=True)(jacobi_from_zero.py_func)
+residual_restrict_serial = njit(cache=True)(residual_restrict.py_func)
+prolong_add_serial = njit(cache=True)(prolong_add.py_func)
+
+
+def _coarse_shape(shape):
+    return tuple((n + 1) // 2 for n in shape)
+
+
+@njit(inline="always")
+def _view(buffer, offsets, shapes, k):
+    """Level k's array inside a flat buffer that holds all levels one after another."""
+    return buffer[offsets[k]:offsets[k + 1]].reshape((shapes[k, 0], shapes[k, 1], shapes[k, 2]))
+
+
+class Hierarchy:
+    """The grid levels of one marrow geometry, in flat buffers (level k at offsets[k]:offsets[k + 1]), so
+    that a whole V-cycle and a whole solve are one compiled call each (a call from Python costs ~10 µs,
+    and a V-cycle has ~25 kernel calls on tiny coarse levels). `set_alpha` fixes the field (its α)."""
+
+    def __init__(self, phi: np.ndarray):
+        phi = np.ascontiguousarray(phi, dtype=np.float64)
+        shapes = [phi.shape]
+        while max(shapes[-1]) > COARSEST_CELLS:
+            shapes.append(_coarse_shape(shapes[-1]))
+        self.shapes = np.array(shapes, dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum([int(np.prod(s)) for s in shapes])]).astype(np.int64)
+        total = int(self.offsets[-1])
+        self.gx, self.gy, self.gz, self.phi_sum = (np.empty(total) for _ in range(4))
+        self.x, self.b, self.t = (np.zeros(total) for _ in range(3))
+        gx, gy, gz, ph = (self.level(a, 0) for a in (self.gx, self.gy, self.gz, self.phi_sum))
+        ph[...] = phi
+        fine_conductances(phi, gx, gy, gz)
+        for k in range(1, len(shapes)):
+            fine = [self.level(a, k - 1) for a in (self.gx, self.gy, self.gz, self.phi_sum)]
+            coarse = [self.level(a, k) for a in (self.gx, self.gy, self.gz, self.phi_sum)]
+            coarsen(*fine, *coarse, COARSE_FACE_SCALE)
+        self._by_alpha: dict[float, tuple] = {}
+        self.alpha = None
+
+    def coarser(self, k: int = 1) -> "Hierarchy":
+        """The hierarchy that starts at level k of this one (views of its geometry, own work arrays): it
+        solves the same problem re-discretised on cells 2^k times wider (the halved Galerkin operator of
+        the module docstring is the re-discretised one), for fields smooth on that scale."""
+        sub = Hierarchy.__new__(Hierarchy)
+        start = int(self.offsets[k])
+        sub.shapes = self.shapes[k:].copy()
+        sub.offsets = self.offsets[k:] - start
+        sub.gx, sub.gy, sub.gz, sub.phi_sum = (a[start:] for a in (self.gx, self.gy, self.gz, self.phi_sum))
+        sub.x, sub.b, sub.t = (np.zeros(self.gx.size - start) for _ in range(3))
+        sub._by_alpha = {}
+        sub.alpha = None
+        return sub
+
+    def level(self, buffer: np.ndarray, k: int) -> np.ndarray:
+        return buffer[self.offsets[k]:self.offsets[k + 1]].reshape(tuple(self.shapes[k]))
+
+    @property
+    def levels(self) -> int:
+        return len(self.shapes)
+
+    @property
+    def phi(self) -> np.ndarray:
+        """The finest level's marrow fraction (summed over the original cells in a `coarser` hierarchy)."""
+        return self.level(self.phi_sum, 0)
+
+    def set_alpha(self, alpha: float) -> None:
+        """Reaction term α·φ on every level (summed φ on coarse levels: Pᵀ(αφ I)P), the diagonals and
+        the coarsest level's exact inverse; kept per α, so RANKL and OPG share one geometry."""
+        if alpha not in self._by_alpha:
+            diag = np.empty_like(self.phi_sum)
+            inv_diag = np.empty_like(self.phi_sum)
+            for k in range(self.levels):
+                diagonal(*(self.level(a, k) for a in (self.gx, self.gy, self.gz, self.phi_sum)), alpha,
+                         self.level(diag, k), self.level(inv_diag, k))
+            self._by_alpha[alpha] = (diag, inv_diag, *self._coarsest_solver(diag))
+        self.diag, self.inv_diag, self.coarsest_active, self.coarsest_inverse = self._by_alpha[alpha]
+        self.alpha = alpha
+
+    def _coarsest_solver(self, diag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cells with an equation, the inverse of the coarsest operator on them): an exact coarsest solve
+        (≤ COARSEST_CELLS³ cells), which keeps the V-cycle a symmetric preconditioner."""
+        k = self.levels - 1
+        shape = tuple(self.shapes[k])
+        d, gx, gy, gz = (self.level(a, k) for a in (diag, self.gx, self.gy, self.gz))
+        n = d.size
+        dense = np.zeros((n, n))
+        idx = np.arange(n).reshape(shape)
+        dense[idx.ravel(), idx.ravel()] = d.ravel()
+        for g, axis in ((gx, 2), (gy, 1), (gz, 0)):
+            lo = [slice(None)] * 3
+            hi = [slice(None)] * 3
+            lo[axis] = slice(0, shape[axis] - 1)
+            hi[axis] = slice(1, shape[axis])
+            a, b, w = idx[tuple(lo)].ravel(), idx[tuple(hi)].ravel(), g[tuple(lo)].ravel()
+            dense[a, b] -= w
+            dense[b, a] -= w
+        active = np.flatnonzero(d.ravel() > 0.0)
+        return active, np.ascontiguousarray(np.linalg.inv(dense[np.ix_(active, active)]))
+
+    def _arrays(self):
+        return (self.gx, self.gy, self.gz, self.diag, self.inv_diag, self.x, self.b, self.t, self.offsets,
+                self.shapes, JACOBI_WEIGHT, self.coarsest_active, self.coarsest_inverse)
+
+    def apply(self, c: np.ndarray, out: np.ndarray) -> None:
+        """out = A·c on the finest level."""
+        stencil_apply(c, self.level(self.gx, 0), self.level(self.gy, 0), self.level(self.gz, 0),
+                      self.level(self.diag, 0), out)
+
+    def v_cycle(self, rhs: np.ndarray, out: np.ndarray) -> None:
+        """out = M⁻¹·rhs: one V-cycle from a zero initial guess."""
+        _v_cycle(rhs, out, *self._arrays())
+
+
+@njit(cache=True)
+def _v_cycle(rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse):
+    """One V-cycle from zero on every level: a damped-Jacobi sweep from zero and a second sweep, the
+    residual restricted, the coarser level's cycle, its correction prolonged, two sweeps (ping-pong
+    between the level's x and work array, so nothing is copied). The coarsest level is solved exactly."""
+    n_levels = offsets.size - 1
+    for k in range(n_levels - 1):
+        rhs_k = rhs if k == 0 else _view(bb, offsets, shapes, k)
+        x_k = out if k == 0 else _view(xb, offsets, shapes, k)
+        t_k = _view(tb, offsets, shapes, k)
+        g_x = _view(gx, offsets, shapes, k)
+        g_y = _view(gy, offsets, shapes, k)
+        g_z = _view(gz, offsets, shapes, k)
+        d_k = _view(diag, offsets, shapes, k)
+        i_k = _view(inv_diag, offsets, shapes, k)
+        if x_k.size >= SERIAL_BELOW_CELLS:
+            jacobi_from_zero(rhs_k, i_k, weight, t_k)
+            jacobi_sweep(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
+            residual_restrict(x_k, rhs_k, g_x, g_y, g_z, d_k, _view(bb, offsets, shapes, k + 1))
+        else:
+            jacobi_from_zero_serial(rhs_k, i_k, weight, t_k)
+            jacobi_sweep_serial(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
+            residual_restrict_serial(x_k, rhs_k, g_x, g_y, g_z, d_k, _view(bb, offsets, shapes, k + 1))
+    last = n_levels - 1
+    x_c = (out if last == 0 else _view(xb, offsets, shapes, last)).ravel()
+    b_c = (rhs if last == 0 else _view(bb, offsets, shapes, last)).ravel()
+    x_c[:] = 0.0
+    x_c[active] = inverse @ b_c[active]
+    for k in range(n_levels - 2, -1, -1):
+        rhs_k = rhs if k == 0 else _view(bb, offsets, shapes, k)
+        x_k = out if k == 0 else _view(xb, offsets, shapes, k)
+        t_k = _view(tb, offsets, shapes, k)
+        g_x = _view(gx, offsets, shapes, k)
+        g_y = _view(gy, offsets, shapes, k)
+        g_z = _view(gz, offsets, shapes, k)
+        d_k = _view(diag, offsets, shapes, k)
+        i_k = _view(inv_diag, offsets, shapes, k)
+        if x_k.size >= SERIAL_BELOW_CELLS:
+            prolong_add(_view(xb, offsets, shapes, k + 1), x_k, d_k)
+            jacobi_sweep(x_k, rhs_k, g_x, g_y, g_z, i_k, weight, t_k)
+            jacobi_sweep(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
+        else:
+            prolong_add_serial(_view(xb, offsets, shapes, k + 1), x_k, d_k)
+            jacobi_sweep_serial(x_k, rhs_k, g_x, g_y, g_z, i_k, weight, t_k)
+            jacobi_sweep_serial(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
+
+
+@njit(parallel=True, cache=True)
+def _dot(a, b):
+    a1 = a.ravel()
+    b1 = b.ravel()
+    total = 0.0
+    for i in prange(a1.size):
+        total += a1[i] * b1[i]
+    return total
+
+
+@njit(parallel=True, cache=True)
+def _residual(rhs, ac, diag, r):
+    """r = rhs − A·c inside the domain (0 outside)."""
+    b1 = rhs.ravel()
+    a1 = ac.ravel()
+    d1 = diag.ravel()
+    r1 = r.ravel()
+    for i in prange(b1.size):
+        r1[i] = (b1[i] - a1[i]) if d1[i] > 0.0 else 0.0
+
+
+@njit(parallel=True, cache=True)
+def _step(c, r, p, ap, step, rhs):
+    """c += step·p; r −= step·Ap; returns c·rhs (the energy norm² of c at convergence)."""
+    c1 = c.ravel()
+    r1 = r.ravel()
+    p1 = p.ravel()
+    a1 = ap.ravel()
+    b1 = rhs.ravel()
+    total = 0.0
+    for i in prange(c1.size):
+        c1[i] += step * p1[i]
+        r1[i] -= step * a1[i]
+        total += c1[i] * b1[i]
+    return total
+
+
+@njit(parallel=True, cache=True)
+def _direction(p, z, beta):
+    p1 = p.ravel()
+    z1 = z.ravel()
+    for i in prange(p1.size):
+        p1[i] = z1[i] + beta * p1[i]
+
+
+@njit(inline="always")
+def _error_estimate(rz, cb):
+    """Relative error in the energy norm, estimated as √(r·M⁻¹r) / √(c·b): with a good preconditioner
+    r·M⁻¹r ≈ ‖c* − c‖²_A, and c·b → ‖c*‖²_A."""
+    if cb <= 0.0:
+        return np.inf
+    return np.sqrt(max(rz, 0.0) / cb)
+
+
+@njit(cache=True)
+def fill_new_cells(c, phi):
+    """Warm start for cells that joined the marrow domain since c was solved (φ > 0, c = 0, e.g. a field
+    cell that resorption opened): the conductance-weighted mean of their neighbours' c. Left at 0, such a
+    cell's residual g·c_neighbour outweighs the day's source changes. Returns the number of cells filled."""
+    nz, ny, nx = c.shape
+    filled = 0
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                p = phi[z, y, x]
+                if p <= 0.0 or c[z, y, x] != 0.0:
+                    continue
+                total = 0.0
+                weight = 0.0
+                for k in range(6):
+                    zz = z + (k == 0) - (k == 1)
+                    yy = y + (k == 2) - (k == 3)
+                    xx = x + (k == 4) - (k == 5)
+                    if 0 <= zz < nz and 0 <= yy < ny and 0 <= xx < nx:
+                        q = phi[zz, yy, xx]
+                        cq = c[zz, yy, xx]
+                        if q > 0.0 and cq != 0.0:
+                            g = 2.0 * p * q / (p + q)
+                            total += g * cq
+                            weight += g
+                if weight > 0.0:
+                    c[z, y, x] = total / weight
+                    filled += 1
+    return filled
+
+
+@njit(cache=True)
+def _pcg(c, rhs, phi, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse, rtol,
+         max_iterations):
+    """CG preconditioned by `_v_cycle` on the finest level, in place from c; see `solve_mgcg`."""
+    n_fine = offsets[1]
+    d0 = diag[:n_fine].reshape(c.shape)
+    c1 = c.ravel()
+    dd = d0.ravel()
+    for i in range(c1.size):
+        if dd[i] <= 0.0:
+            c1[i] = 0.0
+    fill_new_cells(c, phi)
+    if _dot(rhs, rhs) == 0.0:
+        c1[:] = 0.0
+        return 0, 0.0
+    g_x = _view(gx, offsets, shapes, 0)
+    g_y = _view(gy, offsets, shapes, 0)
+    g_z = _view(gz, offsets, shapes, 0)
+    ap = np.empty_like(c)
+    r = np.empty_like(c)
+    z = np.empty_like(c)
+    stencil_apply(c, g_x, g_y, g_z, d0, ap)
+    _residual(rhs, ap, d0, r)
+    _v_cycle(r, z, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse)
+    rz = _dot(r, z)
+    error = _error_estimate(rz, _dot(c, rhs))
+    it = 0
+    if error <= rtol:
+        return it, error
+    p = z.copy()
+    while it < max_iterations:
+        it += 1
+        stencil_apply(p, g_x, g_y, g_z, d0, ap)
+        pap = _dot(p, ap)
+        if pap <= 0.0:
+            break
+        cb = _step(c, r, p, ap, rz / pap, rhs)
+        _v_cycle(r, z, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse)
+        rz_new = _dot(r, z)
+        error = _error_estimate(rz_new, cb)
+        if error <= rtol:
+            break
+        _direction(p, z, rz_new / rz)
+        rz = rz_new
+    return it, error
+
+
+def solve_mgcg(hierarchy: Hierarchy, c: np.ndarray, rhs: np.ndarray, alpha: float, rtol: float,
+               max_iterations: int) -> tuple[int, float]:
+    """Solve A·c = rhs in place by CG preconditioned with one V-cycle, warm-started from c.
+
+    Stops when the estimated relative error in the energy norm, √(r·M⁻¹r / c·rhs), is at most rtol
+    (r = rhs − A·c, M⁻¹ the V-cycle). Why not ‖r‖₂/‖rhs‖₂: the sources are points (osteocytes), and a
+    few of them appearing or vanishing, or a few cells opening, moves the 2-norm of the residual by
+    ~10 % a day while the field changes by ~0.1 % (`benchmarks/bench_kernels.py` shows both); the
+    energy norm weighs errors as the field does. Returns (iterations, error estimate); c is 0 outside
+    the marrow domain and cells that joined it start from their neighbours' mean (`fill_new_cells`).
+    Arrays are float64, C-contiguous, with the hierarchy's finest shape.
+    """
+    hierarchy.set_alpha(alpha)
+    it, error = _pcg(c, rhs, hierarchy.phi, hierarchy.gx, hierarchy.gy, hierarchy.gz, hierarchy.diag,
+                     hierarchy.inv_diag, hierarchy.x, hierarchy.b, hierarchy.t, hierarchy.offsets, hierarchy.shapes,
+                     JACOBI_WEIGHT, hierarchy.coarsest_active, hierarchy.coarsest_inverse, rtol, max_iterations)
+    return int(it), float(error)
