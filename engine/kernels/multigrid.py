@@ -148,7 +148,8 @@ def stencil_apply(c, gx, gy, gz, diag, out):
 
 @njit(parallel=True, cache=True)
 def jacobi_sweep(c, rhs, gx, gy, gz, inv_diag, omega, out):
-    """out = c + ω·D⁻¹(rhs − A·c): one damped-Jacobi sweep (out must not be c). Branch-free x-interior
+    """out = c + ω·D⁻¹(rhs − A·c): one damped-Jacobi sweep (out must not be c; cells without an equation,
+    where c is 0, stay 0). Branch-free x-interior
     (conductances are 0 on each axis's upper edge, so the row below the first, wrapping to the last,
     enters with weight 0), so the inner loop vectorizes."""
     nz, ny, nx = c.shape
