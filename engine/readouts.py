@@ -26,7 +26,7 @@ import numpy as np
 from engine.agents.bmu import FORMATION
 from engine.agents.osteoblast import Osteoblast
 from engine.agents.osteoclast import Osteoclast
-from engine.grid.measure import bone_volume_fraction
+from engine.kernels.remodeling import volume_totals
 from engine.pharmacology import registry
 from engine.pharmacology.bisphosphonates import osteoclast_effect
 from engine.units import DAYS_PER_YEAR
@@ -107,8 +107,10 @@ def record(model) -> dict[str, float]:
     sig = model.signalling
     bmus = model.bmus
     h = grid.voxel_size_um
-    mineral = float(grid.mineral_fraction.sum(dtype=np.float64))
-    bone_um3 = float(grid.bone_fraction.sum(dtype=np.float64)) * h**3
+    totals = np.empty(2)
+    volume_totals(grid.bone_fraction, grid.mineral_fraction, totals)
+    bone_voxels, mineral = float(totals[0]), float(totals[1])
+    bone_um3 = bone_voxels * h**3
     counts = model.census.counts
     bs = int(counts.sum())
     bs_um2 = bs * h * h
@@ -128,7 +130,7 @@ def record(model) -> dict[str, float]:
     n_active_ob = sum(b.active_osteoblasts for b in bmus.bmus_in(FORMATION))
     row = {
         "day": model.day,
-        "bv_tv": bone_volume_fraction(grid.bone_fraction),
+        "bv_tv": bone_voxels / grid.n_voxels,
         "bs_bv_per_mm": bs_um2 / bone_um3 * 1e3 if bone_um3 else float("nan"),
         "mineral_fraction_mean": mineral / grid.n_voxels,
         "biopsy_bmd_change_pct": bmd_change,

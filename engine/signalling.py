@@ -99,6 +99,7 @@ class SignallingFields:
         marrow = np.empty(tuple(n // self.factor for n in self.grid.shape))
         coarse_marrow_fraction(self.grid.bone_fraction, self.factor, marrow)
         self.marrow = marrow
+        self._means = {}
 
     @property
     def fine_marrow(self) -> np.ndarray:
@@ -205,6 +206,7 @@ class SignallingFields:
 
     def _bind(self) -> None:
         self._bound_drug = self.drug_total_nM.copy()
+        self._means = {}
         b = self.biology
         c = self.coarse
         bind_rankl(self.rankl_total_nM, self.opg_total_nM, self.drug_total_nM, self.marrow, b.rankl_opg_kd_nM,
@@ -231,8 +233,10 @@ class SignallingFields:
         return plane * (np.take(self.fine_marrow, index, axis=axis) > 0)
 
     def marrow_mean(self, name: str) -> float:
-        """Marrow-volume-weighted mean of a field over the volume (equal to the mean over voxels)."""
-        total = float(self.marrow.sum())
-        if total == 0:
-            return 0.0
-        return float(np.sum(self.coarse[name] * self.marrow) / total)
+        """Marrow-volume-weighted mean of a field over the volume (equal to the mean over voxels). Kept until
+        the fields or the marrow change (the step and the readouts ask for the same means each day)."""
+        means = self._means
+        if name not in means:
+            total = float(self.marrow.sum())
+            means[name] = float(np.sum(self.coarse[name] * self.marrow) / total) if total else 0.0
+        return means[name]

@@ -38,6 +38,7 @@ class BMU:
         self.osteoblasts_recruited = 0
         self._cavity_parts: list[np.ndarray] = []
         self._cavity: np.ndarray | None = None
+        self._cavity_sorted = False  # _cavity_parts[0] is the sorted unique cavity
         self.resorbed_um3 = 0.0
         self.resorbed_mineral_um3 = 0.0
         self.formed_um3 = 0.0
@@ -87,11 +88,25 @@ class BMU:
 
     @property
     def cavity(self) -> np.ndarray:
-        """Flat voxel indices this BMU excavated (unique)."""
+        """Flat voxel indices this BMU excavated (unique, sorted). The voxels added since the last call are
+        merged into the sorted array by insertion (a resorbing BMU adds a few voxels a day to thousands,
+        and re-sorting them all every day cost more than the resorption itself)."""
         if self._cavity is None:
-            self._cavity = (np.unique(np.concatenate(self._cavity_parts)) if self._cavity_parts
-                            else np.empty(0, np.int64))
+            parts = self._cavity_parts
+            if not parts:
+                self._cavity = np.empty(0, np.int64)
+            else:
+                known = parts[0] if getattr(self, "_cavity_sorted", False) else np.unique(parts[0])
+                new = np.unique(np.concatenate(parts[1:])) if len(parts) > 1 else np.empty(0, np.int64)
+                if new.size and not known.size:
+                    known = new
+                elif new.size:
+                    at = np.searchsorted(known, new)
+                    fresh = (at >= known.size) | (known[np.minimum(at, known.size - 1)] != new)
+                    known = np.insert(known, at[fresh], new[fresh])
+                self._cavity = known
             self._cavity_parts = [self._cavity]
+            self._cavity_sorted = True
         return self._cavity
 
     def record(self) -> dict:

@@ -24,6 +24,10 @@ class CellIndex:
     def __init__(self, shape: tuple[int, int, int]):
         self.shape = tuple(int(n) for n in shape)
         self.occupants: dict[int, list] = defaultdict(list)  # flat voxel -> osteocytes / lining cells
+        # cells per voxel as an array, so resorption finds the occupied voxels of a cavity without a dict lookup
+        # per voxel
+        self.occupied = np.zeros(int(np.prod(self.shape)), np.int16)
+        self.lining: dict[int, object] = {}  # unique_id -> lining cell (lining-cell reactivation draws from them)
         self.osteocytes: dict[int, object] = {}  # unique_id -> osteocyte, in creation order
         self.osteocyte_voxels = PositionTable()
         self._sources = None  # cached (positions, rankl, opg, ids); None = rebuild
@@ -34,12 +38,24 @@ class CellIndex:
 
     # --- registration (called by the cells themselves) ---------------------------------------------
     def add_occupant(self, cell) -> None:
-        self.occupants[self.flat(cell.voxel)].append(cell)
+        flat = self.flat(cell.voxel)
+        self.occupants[flat].append(cell)
+        self.occupied[flat] += 1
 
     def remove_occupant(self, cell) -> None:
-        cells = self.occupants.get(self.flat(cell.voxel))
+        flat = self.flat(cell.voxel)
+        cells = self.occupants.get(flat)
         if cells and cell in cells:
             cells.remove(cell)
+            self.occupied[flat] -= 1
+
+    def add_lining(self, cell) -> None:
+        self.add_occupant(cell)
+        self.lining[cell.unique_id] = cell
+
+    def remove_lining(self, cell) -> None:
+        self.remove_occupant(cell)
+        self.lining.pop(cell.unique_id, None)
 
     def add_osteocyte(self, cell) -> None:
         self.osteocytes[cell.unique_id] = cell
@@ -59,7 +75,12 @@ class CellIndex:
     # --- reading ---------------------------------------------------------------------------------
     def take_occupants(self, flat_voxel: int) -> list:
         """The cells in a voxel, forgotten here (the caller removes them: their voxel was resorbed)."""
+        self.occupied[flat_voxel] = 0
         return self.occupants.pop(flat_voxel, [])
+
+    def lining_cells(self) -> list:
+        """The lining cells in creation order (unique ids grow with creation, as Mesa's agent sets)."""
+        return [self.lining[k] for k in sorted(self.lining)]
 
     def sources(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(positions (n, 3), RANKL and OPG secretion (molecules/day), unique ids) of the osteocytes, in

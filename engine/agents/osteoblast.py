@@ -45,7 +45,7 @@ class Osteoblast(mesa.Agent):
         self.fate = fate
         self.fate_day = fate_day
         if state == LINING:
-            model.cells.add_occupant(self)
+            model.cells.add_lining(self)
 
     @classmethod
     def recruit(cls, model: mesa.Model, voxels: list, bmu, mean_working_life_days: float) -> list["Osteoblast"]:
@@ -56,7 +56,7 @@ class Osteoblast(mesa.Agent):
 
     def reactivate(self, unit, mean_working_life_days: float) -> None:
         """A lining cell becomes a working osteoblast of a modeling unit (teriparatide), with a drawn career."""
-        self.model.cells.remove_occupant(self)
+        self.model.cells.remove_lining(self)
         (self.fate_day,), (self.fate,) = draw_careers(self.model.rng, 1, self.model.biology,
                                                       mean_working_life_days, self.model.clock)
         self.state = ACTIVE
@@ -67,9 +67,9 @@ class Osteoblast(mesa.Agent):
         self.fate = LINING
         self.state = LINING
         self.bmu = None
-        self.model.cells.add_occupant(self)
+        self.model.cells.add_lining(self)
 
     def remove(self) -> None:
         if self.state == LINING:
-            self.model.cells.remove_occupant(self)
+            self.model.cells.remove_lining(self)
         super().remove()

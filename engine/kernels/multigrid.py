@@ -29,8 +29,6 @@ preconditioner symmetric). The coarsest grid (≤ `COARSEST_CELLS` cells per edg
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numba import njit, prange
 

@@ -25,7 +25,6 @@ import math
 
 import numpy as np
 
-from engine.agents.osteoblast import LINING, Osteoblast
 from engine.agents.osteoclast import Osteoclast
 from engine.kernels.remodeling import outward_normal
 from engine.kernels.surfaces import count_marrow_neighbours
@@ -104,13 +103,14 @@ class LiningCellReactivation:
         if rate_per_day <= 0:
             return
         model = self.model
-        lining = [a for a in model.agents_by_type.get(Osteoblast, []) if a.state == LINING]
-        if not lining:
+        n_lining = len(model.cells.lining)
+        if not n_lining:
             return
-        n = int(model.rng.binomial(len(lining), 1.0 - math.exp(-rate_per_day)))
+        n = int(model.rng.binomial(n_lining, 1.0 - math.exp(-rate_per_day)))
         if n == 0:
             return
-        chosen = [lining[i] for i in np.sort(model.rng.choice(len(lining), size=n, replace=False))]
+        lining = model.cells.lining_cells()
+        chosen = [lining[i] for i in np.sort(model.rng.choice(n_lining, size=n, replace=False))]
         for cell in chosen:
             self._start_modeling_unit(cell, mean_working_life_days)
 

@@ -84,8 +84,9 @@ class Resorption:
     def _evict_from_resorbed(self, bmus) -> None:
         """Osteocytes die with their lacuna; lining cells are lifted off."""
         bone = self.grid.bone_fraction.ravel()
+        occupied = self.cells.occupied
         for bmu in bmus:
             cav = bmu.cavity
-            for idx in cav[bone[cav] < BONE_LEVEL].tolist():
+            for idx in cav[(occupied[cav] > 0) & (bone[cav] < BONE_LEVEL)].tolist():
                 for agent in self.cells.take_occupants(idx):
                     agent.remove()

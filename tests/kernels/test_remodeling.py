@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from engine.kernels.remodeling import (deposit, is_exposed, mineralize, nearest_exposed, nearest_marrow, outward_normal,
-                                       resorb_and_advance, resorb_ball, surface_phase_counts)
+                                       resorb_and_advance, resorb_ball, surface_phase_counts, volume_totals)
 from engine.kernels.surfaces import BONE_LEVEL
 
 
@@ -297,3 +297,11 @@ def test_osteoclast_walks_along_a_flat_surface_and_digs_a_trench():
     assert 8 * 20 * 40 - bone.astype(np.float64).sum() == pytest.approx(total, rel=1e-5)
     dug = label == 1
     assert dug[:, :, 5:25].any() and not dug[:, :, 32:].any()
+
+
+def test_volume_totals_match_numpy_sums():
+    bone = random_bone(4)
+    mineral = (bone * np.random.default_rng(5).random(bone.shape)).astype(np.float32)
+    totals = np.empty(2)
+    volume_totals(bone, mineral, totals)
+    np.testing.assert_allclose(totals, [bone.sum(dtype=np.float64), mineral.sum(dtype=np.float64)], rtol=1e-12)
