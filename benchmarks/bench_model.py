@@ -46,7 +46,7 @@ from engine.units import DAYS_PER_YEAR
 
 REPO = Path(__file__).resolve().parents[1]
 #: the remodeling kernels, by the process module that calls each
-KERNELS = ((resorption_mod, "resorb_and_advance"), (phases_mod, "deposit"), (mineral_mod, "mineralize"),
+KERNELS = ((resorption_mod, "resorb_and_advance"), (phases_mod, "deposit_many"), (mineral_mod, "mineralize"),
            (census_mod, "surface_phase_counts"))
 
 

@@ -39,13 +39,13 @@ from tests.skeleton import test_consistency as consistency  # noqa: E402
 def measure_geometry(text: str, seeds, days: int) -> dict:
     totals = {"detached": 0, "osteoclast_days": 0, "site_ratio_sum": 0.0, "asked": 0.0, "removed": 0.0,
               "to_lay": 0.0, "laid": 0.0}
-    moved, kernel, deposit = osteoclast_module.Osteoclast.moved, resorption_module.resorb_and_advance, phases_module.deposit
+    moved, kernel = osteoclast_module.Osteoclast.moved, resorption_module.resorb_and_advance
+    deposit = phases_module.deposit_many
 
-    def counting_deposit(bone, osteoid, formed, cavity, volume, passes):
-        laid = deposit(bone, osteoid, formed, cavity, volume, passes)
-        totals["to_lay"] += float(volume)
-        totals["laid"] += float(laid)
-        return laid
+    def counting_deposit(bone, osteoid, formed, cavities, offsets, volumes, passes, laid):
+        deposit(bone, osteoid, formed, cavities, offsets, volumes, passes, laid)
+        totals["to_lay"] += float(volumes.sum())
+        totals["laid"] += float(laid.sum())
 
     def counting_moved(self, position, heading, attached):
         totals["osteoclast_days"] += 1
@@ -62,7 +62,7 @@ def measure_geometry(text: str, seeds, days: int) -> dict:
 
     osteoclast_module.Osteoclast.moved = counting_moved
     resorption_module.resorb_and_advance = counting_kernel
-    phases_module.deposit = counting_deposit
+    phases_module.deposit_many = counting_deposit
     try:
         for seed in seeds:
             model = BoneModel(scenario_from_text(text).scenario, rng=seed)
@@ -72,7 +72,7 @@ def measure_geometry(text: str, seeds, days: int) -> dict:
     finally:
         osteoclast_module.Osteoclast.moved = moved
         resorption_module.resorb_and_advance = kernel
-        phases_module.deposit = deposit
+        phases_module.deposit_many = deposit
     n = max(totals["osteoclast_days"], 1)
     return {"osteoclast_contact_loss_per_day": totals["detached"] / n,
             "osteoclast_site_occupancy_ratio": totals["site_ratio_sum"] / n,

@@ -301,6 +301,15 @@ def deposit(bone, osteoid, formed, cavity, volume, max_passes):
     return laid
 
 
+@njit(cache=True)
+def deposit_many(bone, osteoid, formed, cavities, offsets, volumes, max_passes, laid):
+    """`deposit` for several BMUs in one call, in order (a later BMU sees what an earlier one laid, as with
+    one call each): BMU k's cavity is cavities[offsets[k]:offsets[k + 1]], its volume volumes[k], and
+    laid[k] gets what it laid. One compiled call instead of one per forming BMU (~80 a day in 1 mm³)."""
+    for k in range(volumes.size):
+        laid[k] = deposit(bone, osteoid, formed, cavities[offsets[k]:offsets[k + 1]], volumes[k], max_passes)
+
+
 @njit(parallel=True, cache=True)
 def mineralize(bone, osteoid, mineral, dt_days, lag_days, primary_fraction, primary_tau_days, secondary_tau_days,
                plateau):

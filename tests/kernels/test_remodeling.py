@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from engine.kernels.remodeling import (deposit, is_exposed, mineralize, nearest_exposed, nearest_marrow, outward_normal,
-                                       resorb_and_advance, resorb_ball, surface_phase_counts, volume_totals)
+                                       resorb_and_advance, resorb_ball, surface_phase_counts, volume_totals,
+                                       deposit_many)
 from engine.kernels.surfaces import BONE_LEVEL
 
 
@@ -305,3 +306,20 @@ def test_volume_totals_match_numpy_sums():
     totals = np.empty(2)
     volume_totals(bone, mineral, totals)
     np.testing.assert_allclose(totals, [bone.sum(dtype=np.float64), mineral.sum(dtype=np.float64)], rtol=1e-12)
+
+
+def test_deposit_many_equals_one_deposit_per_bmu_in_order():
+    """Overlapping cavities: the batched call must see what an earlier BMU laid, as sequential calls do."""
+    base = random_bone(6)
+    rng = np.random.default_rng(7)
+    cavities = [rng.choice(base.size, size=60, replace=False) for _ in range(3)]
+    cavities[1][:20] = cavities[0][:20]  # shared voxels
+    volumes = np.array([5.0, 9.0, 3.5])
+    arrays = [(base.copy(), np.zeros_like(base), np.zeros(base.shape, np.bool_)) for _ in range(2)]
+    one_by_one = [deposit(*arrays[0], c.astype(np.int64), v, 8) for c, v in zip(cavities, volumes)]
+    offsets = np.concatenate([[0], np.cumsum([c.size for c in cavities])]).astype(np.int64)
+    laid = np.zeros(3)
+    deposit_many(*arrays[1], np.concatenate(cavities).astype(np.int64), offsets, volumes, 8, laid)
+    np.testing.assert_array_equal(laid, one_by_one)
+    for a, b in zip(*arrays):
+        np.testing.assert_array_equal(a, b)
