@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import distance_transform_edt
 
 from engine.grid.voxel_grid import VoxelGrid
 from engine.kernels.binding import bind_rankl
@@ -109,21 +108,21 @@ class SignallingFields:
     def nearest_marrow_voxels(self, positions: np.ndarray) -> np.ndarray:
         """(n, 3) nearest voxel less than half bone for each voxel in positions (n, 3); itself if it is marrow.
 
-        A local search (numba) covers osteocytes near a surface; the few deeper ones fall back to a
-        Euclidean distance transform of the whole volume.
+        A local search (numba, `NEAREST_MARROW_SEARCH_VOXELS`) covers osteocytes near a surface; the few
+        deeper ones are searched again over the whole volume.
         """
         positions = np.ascontiguousarray(positions, dtype=np.int64).reshape(-1, 3)
         out = np.empty_like(positions)
         nearest_marrow(self.grid.bone_fraction, positions, NEAREST_MARROW_SEARCH_VOXELS, out)
-        missing = out[:, 0] < 0
-        if missing.any():
-            bone_mask = self.grid.bone_fraction >= BONE_LEVEL
-            if bone_mask.all():
-                out[missing] = positions[missing]
-            else:
-                _, idx = distance_transform_edt(bone_mask, return_indices=True)
-                z, y, x = positions[missing].T
-                out[missing] = np.stack([idx[0, z, y, x], idx[1, z, y, x], idx[2, z, y, x]], axis=1)
+        missing = np.flatnonzero(out[:, 0] < 0)
+        if missing.size:
+            # the few deeper ones: the same shell search over the whole volume (it stops at the nearest
+            # marrow voxel; a distance transform of the whole volume cost ~1.5 s at 8·10⁶ voxels)
+            deep = np.empty((missing.size, 3), np.int64)
+            nearest_marrow(self.grid.bone_fraction, positions[missing], max(self.grid.shape), deep)
+            none = deep[:, 0] < 0  # no marrow anywhere: the source stays at the cell
+            deep[none] = positions[missing][none]
+            out[missing] = deep
         return out
 
     def nearest_marrow_voxel(self, voxel) -> tuple[int, int, int]:

@@ -40,3 +40,13 @@ def test_binding_follows_the_drug_field_and_occupancy_is_read_per_cell():
     z, y, x = np.array([7, 12]), np.array([3, 9]), np.array([3, 15])
     np.testing.assert_array_equal(sig.occupancy_at(z, y, x), sig.coarse["rank_occupancy"][z // 2, y // 2, x // 2])
     assert sig.local_rank_occupancy((7, 3, 3)) == sig.coarse["rank_occupancy"][3, 1, 1]
+
+
+def test_sources_deeper_than_the_local_search_reach_the_nearest_marrow():
+    """An osteocyte 20 voxels inside a slab (beyond the 12-voxel local search) still gets the nearest marrow voxel."""
+    bone = np.zeros((32, 8, 8), np.float32)
+    bone[:24] = 1.0
+    grid = VoxelGrid.from_bone(bone, 10.0)
+    sig = SignallingFields(grid, BiologyParameters(), 2, 1e-6, 500)
+    out = sig.nearest_marrow_voxels(np.array([[3, 5, 6], [23, 2, 2]]))
+    np.testing.assert_array_equal(out, [[24, 5, 6], [24, 2, 2]])

@@ -99,5 +99,8 @@ class CellIndex:
         return self.sources()[0]
 
     def osteocyte_ids(self) -> np.ndarray:
-        """Unique ids of the osteocytes, in the order of `osteocyte_positions()`."""
-        return self.sources()[3]
+        """Unique ids of the osteocytes, in the order of `osteocyte_positions()` (read off the index, without
+        rebuilding the source arrays: osteocyte turnover asks for them every day)."""
+        if self._sources is not None:
+            return self._sources[3]
+        return np.fromiter(self.osteocytes.keys(), dtype=np.int64, count=len(self.osteocytes))
