@@ -375,30 +375,39 @@ def surface_phase_counts(bone, label, phase_of_label, counts):
     A surface voxel (at least half bone, with a marrow face neighbour) takes the highest phase among
     the labels of itself and its 6 face neighbours (phase_of_label[label]; 0 = quiescent). counts[p]
     gets the number of surface voxels in phase p; counts.sum() is the bone surface in voxels.
+    Outside the volume is neither marrow nor a cavity: a neighbour index past the edge is clamped to the
+    voxel itself (bone, and its own phase is counted anyway), so the inner loop has no bounds checks.
     """
     nz, ny, nx = bone.shape
     n_phase = counts.size
     per_slice = np.zeros((nz, n_phase), np.int64)
     for zi in prange(nz):
         z = np.int64(zi)
+        zm = max(z - 1, 0)
+        zp = min(z + 1, nz - 1)
         for y in range(ny):
+            ym = max(y - 1, 0)
+            yp = min(y + 1, ny - 1)
+            b0 = bone[z, y]
+            b1 = bone[zm, y]
+            b2 = bone[zp, y]
+            b3 = bone[z, ym]
+            b4 = bone[z, yp]
+            l0 = label[z, y]
+            l1 = label[zm, y]
+            l2 = label[zp, y]
+            l3 = label[z, ym]
+            l4 = label[z, yp]
             for x in range(nx):
-                if bone[z, y, x] < BONE_LEVEL:
+                if b0[x] < BONE_LEVEL:
                     continue
-                marrow = False
-                p = phase_of_label[label[z, y, x]]
-                for k in range(6):
-                    zz = z + (k == 0) - (k == 1)
-                    yy = y + (k == 2) - (k == 3)
-                    xx = x + (k == 4) - (k == 5)
-                    if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
-                        continue
-                    if bone[zz, yy, xx] < BONE_LEVEL:
-                        marrow = True
-                    q = phase_of_label[label[zz, yy, xx]]
-                    if q > p:
-                        p = q
-                if marrow:
+                xm = max(x - 1, 0)
+                xp = min(x + 1, nx - 1)
+                if (b0[xm] < BONE_LEVEL or b0[xp] < BONE_LEVEL or b1[x] < BONE_LEVEL or b2[x] < BONE_LEVEL
+                        or b3[x] < BONE_LEVEL or b4[x] < BONE_LEVEL):
+                    p = max(phase_of_label[l0[x]], phase_of_label[l0[xm]], phase_of_label[l0[xp]],
+                            phase_of_label[l1[x]], phase_of_label[l2[x]], phase_of_label[l3[x]],
+                            phase_of_label[l4[x]])
                     per_slice[z, p] += 1
     for p in range(n_phase):
         counts[p] = per_slice[:, p].sum()
