@@ -228,8 +228,9 @@ def main() -> None:
               f"stepping {r['s_per_simulated_year']:.1f} s per simulated year ({r['days_per_s']:.1f} days/s); "
               f"start-up {startup:.1f} s (build {r['build_s']:.1f} s + {r['spin_up_days']}-day spin-up "
               f"{r['spin_up_s']:.1f} s); peak memory {r['peak_rss_bytes'] / 2**30:.2f} GiB = "
-              f"{r['peak_bytes_per_voxel']:.0f} B/voxel (process before the model: "
-              f"{r['rss_before_model_bytes'] / 2**20:.0f} MiB)")
+              f"{r['peak_bytes_per_voxel']:.0f} B/voxel (the process before the model: "
+              f"{r['rss_before_model_bytes'] / 2**20:.0f} MiB; the model's own: "
+              f"{(r['peak_rss_bytes'] - r['rss_before_model_bytes']) / r['voxels']:.0f} B/voxel)")
         it = r["mean_solver_iterations_per_day"]
         print(f"    fields re-solved every {r['field_update_days']} day(s) to an energy-norm error of "
               f"{r['field_solver_rtol']:g}: {it['rankl']:.1f} RANKL and {it['opg']:.1f} OPG iterations per day")
