@@ -49,6 +49,7 @@ class Pooled:
     bone_um3_years: float = 0.0  # Σ bone volume × observed time (for the focal loss rate)
     mar_um_per_day: list[float] = field(default_factory=list)
     bmd_change_pct_per_year: list[float] = field(default_factory=list)
+    modeling_formed_um3: float = 0.0  # matrix laid by modeling-based formation while observed (not in `bmus`)
 
     def mean(self, key: str) -> float:
         return float(np.mean([b[key] for b in self.bmus]))
@@ -60,8 +61,14 @@ class Pooled:
 
     @property
     def focal_balance_pct_per_year(self) -> float:
-        """Bone volume change per year from finished BMUs' balance, % of bone volume."""
+        """Bone volume change per year from finished BMUs' balance, % of bone volume (remodeling only)."""
         return 100.0 * sum(b["formed_um3"] - b["resorbed_um3"] for b in self.bmus) / self.bone_um3_years
+
+    @property
+    def balance_pct_per_year(self) -> float:
+        """Bone volume change per year from all formation (BMUs and modeling-based formation) minus
+        resorption, % of bone volume: what bone loss is."""
+        return self.focal_balance_pct_per_year + 100.0 * self.modeling_formed_um3 / self.bone_um3_years
 
     @property
     def turnover_pct_per_year(self) -> float:
@@ -91,6 +98,7 @@ def run_ensemble(patient: str, seeds, days: int = 730, size_um: int = 600) -> Po
     for seed in seeds:
         model = spun_up_biopsy(patient, seed, days, size_um)
         start = model.clock
+        modeling_at_start = model.bmus.modeling_formed_total_um3()
         h = model.grid.voxel_size_um
         surface, bone, mar, bmd = [], [], [], []
         for _ in range(days):
@@ -108,6 +116,7 @@ def run_ensemble(patient: str, seeds, days: int = 730, size_um: int = 600) -> Po
         pooled.bone_um3_years += float(np.mean(bone)) * years
         pooled.mar_um_per_day += mar
         pooled.bmd_change_pct_per_year.append(bmd[-1] / years)
+        pooled.modeling_formed_um3 += model.bmus.modeling_formed_total_um3() - modeling_at_start
     return pooled
 
 
