@@ -14,7 +14,7 @@ class in `engine.processes` or its own package, with a docstring naming what it 
     osteoclasts         decide, resorb and move; drug released to them               (processes.resorption)
     BMU phases          reversal, osteoblast recruitment, formation, finish          (processes.bmu_phases)
     osteoblast fates    osteocyte / lining cell / apoptosis                          (processes.osteoblast_fates)
-    marker fluxes       the day's resorbed mineral and formed matrix                 (processes.markers)
+    marker fluxes       the day's resorbed and formed matrix (CTX, P1NP proxies)     (processes.markers)
     mineralization      primary and secondary mineralization of every voxel          (processes.mineralization)
     whole skeleton      the same rules in their expected-value limit, per compartment (engine.skeleton)
 Readouts (`engine.readouts`) are taken by the runner after the step.
@@ -212,7 +212,7 @@ class BoneModel(mesa.Model):
         self.bmu_phases.run_step(self.osteoblast_working_life_days(),
                                  self.exposure.fold("osteoblast_recruitment_fold_max"))
         self.osteoblast_fates.run_step()
-        self.markers.run_step(self.resorption.resorbed_mineral_um3, self.bmu_phases.formed_um3)
+        self.markers.run_step(self.resorption.resorbed_um3, self.bmu_phases.formed_um3)
         self.mineralization.run_step()
         if self.skeleton is not None:
             self.skeleton.run_step()

@@ -14,8 +14,8 @@ Two scales (DESIGN.md):
 - Patient level, from the whole-skeleton layer (`engine.skeleton`, deterministic): serum CTX and P1NP
   (ng/mL, µg/L and % change), lumbar-spine and total-hip DXA BMD (% change); `SKELETON_READOUTS`.
 - Tissue level, from the agent volume (a biopsy, its fluxes samples of ~20 BMUs a year), named
-  `biopsy_*`: volumetric BMD (mineral mass in the volume, % change from day 0), mineral resorbed and
-  matrix formed per day as 7-day means in % of the mean over the spin-up's last half year; and the
+  `biopsy_*`: volumetric BMD (mineral mass in the volume, % change from day 0), matrix resorbed and
+  formed per day as 7-day means in % of the mean over the spin-up's last half year; and the
   histomorphometry (BS/BV, ES/BS, OS/BS, Ac.f, MAR, E.De, W.Th).
 """
 
@@ -43,8 +43,8 @@ CORE_READOUTS: dict[str, tuple[str, str]] = {
     "mineral_fraction_mean": ("1", "mean mineral content of the volume relative to fully mineralized bone"),
     "biopsy_bmd_change_pct": ("percent", "tissue level (the agent volume, a biopsy): trabecular volumetric BMD, mineral "
                               "mass in the volume, % change from day 0"),
-    "biopsy_ctx_change_pct": ("percent", "tissue level (the agent volume, a biopsy): mineral resorbed per day (7-day "
-                              "mean), % change from baseline"),
+    "biopsy_ctx_change_pct": ("percent", "tissue level (the agent volume, a biopsy): matrix (collagen) resorbed per day "
+                              "(7-day mean), % change from baseline"),
     "biopsy_p1np_change_pct": ("percent", "tissue level (the agent volume, a biopsy): matrix formed per day (7-day mean), "
                                "% change from baseline"),
     "resorbed_um3_per_day": ("um3/day", "bone matrix resorbed today"),

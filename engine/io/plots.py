@@ -150,7 +150,7 @@ def plot_results(results_path: Path | str, out_path: Path | str | None = None) -
         # tissue level: the agent volume, a biopsy (its fluxes are samples of a few BMUs)
         ax = axes[1, 0]
         for name, label, color, width in (("biopsy_bmd_change_pct", "volumetric BMD (mineral mass)", "steelblue", 1.6),
-                                          ("biopsy_ctx_change_pct", "mineral resorbed (7-day mean)", "tab:red", 1.0),
+                                          ("biopsy_ctx_change_pct", "matrix resorbed (7-day mean)", "tab:red", 1.0),
                                           ("biopsy_p1np_change_pct", "matrix formed (7-day mean)", "tab:green", 1.0)):
             values = _series(ts, name)
             if values is not None:

@@ -1,6 +1,11 @@
-"""MarkerFluxes: the day's resorbed mineral and formed matrix, kept a year, for the CTX and P1NP proxies.
+"""MarkerFluxes: the day's resorbed and formed matrix, kept a year, for the CTX and P1NP proxies.
 
-Reads: today's resorption (`Resorption.resorbed_mineral_um3`) and formation (`BMUPhases.formed_um3`).
+CTX is a fragment of type I collagen released as matrix is resorbed, whatever its mineral content, and P1NP
+a propeptide cleaved as collagen is laid, so both count matrix volume (as the whole-skeleton layer does):
+resorbed matrix (`Resorption.resorbed_um3`) and formed matrix (`BMUPhases.formed_um3`, BMUs and modeling
+units alike).
+
+Reads: today's resorbed and formed matrix.
 Writes: its own history (one row per day, the last 366 days) and the marker baseline (set at the end of
 the spin-up: mean daily fluxes over its last half year).
 """
@@ -16,14 +21,14 @@ from engine.units import DAYS_PER_YEAR
 
 class MarkerFluxes:
     def __init__(self):
-        self.history: deque = deque(maxlen=366)  # (resorbed mineral µm³, formed matrix µm³) per day
+        self.history: deque = deque(maxlen=366)  # (resorbed matrix µm³, formed matrix µm³) per day
         self.baseline = (float("nan"), float("nan"))
 
-    def run_step(self, resorbed_mineral_um3: float, formed_um3: float) -> None:
-        self.history.append((resorbed_mineral_um3, formed_um3))
+    def run_step(self, resorbed_um3: float, formed_um3: float) -> None:
+        self.history.append((resorbed_um3, formed_um3))
 
     def mean_flux(self, days: int) -> tuple[float, float]:
-        """Mean daily (resorbed mineral, formed matrix) in µm³ over the last `days` days."""
+        """Mean daily (resorbed matrix, formed matrix) in µm³ over the last `days` days."""
         recent = list(self.history)[-days:]
         if not recent:
             return float("nan"), float("nan")
