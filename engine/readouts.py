@@ -75,7 +75,7 @@ CORE_READOUTS: dict[str, tuple[str, str]] = {
     "rankl_expression_factor": ("1", "osteocyte RANKL expression relative to a premenopausal woman"),
     "rankl_solver_iterations": ("1", "field-solver iterations for RANKL at the last transport update"),
     "opg_solver_iterations": ("1", "field-solver iterations for OPG at the last transport update"),
-    "field_solver_relative_residual": ("1", "largest relative residual of the last field solves"),
+    "field_solver_relative_residual": ("1", "largest estimated relative error (energy norm) of the last field solves"),
 }
 
 

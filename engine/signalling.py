@@ -11,7 +11,8 @@ Each day:
    cell's marrow fraction is the mean of its voxels'. Complexes are assumed to share the free
    ligand's diffusivity and clearance (totals are transported). The solver is CG preconditioned by a
    multigrid V-cycle (`engine.kernels.multigrid`), warm-started from the last solution; its iterations
-   do not grow with the diffusion length, so both fields are re-solved every day by default.
+   do not grow with the diffusion length. OPG is solved on the next coarser level (cells 2× wider).
+   How often transport is re-solved is `numerics.field_update_days` (the model's `_signal`).
 3. Binding. RANKL partitions between free, OPG-bound and drug-bound at local equilibrium
    (`engine.kernels.binding`), and RANK occupancy on precursors follows from free RANKL. Totals are
    uniform within a field cell, so binding is solved once per field cell: identical to solving it
@@ -42,6 +43,9 @@ NEAREST_MARROW_SEARCH_VOXELS = 12
 
 @dataclass
 class SolveStats:
+    """Iterations and achieved accuracy of the last transport solves (the `*_relative_residual` fields hold
+    the solver's stopping measure: the estimated relative error in the energy norm, `kernels.multigrid`)."""
+
     rankl_iterations: int = 0
     opg_iterations: int = 0
     rankl_relative_residual: float = 0.0

@@ -21,10 +21,15 @@ half as strong), which stalls plain aggregation multigrid; the halved form equal
 operator in uniform marrow and keeps bone (zero conductance) exactly where the fine grid has it.
 Cells whose whole block is bone have no equation (diag = 0) and keep c = 0.
 
-Smoother: red–black Gauss–Seidel (red cells: z + y + x even), `SMOOTHING_SWEEPS` red-then-black sweeps
-before the coarse-grid correction and as many black-then-red after it (the mirror order keeps the
-preconditioner symmetric). The coarsest grid (≤ `COARSEST_CELLS` cells per edge) is smoothed
-`COARSEST_SWEEPS` times, which solves it to far below the outer tolerance.
+Smoother: damped Jacobi (weight `JACOBI_WEIGHT`), two sweeps before the coarse-grid correction (the first
+from zero) and two after: the same sweeps before and after keep the preconditioner symmetric, and a
+Jacobi sweep is one branch-free pass that vectorizes (red–black Gauss–Seidel smooths about as well per
+sweep in 3-D but reads every array twice, and its stride-2 loop does not vectorize; it was measured and
+dropped). The coarsest grid (≤ `COARSEST_CELLS` cells per edge) is solved exactly with a dense inverse,
+so the V-cycle stays symmetric there too (a fixed number of Gauss–Seidel sweeps left CG stalling for
+OPG's small α).
+Measured on the default bone (bench_kernels): ~16 iterations for RANKL and ~27 for OPG to an energy-norm
+error of 1e-6 from a cold start, at 20 and at 10 µm cells alike.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+#: damping of the Jacobi smoother: 0.8–0.9 measured best on the default bone (undamped, 1.0, took 5x the iterations)
 JACOBI_WEIGHT = 0.9
 #: levels with fewer cells run serial kernels (a parallel launch costs more than the work there)
 SERIAL_BELOW_CELLS = 4096
