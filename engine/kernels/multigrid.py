@@ -572,11 +572,12 @@ def solve_mgcg(hierarchy: Hierarchy, c: np.ndarray, rhs: np.ndarray, alpha: floa
     """Solve A·c = rhs in place by CG preconditioned with one V-cycle, warm-started from c.
 
     Stops when the estimated relative error in the energy norm, √(r·M⁻¹r / c·rhs), is at most rtol
-    (r = rhs − A·c, M⁻¹ the V-cycle). Why not ‖r‖₂/‖rhs‖₂: the sources are points (osteocytes), and a
-    few of them appearing or vanishing, or a few cells opening, moves the 2-norm of the residual by
-    ~10 % a day while the field changes by ~0.1 % (`benchmarks/bench_kernels.py` shows both); the
-    energy norm weighs errors as the field does. Returns (iterations, error estimate); c is 0 outside
-    the marrow domain and cells that joined it start from their neighbours' mean (`fill_new_cells`).
+    (r = rhs − A·c, M⁻¹ the V-cycle). Why not ‖r‖₂/‖rhs‖₂: the sources are points (osteocytes), and the
+    2-norm of a warm start's residual is dominated by a few sources that changed and a few cells that
+    opened, which barely move the field; the energy-norm estimate tracks the field's rms error (measured
+    against 1e-10 solves: an estimate of 1e-3 goes with ~0.1 % rms and ~1 % largest local error).
+    Returns (iterations, error estimate); c is 0 outside the marrow domain and cells that joined it start
+    from their neighbours' mean (`fill_new_cells`).
     Arrays are float64, C-contiguous, with the hierarchy's finest shape.
     """
     hierarchy.set_alpha(alpha)
