@@ -151,7 +151,8 @@ class SignallingFields:
         if len(positions) == 0 or not (self.grid.bone_fraction < BONE_LEVEL).any():
             return rhs
         cells = self._source_voxels // self.factor
-        np.add.at(rhs, (cells[:, 0], cells[:, 1], cells[:, 2]), molecules_per_day)
+        flat = np.ravel_multi_index((cells[:, 0], cells[:, 1], cells[:, 2]), rhs.shape)
+        rhs = np.bincount(flat, weights=molecules_per_day, minlength=rhs.size).reshape(rhs.shape)
         cell_litre = self.cell_size_um**3 / UM3_PER_LITRE
         source_nM_per_day = rhs / AVOGADRO_PER_MOL / cell_litre * 1e9
         return source_nM_per_day * self.cell_size_um**2 / (diffusivity_um2_per_s * SECONDS_PER_DAY)
