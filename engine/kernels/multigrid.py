@@ -37,6 +37,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from engine.kernels.fields import _conductance, _dot, _new_direction
+
 #: damping of the Jacobi smoother: 0.8–0.9 measured best on the default bone (undamped, 1.0, took 5x the iterations)
 JACOBI_WEIGHT = 0.9
 #: levels with fewer cells run serial kernels (a parallel launch costs more than the work there)
@@ -58,14 +60,11 @@ def fine_conductances(phi, gx, gy, gz):
                 gy[z, y, x] = 0.0
                 gz[z, y, x] = 0.0
                 if x + 1 < nx:
-                    q = phi[z, y, x + 1]
-                    gx[z, y, x] = 2.0 * p * q / (p + q + 1e-30)
+                    gx[z, y, x] = _conductance(p, phi[z, y, x + 1])
                 if y + 1 < ny:
-                    q = phi[z, y + 1, x]
-                    gy[z, y, x] = 2.0 * p * q / (p + q + 1e-30)
+                    gy[z, y, x] = _conductance(p, phi[z, y + 1, x])
                 if z + 1 < nz:
-                    q = phi[z + 1, y, x]
-                    gz[z, y, x] = 2.0 * p * q / (p + q + 1e-30)
+                    gz[z, y, x] = _conductance(p, phi[z + 1, y, x])
 
 
 @njit(parallel=True, cache=True)
@@ -116,78 +115,68 @@ def diagonal(gx, gy, gz, phi, alpha, diag, inv_diag):
                 inv_diag[z, y, x] = 1.0 / d if d > 0.0 else 0.0
 
 
+@njit(inline="always")
+def _around(i, n):
+    """(i − 1, i + 1) along an axis of n cells: below the first wraps to the last, whose conductance toward
+    the next cell is 0 (no face past the upper edge); above the last is the cell itself, with that same
+    zero conductance. So a neighbour past the edge enters with weight 0 and the loops need no branches."""
+    return (i - 1 if i > 0 else n - 1), min(i + 1, n - 1)
+
+
+@njit(inline="always")
+def _stencil_rows(c, gx, gy, gz, z, y):
+    """Row (z, y) of c and gx, and each face-neighbour row of c with the conductance row toward it."""
+    zm, zp = _around(z, c.shape[0])
+    ym, yp = _around(y, c.shape[1])
+    return (c[z, y], gx[z, y], c[z, ym], gy[z, ym], c[z, yp], gy[z, y], c[zm, y], gz[zm, y], c[zp, y], gz[z, y])
+
+
+@njit(inline="always")
+def _neighbour_flux(rows, x, xm, xp):
+    """Σ g·c over the six face neighbours of cell x of a row (`_stencil_rows`; xm, xp its x-neighbours)."""
+    cr, gxr, cym, gym, cyp, gyr, czm, gzm, czp, gzr = rows
+    return (gxr[xm] * cr[xm] + gxr[x] * cr[xp] + gym[x] * cym[x] + gyr[x] * cyp[x]
+            + gzm[x] * czm[x] + gzr[x] * czp[x])
+
+
 @njit(parallel=True, cache=True)
 def stencil_apply(c, gx, gy, gz, diag, out):
-    """out = A·c (0 where diag = 0: conductances and reaction vanish there). Branch-free x-interior, as
-    in `jacobi_sweep`."""
+    """out = A·c (0 where diag = 0: conductances and reaction vanish there). The x-interior loop has no
+    branches (`_around`), so it vectorizes; the two x-edge cells follow it."""
     nz, ny, nx = c.shape
     for zu in prange(nz):
-        z = np.int64(zu)
-        zm = z - 1 if z > 0 else nz - 1
-        zp = min(z + 1, nz - 1)
+        z = np.int64(zu)  # prange's index is unsigned; mixing it with signed ints would give floats
         for y in range(ny):
-            ym = y - 1 if y > 0 else ny - 1
-            yp = min(y + 1, ny - 1)
-            cr = c[z, y]
-            gxr = gx[z, y]
+            rows = _stencil_rows(c, gx, gy, gz, z, y)
+            cr = rows[0]
             dr = diag[z, y]
-            cym = c[z, ym]
-            gym = gy[z, ym]
-            cyp = c[z, yp]
-            gyr = gy[z, y]
-            czm = c[zm, y]
-            gzm = gz[zm, y]
-            czp = c[zp, y]
-            gzr = gz[z, y]
             o = out[z, y]
             for x in range(1, nx - 1):
-                o[x] = dr[x] * cr[x] - (gxr[x - 1] * cr[x - 1] + gxr[x] * cr[x + 1] + gym[x] * cym[x]
-                                        + gyr[x] * cyp[x] + gzm[x] * czm[x] + gzr[x] * czp[x])
+                o[x] = dr[x] * cr[x] - _neighbour_flux(rows, x, x - 1, x + 1)
             for x in (0, nx - 1):
-                xm = x - 1 if x > 0 else nx - 1
-                xp = min(x + 1, nx - 1)
-                o[x] = dr[x] * cr[x] - (gxr[xm] * cr[xm] + gxr[x] * cr[xp] + gym[x] * cym[x] + gyr[x] * cyp[x]
-                                        + gzm[x] * czm[x] + gzr[x] * czp[x])
+                xm, xp = _around(x, nx)
+                o[x] = dr[x] * cr[x] - _neighbour_flux(rows, x, xm, xp)
 
 
 @njit(parallel=True, cache=True)
 def jacobi_sweep(c, rhs, gx, gy, gz, inv_diag, omega, out):
     """out = c + ω·D⁻¹(rhs − A·c): one damped-Jacobi sweep (out must not be c; cells without an equation,
-    where c is 0, stay 0). Branch-free x-interior
-    (conductances are 0 on each axis's upper edge, so the row below the first, wrapping to the last,
-    enters with weight 0), so the inner loop vectorizes."""
+    where c is 0, stay 0). Branch-free x-interior, as in `stencil_apply`."""
     nz, ny, nx = c.shape
     keep = 1.0 - omega
     for zu in prange(nz):
         z = np.int64(zu)
-        zm = z - 1 if z > 0 else nz - 1
-        zp = min(z + 1, nz - 1)
         for y in range(ny):
-            ym = y - 1 if y > 0 else ny - 1
-            yp = min(y + 1, ny - 1)
-            cr = c[z, y]
+            rows = _stencil_rows(c, gx, gy, gz, z, y)
+            cr = rows[0]
             rr = rhs[z, y]
-            gxr = gx[z, y]
             ir = inv_diag[z, y]
-            cym = c[z, ym]
-            gym = gy[z, ym]
-            cyp = c[z, yp]
-            gyr = gy[z, y]
-            czm = c[zm, y]
-            gzm = gz[zm, y]
-            czp = c[zp, y]
-            gzr = gz[z, y]
             o = out[z, y]
             for x in range(1, nx - 1):
-                o[x] = keep * cr[x] + omega * ir[x] * (
-                    rr[x] + gxr[x - 1] * cr[x - 1] + gxr[x] * cr[x + 1] + gym[x] * cym[x] + gyr[x] * cyp[x]
-                    + gzm[x] * czm[x] + gzr[x] * czp[x])
+                o[x] = keep * cr[x] + omega * ir[x] * (rr[x] + _neighbour_flux(rows, x, x - 1, x + 1))
             for x in (0, nx - 1):
-                xm = x - 1 if x > 0 else nx - 1
-                xp = min(x + 1, nx - 1)
-                o[x] = keep * cr[x] + omega * ir[x] * (
-                    rr[x] + gxr[xm] * cr[xm] + gxr[x] * cr[xp] + gym[x] * cym[x] + gyr[x] * cyp[x]
-                    + gzm[x] * czm[x] + gzr[x] * czp[x])
+                xm, xp = _around(x, nx)
+                o[x] = keep * cr[x] + omega * ir[x] * (rr[x] + _neighbour_flux(rows, x, xm, xp))
 
 
 @njit(parallel=True, cache=True)
@@ -208,31 +197,16 @@ def residual_restrict(c, rhs, gx, gy, gz, diag, coarse_rhs):
     for zc in prange(cz):
         coarse_rhs[zc] = 0.0
         for z in range(2 * zc, min(2 * zc + 2, nz)):
-            zm = z - 1 if z > 0 else nz - 1
-            zp = min(z + 1, nz - 1)
             for y in range(ny):
-                ym = y - 1 if y > 0 else ny - 1
-                yp = min(y + 1, ny - 1)
-                cr = c[z, y]
+                rows = _stencil_rows(c, gx, gy, gz, z, y)
+                cr = rows[0]
                 rr = rhs[z, y]
-                gxr = gx[z, y]
                 dr = diag[z, y]
-                cym = c[z, ym]
-                gym = gy[z, ym]
-                cyp = c[z, yp]
-                gyr = gy[z, y]
-                czm = c[zm, y]
-                gzm = gz[zm, y]
-                czp = c[zp, y]
-                gzr = gz[z, y]
                 row = coarse_rhs[zc, y // 2]
                 for x in range(nx):
-                    xm = x - 1 if x > 0 else nx - 1
-                    xp = min(x + 1, nx - 1)
-                    res = rr[x] - dr[x] * cr[x] + (gxr[xm] * cr[xm] + gxr[x] * cr[xp] + gym[x] * cym[x]
-                                                   + gyr[x] * cyp[x] + gzm[x] * czm[x] + gzr[x] * czp[x])
+                    xm, xp = _around(x, nx)
                     if dr[x] > 0.0:
-                        row[x // 2] += res
+                        row[x // 2] += rr[x] - dr[x] * cr[x] + _neighbour_flux(rows, x, xm, xp)
 
 
 @njit(parallel=True, cache=True)
@@ -374,6 +348,7 @@ class Hierarchy:
         return active, np.ascontiguousarray(np.linalg.inv(dense[np.ix_(active, active)]))
 
     def _arrays(self):
+        """The level buffers and the current α's operator, in the argument order of `_v_cycle` and `_pcg`."""
         return (self.gx, self.gy, self.gz, self.diag, self.inv_diag, self.x, self.b, self.t, self.offsets,
                 self.shapes, JACOBI_WEIGHT, self.coarsest_active, self.coarsest_inverse)
 
@@ -387,6 +362,16 @@ class Hierarchy:
         _v_cycle(rhs, out, *self._arrays())
 
 
+@njit(inline="always")
+def _level_arrays(k, rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes):
+    """Level k's right-hand side, solution and work arrays and its operator (conductances, diagonal and its
+    inverse); on level 0 the right-hand side and solution are the caller's."""
+    rhs_k = rhs if k == 0 else _view(bb, offsets, shapes, k)
+    x_k = out if k == 0 else _view(xb, offsets, shapes, k)
+    return (rhs_k, x_k, _view(tb, offsets, shapes, k), _view(gx, offsets, shapes, k), _view(gy, offsets, shapes, k),
+            _view(gz, offsets, shapes, k), _view(diag, offsets, shapes, k), _view(inv_diag, offsets, shapes, k))
+
+
 @njit(cache=True)
 def _v_cycle(rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse):
     """One V-cycle from zero on every level: a damped-Jacobi sweep from zero and a second sweep, the
@@ -394,14 +379,8 @@ def _v_cycle(rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, 
     between the level's x and work array, so nothing is copied). The coarsest level is solved exactly."""
     n_levels = offsets.size - 1
     for k in range(n_levels - 1):
-        rhs_k = rhs if k == 0 else _view(bb, offsets, shapes, k)
-        x_k = out if k == 0 else _view(xb, offsets, shapes, k)
-        t_k = _view(tb, offsets, shapes, k)
-        g_x = _view(gx, offsets, shapes, k)
-        g_y = _view(gy, offsets, shapes, k)
-        g_z = _view(gz, offsets, shapes, k)
-        d_k = _view(diag, offsets, shapes, k)
-        i_k = _view(inv_diag, offsets, shapes, k)
+        rhs_k, x_k, t_k, g_x, g_y, g_z, d_k, i_k = _level_arrays(k, rhs, out, gx, gy, gz, diag, inv_diag, xb, bb,
+                                                                tb, offsets, shapes)
         if x_k.size >= SERIAL_BELOW_CELLS:
             jacobi_from_zero(rhs_k, i_k, weight, t_k)
             jacobi_sweep(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
@@ -416,14 +395,8 @@ def _v_cycle(rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, 
     x_c[:] = 0.0
     x_c[active] = inverse @ b_c[active]
     for k in range(n_levels - 2, -1, -1):
-        rhs_k = rhs if k == 0 else _view(bb, offsets, shapes, k)
-        x_k = out if k == 0 else _view(xb, offsets, shapes, k)
-        t_k = _view(tb, offsets, shapes, k)
-        g_x = _view(gx, offsets, shapes, k)
-        g_y = _view(gy, offsets, shapes, k)
-        g_z = _view(gz, offsets, shapes, k)
-        d_k = _view(diag, offsets, shapes, k)
-        i_k = _view(inv_diag, offsets, shapes, k)
+        rhs_k, x_k, t_k, g_x, g_y, g_z, d_k, i_k = _level_arrays(k, rhs, out, gx, gy, gz, diag, inv_diag, xb, bb,
+                                                                tb, offsets, shapes)
         if x_k.size >= SERIAL_BELOW_CELLS:
             prolong_add(_view(xb, offsets, shapes, k + 1), x_k, d_k)
             jacobi_sweep(x_k, rhs_k, g_x, g_y, g_z, i_k, weight, t_k)
@@ -432,16 +405,6 @@ def _v_cycle(rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, 
             prolong_add_serial(_view(xb, offsets, shapes, k + 1), x_k, d_k)
             jacobi_sweep_serial(x_k, rhs_k, g_x, g_y, g_z, i_k, weight, t_k)
             jacobi_sweep_serial(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
-
-
-@njit(parallel=True, cache=True)
-def _dot(a, b):
-    a1 = a.ravel()
-    b1 = b.ravel()
-    total = 0.0
-    for i in prange(a1.size):
-        total += a1[i] * b1[i]
-    return total
 
 
 @njit(parallel=True, cache=True)
@@ -469,14 +432,6 @@ def _step(c, r, p, ap, step, rhs):
         r1[i] -= step * a1[i]
         total += c1[i] * b1[i]
     return total
-
-
-@njit(parallel=True, cache=True)
-def _direction(p, z, beta):
-    p1 = p.ravel()
-    z1 = z.ravel()
-    for i in prange(p1.size):
-        p1[i] = z1[i] + beta * p1[i]
 
 
 @njit(inline="always")
@@ -511,7 +466,7 @@ def fill_new_cells(c, phi):
                         q = phi[zz, yy, xx]
                         cq = c[zz, yy, xx]
                         if q > 0.0 and cq != 0.0:
-                            g = 2.0 * p * q / (p + q)
+                            g = _conductance(p, q)
                             total += g * cq
                             weight += g
                 if weight > 0.0:
@@ -562,7 +517,7 @@ def _pcg(c, rhs, phi, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, w
         error = _error_estimate(rz_new, cb)
         if error <= rtol:
             break
-        _direction(p, z, rz_new / rz)
+        _new_direction(p, z, rz_new / rz)
         rz = rz_new
     return it, error
 
@@ -581,7 +536,5 @@ def solve_mgcg(hierarchy: Hierarchy, c: np.ndarray, rhs: np.ndarray, alpha: floa
     Arrays are float64, C-contiguous, with the hierarchy's finest shape.
     """
     hierarchy.set_alpha(alpha)
-    it, error = _pcg(c, rhs, hierarchy.phi, hierarchy.gx, hierarchy.gy, hierarchy.gz, hierarchy.diag,
-                     hierarchy.inv_diag, hierarchy.x, hierarchy.b, hierarchy.t, hierarchy.offsets, hierarchy.shapes,
-                     JACOBI_WEIGHT, hierarchy.coarsest_active, hierarchy.coarsest_inverse, rtol, max_iterations)
+    it, error = _pcg(c, rhs, hierarchy.phi, *hierarchy._arrays(), rtol, max_iterations)
     return int(it), float(error)
