@@ -36,9 +36,8 @@ class BMU:
         self.osteoclasts: list = []  # a list, not a set: iteration order must not depend on memory addresses
         self.active_osteoblasts = 0
         self.osteoblasts_recruited = 0
-        self._cavity_parts: list[np.ndarray] = []
-        self._cavity: np.ndarray | None = None
-        self._cavity_sorted = False  # _cavity_parts[0] is the sorted unique cavity
+        self._cavity = np.empty(0, np.int64)  # the cavity merged so far: flat indices, sorted, unique
+        self._cavity_parts: list[np.ndarray] = []  # voxels added since the last merge
         self.resorbed_um3 = 0.0
         self.resorbed_mineral_um3 = 0.0
         self.formed_um3 = 0.0
@@ -84,29 +83,21 @@ class BMU:
     def add_cavity(self, flat_indices: np.ndarray) -> None:
         if flat_indices.size:
             self._cavity_parts.append(flat_indices.copy())
-            self._cavity = None
 
     @property
     def cavity(self) -> np.ndarray:
         """Flat voxel indices this BMU excavated (unique, sorted). The voxels added since the last call are
         merged into the sorted array by insertion (a resorbing BMU adds a few voxels a day to thousands,
         and re-sorting them all every day cost more than the resorption itself)."""
-        if self._cavity is None:
-            parts = self._cavity_parts
-            if not parts:
-                self._cavity = np.empty(0, np.int64)
-            else:
-                known = parts[0] if getattr(self, "_cavity_sorted", False) else np.unique(parts[0])
-                new = np.unique(np.concatenate(parts[1:])) if len(parts) > 1 else np.empty(0, np.int64)
-                if new.size and not known.size:
-                    known = new
-                elif new.size:
-                    at = np.searchsorted(known, new)
-                    fresh = (at >= known.size) | (known[np.minimum(at, known.size - 1)] != new)
-                    known = np.insert(known, at[fresh], new[fresh])
-                self._cavity = known
-            self._cavity_parts = [self._cavity]
-            self._cavity_sorted = True
+        if self._cavity_parts:
+            new = np.unique(np.concatenate(self._cavity_parts))
+            known = self._cavity if self._cavity is not None else np.empty(0, np.int64)  # None: older checkpoints
+            if known.size:
+                at = np.searchsorted(known, new)
+                fresh = (at >= known.size) | (known[np.minimum(at, known.size - 1)] != new)
+                new = np.insert(known, at[fresh], new[fresh])
+            self._cavity = new
+            self._cavity_parts = []
         return self._cavity
 
     def record(self) -> dict:
