@@ -111,7 +111,7 @@ def multigrid_sweeps(size: int, repeats: int, limit_bytes_per_s: float) -> dict:
 def iterations_to_tolerance(max_sor_sweeps: int) -> list[dict]:
     from engine.model import BoneModel
     from engine.scenario import load_scenario
-    from engine.signalling import block_mean
+    from engine.kernels.fields import coarse_marrow_fraction
     from engine.units import SECONDS_PER_DAY
 
     loaded = load_scenario(REPO / "scenarios" / "default.yaml")
@@ -124,7 +124,8 @@ def iterations_to_tolerance(max_sor_sweeps: int) -> list[dict]:
     for cell_voxels in (2, 1):
         sig.factor = cell_voxels
         sig.cell_size_um = model.grid.voxel_size_um * cell_voxels
-        phi = np.ascontiguousarray(block_mean(model.grid.marrow_fraction(), cell_voxels))
+        phi = np.empty(tuple(n // cell_voxels for n in model.grid.shape))
+        coarse_marrow_fraction(model.grid.bone_fraction, cell_voxels, phi)
         sig.marrow = phi
         for name, k, d in (("RANKL", b.rankl_decay_per_day, b.rankl_diffusivity_um2_per_s),
                            ("OPG", b.opg_decay_per_day, b.opg_diffusivity_um2_per_s)):

@@ -52,15 +52,6 @@ class SolveStats:
     opg_relative_residual: float = 0.0
 
 
-def block_mean(arr: np.ndarray, factor: int) -> np.ndarray:
-    """Mean over non-overlapping factor³ blocks (shape must divide)."""
-    if factor == 1:
-        return arr.astype(np.float64)
-    nz, ny, nx = arr.shape
-    return arr.reshape(nz // factor, factor, ny // factor, factor, nx // factor, factor).mean(
-        axis=(1, 3, 5), dtype=np.float64)
-
-
 def upsample(arr: np.ndarray, factor: int, out: np.ndarray) -> None:
     """Write the coarse array into the fine array `out`, each cell filling its factor³ block."""
     if factor == 1:

@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from engine.kernels.fields import apply_operator, red_black_sor_sweep, relative_residual, solve_cg
+from engine.kernels.fields import apply_operator, coarse_marrow_fraction, red_black_sor_sweep, relative_residual, solve_cg
 
 
 def numpy_operator(c, phi, alpha):
@@ -142,3 +142,14 @@ def test_operator_diagonal_matches_the_matrix_diagonal():
     diag = np.empty_like(phi)
     operator_diagonal(phi, 0.03, diag)
     np.testing.assert_allclose(diag.ravel(), sparse_matrix(phi, 0.03).diagonal(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("factor", [1, 2, 3])
+def test_coarse_marrow_fraction_is_the_block_mean_of_one_minus_bone(factor):
+    bone = np.random.default_rng(8).random((6, 12, 18)).astype(np.float32)  # sizes the factors divide
+    out = np.empty((6 // factor, 12 // factor, 18 // factor))
+    coarse_marrow_fraction(bone, factor, out)
+    marrow = (np.float32(1.0) - bone).astype(np.float64)
+    nz, ny, nx = out.shape
+    expected = marrow.reshape(nz, factor, ny, factor, nx, factor).mean(axis=(1, 3, 5))
+    np.testing.assert_allclose(out, expected, rtol=1e-12)

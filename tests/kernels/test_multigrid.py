@@ -80,6 +80,12 @@ def test_restrict_prolong_and_residual_restrict_match_numpy(shape):
     out = np.empty(shape)
     mg.prolong(coarse, out)
     np.testing.assert_array_equal(out, numpy_prolong(coarse, shape))
+    # prolong-and-add leaves cells without an equation alone
+    diag = np.where(rng.random(shape) < 0.3, 0.0, 1.0)
+    base = rng.random(shape)
+    added = base.copy()
+    mg.prolong_add(coarse, added, diag)
+    np.testing.assert_allclose(added, base + numpy_prolong(coarse, shape) * (diag > 0), rtol=1e-15)
     # fused residual + restriction = Pᵀ(rhs − A·c), 0 outside the marrow
     phi = random_marrow(shape, 5)
     c, rhs = rng.random(shape), rng.random(shape)
