@@ -95,11 +95,6 @@ class SignallingFields:
         self.marrow = marrow
         self._means = {}
 
-    @property
-    def fine_marrow(self) -> np.ndarray:
-        """Voxel-resolution marrow fraction (read by the view and snapshots, not by the daily solve)."""
-        return self.grid.marrow_fraction()
-
     def nearest_marrow_voxels(self, positions: np.ndarray) -> np.ndarray:
         """(n, 3) nearest voxel less than half bone for each voxel in positions (n, 3); itself if it is marrow.
 
@@ -210,7 +205,7 @@ class SignallingFields:
 
     def write_grid_fields(self) -> None:
         """Fill the VoxelGrid's field arrays (voxel resolution, 0 in pure bone voxels) from the field grid."""
-        in_marrow = self.fine_marrow > 0
+        in_marrow = self.grid.bone_fraction < 1.0  # voxels with any marrow
         fine = self.grid.fields
         arrays = dict(self.coarse, drug_nM=self.drug_total_nM)
         for name, coarse in arrays.items():
@@ -225,7 +220,7 @@ class SignallingFields:
         plane = np.take(coarse, index // f, axis=axis)
         if f > 1:
             plane = np.repeat(np.repeat(plane, f, axis=0), f, axis=1)
-        return plane * (np.take(self.fine_marrow, index, axis=axis) > 0)
+        return plane * (np.take(self.grid.bone_fraction, index, axis=axis) < 1.0)  # voxels with any marrow
 
     def marrow_mean(self, name: str) -> float:
         """Marrow-volume-weighted mean of a field over the volume (equal to the mean over voxels). Kept until
