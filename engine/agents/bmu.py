@@ -39,7 +39,6 @@ class BMU:
         self._cavity = np.empty(0, np.int64)  # the cavity merged so far: flat indices, sorted, unique
         self._cavity_parts: list[np.ndarray] = []  # voxels added since the last merge
         self.resorbed_um3 = 0.0
-        self.resorbed_mineral_um3 = 0.0
         self.formed_um3 = 0.0
         self.floor_area_um2 = 0.0
 
@@ -70,11 +69,10 @@ class BMU:
         self.phase = DONE
         self.ended_clock = clock
 
-    def resorbed(self, voxels: np.ndarray, matrix_um3: float, mineral_um3: float, floor_um2: float) -> None:
+    def resorbed(self, voxels: np.ndarray, matrix_um3: float, floor_um2: float) -> None:
         """What its osteoclasts excavated today."""
         self.add_cavity(voxels)
         self.resorbed_um3 += matrix_um3
-        self.resorbed_mineral_um3 += mineral_um3
         self.floor_area_um2 += floor_um2
 
     def formed(self, matrix_um3: float) -> None:

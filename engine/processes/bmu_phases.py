@@ -57,8 +57,8 @@ class BMUPhases:
 
     def _deposit(self, forming: list) -> None:
         """Matrix laid by every BMU in formation, in registry order, in one kernel call (`deposit_many`: the
-        same as one `deposit` per BMU; the transitions above draw no random numbers after it, so doing them
-        first changes nothing)."""
+        same as one `deposit` per BMU). Doing all the phase transitions first changes nothing: they neither
+        read the bone that deposition writes nor are affected by it, and deposition draws no random numbers."""
         if not forming:
             return
         b = self.biology

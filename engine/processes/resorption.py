@@ -10,7 +10,7 @@
    resorbed voxels are removed.
 Reads: the registry's BMUs and their osteoclasts, biology. Writes: grid.bone_fraction, mineral_fraction,
 osteoid_fraction, bmu_label (kernel), the bone drug field (kernel), and its own day totals
-(`resorbed_um3`, `resorbed_mineral_um3`).
+(`resorbed_um3`: matrix, what the CTX proxy counts).
 """
 
 from __future__ import annotations
@@ -35,12 +35,10 @@ class Resorption:
         self.cells = cells
         self.voxel_um3 = self.grid.voxel_size_um**3
         self.resorbed_um3 = 0.0
-        self.resorbed_mineral_um3 = 0.0
 
     def run_step(self) -> None:
         model = self.model
         self.resorbed_um3 = 0.0
-        self.resorbed_mineral_um3 = 0.0
         if Osteoclast in model.agents_by_type:
             model.agents_by_type[Osteoclast].shuffle_do("step")
         b = self.biology
@@ -61,7 +59,7 @@ class Resorption:
         touched = np.empty((n, cap), np.int64)
         n_touched = np.zeros(n, np.int64)
         removed = np.zeros(n)
-        removed_mineral = np.zeros(n)
+        removed_mineral = np.zeros(n)  # the kernel reports it; the CTX proxy counts matrix (`removed`)
         footprint = np.zeros(n, np.int64)
         attached = np.zeros(n, np.bool_)
         drug = self.bone_drug
@@ -74,11 +72,9 @@ class Resorption:
         if drug.drugs:
             drug.expose(clasts, released, removed)
         for i, oc in enumerate(clasts):
-            oc.bmu.resorbed(touched[i, :n_touched[i]], removed[i] * self.voxel_um3,
-                            removed_mineral[i] * self.voxel_um3, footprint[i] * h * h)
+            oc.bmu.resorbed(touched[i, :n_touched[i]], removed[i] * self.voxel_um3, footprint[i] * h * h)
             oc.moved(positions[i], headings[i], bool(attached[i]))
         self.resorbed_um3 = float(removed.sum()) * self.voxel_um3
-        self.resorbed_mineral_um3 = float(removed_mineral.sum()) * self.voxel_um3
         self._evict_from_resorbed(list(dict.fromkeys(oc.bmu for oc in clasts)))
 
     def _evict_from_resorbed(self, bmus) -> None:

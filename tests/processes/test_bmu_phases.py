@@ -17,7 +17,7 @@ def _excavated_bmu(host):
     flat = np.ravel_multi_index((zz + SURFACE_Z - 3, yy + 5, xx + 5), g.shape)
     g.bone_fraction.ravel()[flat] = 0.0
     g.bmu_label.ravel()[flat] = bmu.label
-    bmu.resorbed(flat.astype(np.int64), flat.size * 1000.0, flat.size * 1000.0, 36 * 100.0)
+    bmu.resorbed(flat.astype(np.int64), flat.size * 1000.0, 36 * 100.0)
     return bmu, flat
 
 
