@@ -205,7 +205,7 @@ class BoneModel(mesa.Model):
                                 self.physiology.precursor_supply_factor)
         self.bone_drug.run_step(self.census.surface_voxels)
         self.osteocyte_turnover.run_step(self.rng, self.physiology.osteocyte_lifespan_factor)
-        self.activation.run_step()
+        self.activation.run_step(holding=self.day <= 0)
         self.lining_reactivation.run_step(systemic.lining_activation_per_day(self.biology, self.exposure),
                                           self.osteoblast_working_life_days())
         self.resorption.run_step()
@@ -215,7 +215,7 @@ class BoneModel(mesa.Model):
         self.markers.run_step(self.resorption.resorbed_um3, self.bmu_phases.formed_um3)
         self.mineralization.run_step()
         if self.skeleton is not None:
-            self.skeleton.run_step()
+            self.skeleton.run_step(holding=self.day <= 0)
 
     def spin_up(self, days: int | None = None, progress=None) -> None:
         """Simulate `days` (default: numerics.spin_up_days) before day 0, then make the present day 0.

@@ -8,7 +8,8 @@ Layout of `results.h5` (readable with plain h5py, HDFView or xarray; no engine c
                                   pk_parameters (JSON: each drug's values in force)
     /scenario              attrs: yaml (the input text), resolved_json (all defaults filled in),
                                   resolved_sha256, source
-    /scenario/biology_parameters   table: name, value, unit, source
+    /scenario/biology_parameters   table: name, value, unit, source (numeric parameters; mechanism choices
+                                   such as rebound_mechanism are attributes of the table)
     /timeseries/day        1-D int, one row per recorded day (dimension scale of all series)
     /timeseries/<name>     1-D, resizable, attrs units, long_name
     /snapshots/day         1-D int (dimension scale)
@@ -33,7 +34,7 @@ import numpy as np
 
 from engine import __version__
 from engine.io.provenance import write_provenance
-from engine.scenario.biology import parameter_table
+from engine.scenario.biology import numeric_parameters, parameter_table
 from engine.scenario.loader import LoadedScenario
 from engine.scenario.schema import SCHEMA_VERSION
 
@@ -147,11 +148,16 @@ class ResultsWriter:
 
     @staticmethod
     def _write_parameters(group: h5py.Group, loaded: LoadedScenario) -> None:
+        numeric = set(numeric_parameters())
         rows = parameter_table()
         values = loaded.scenario.biology.model_dump()
         dtype = np.dtype([("name", _STR), ("value", np.float64), ("unit", _STR), ("source", _STR)])
-        table = np.array([(r["name"], values[r["name"]], r["unit"], r["source"]) for r in rows], dtype=dtype)
-        group.create_dataset("biology_parameters", data=table)
+        table = np.array([(r["name"], values[r["name"]], r["unit"], r["source"]) for r in rows
+                          if r["name"] in numeric], dtype=dtype)
+        ds = group.create_dataset("biology_parameters", data=table)
+        for r in rows:  # choices between mechanisms: attributes of the table (name = chosen value)
+            if r["name"] not in numeric:
+                ds.attrs[r["name"]] = str(values[r["name"]])
 
     @staticmethod
     def _append(ds: h5py.Dataset, values: np.ndarray) -> None:

@@ -339,7 +339,7 @@ def surfaces_mm2(res_footprint_um2, res_fraction, rev_footprint_um2, form_footpr
 
 
 @njit(cache=True)
-def cohort_day(day_index, quiescent_mm2, committed, rank_occupancy, bp_effect, contact_loss_per_day,
+def cohort_day(day_index, quiescent_mm2, committed, site_factor, rank_occupancy, bp_effect, contact_loss_per_day,
                fusion_site_ratio, osteocytes, bone_total_mm3, mineral_total_mm3,
                res_bmus, res_survival, res_nuclei, res_fraction, res_volume_um3, res_footprint_um2,
                rev_bmus, rev_volume_um3, rev_footprint_um2, reversal_pmf,
@@ -353,7 +353,8 @@ def cohort_day(day_index, quiescent_mm2, committed, rank_occupancy, bp_effect, c
                lifespan_shape, um3_per_osteoblast_day, osteoblast_to_osteocyte, mature, fast, slow, primary,
                activations, resorbed_um3, swept_um2, formed_um3):
     """The whole-skeleton layer's day after signalling (`engine.skeleton.layer.SkeletonLayer.run_step`, whose
-    docstring states the rules), in the agents' order: activation on quiescent surface; the resorption cohort
+    docstring states the rules), in the agents' order: activation on quiescent surface (× the primed
+    activation sites' factor); the resorption cohort
     of RESORPTION_SLOTS days ago leaves for reversal and today's takes its slot; every resorption cohort
     (`resorb_cohorts`); BMUs that lost their last osteoclast enter reversal (`spread_over_delays`); osteocytes
     die (lifespan) and leave with resorbed bone; the reversal slot due today starts a formation cohort
@@ -368,7 +369,7 @@ def cohort_day(day_index, quiescent_mm2, committed, rank_occupancy, bp_effect, c
     # activation; the cohort activated res_slots days ago leaves for reversal; today's cohort takes its slot
     retired = np.empty((3, k))
     for c in range(k):
-        activations[c] = activation_per_mm2_per_day * quiescent_mm2[c] * committed[c]
+        activations[c] = activation_per_mm2_per_day * quiescent_mm2[c] * committed[c] * site_factor[c]
         retired[0, c] = res_bmus[c, slot] * res_fraction[c, slot]
         retired[1, c] = res_volume_um3[c, slot]
         retired[2, c] = res_footprint_um2[c, slot]

@@ -3,9 +3,11 @@
 `Activation` (every day). New BMUs are a Poisson process with rate
     activation_per_mm2_per_year / 365.25 × quiescent surface (mm²) × committed precursors (relative),
 where the committed precursors are the output of the precursor pool's commitment chain (~4 weeks behind
-RANK occupancy). Each starts at a site flagged by a dead osteocyte (a share `targeted_remodeling_fraction`
-while any are pending) or at a random quiescent surface voxel weighted by local RANK occupancy
-(stochastic remodeling), with `osteoclasts_per_new_bmu` osteoclasts side by side across a random heading
+RANK occupancy), times the primed activation sites' factor (1 unless `rebound_mechanism` is
+'activation_sites': `engine.agents.activation_sites`, whose backlog under RANKL blockade makes the rebound).
+Each starts at a site flagged by a dead osteocyte (a share `targeted_remodeling_fraction`, raised by a
+backlog of primed sites, while any flagged sites are pending) or at a random quiescent surface voxel
+weighted by local RANK occupancy (stochastic remodeling), with `osteoclasts_per_new_bmu` osteoclasts side by side across a random heading
 along the surface.
 Reads: surface census, precursor pool, osteocyte turnover's flagged sites, signalling (RANK occupancy),
 grid.bone_fraction, grid.bmu_label. Writes: new BMUs in the registry, new osteoclasts (agents).
@@ -25,6 +27,7 @@ import math
 
 import numpy as np
 
+from engine.agents.activation_sites import ActivationSites
 from engine.agents.osteoclast import Osteoclast
 from engine.kernels.remodeling import outward_normal
 from engine.kernels.surfaces import count_marrow_neighbours
@@ -41,17 +44,23 @@ class Activation:
         self.precursors = precursors
         self.turnover = turnover
         self.registry = registry
+        self.sites = ActivationSites(self.biology)
         self.voxel_area_mm2 = (self.grid.voxel_size_um * 1e-3) ** 2
         self._marrow_neighbours = np.zeros(self.grid.shape, np.int8)
 
-    def run_step(self) -> None:
+    def run_step(self, holding: bool = False) -> None:
+        """`holding`: the patient is held untreated (spin-up; `ActivationSites.advance`)."""
         rng = self.model.rng
         b = self.biology
+        committed = self.precursors.committed_relative
+        self.sites.advance(committed, holding)
         quiescent_mm2 = self.census.quiescent_voxels * self.voxel_area_mm2
-        rate = b.activation_per_mm2_per_year / DAYS_PER_YEAR * quiescent_mm2 * self.precursors.committed_relative
+        rate = (b.activation_per_mm2_per_year / DAYS_PER_YEAR * quiescent_mm2 * committed
+                * self.sites.activation_factor)
+        targeted_share = self.sites.targeted_share_today
         n_new = int(rng.poisson(rate))
         for _ in range(n_new):
-            targeted = bool(self.turnover.targeted_sites) and rng.random() < b.targeted_remodeling_fraction
+            targeted = bool(self.turnover.targeted_sites) and rng.random() < targeted_share
             site = self.turnover.take_site() if targeted else self.random_site()
             if site is not None:
                 self.start_bmu(site, targeted)

@@ -11,6 +11,8 @@ Pivonka 2008), so the reader can check the number against its table.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -173,6 +175,26 @@ class BiologyParameters(BaseModel):
         source=("Parfitt 2002 Bone 30:5 ('Targeted and nontargeted bone remodeling'); Burr 2002 Bone 30:2 "
                 "(about 30 % of remodeling repairs microdamage / follows osteocyte death)"),
         description="Share of activations sent to sites flagged by osteocyte death (when any are pending).")
+    rebound_mechanism: Literal["precursor_gate", "activation_sites"] = Field(
+        "activation_sites",
+        description=("What makes resorption overshoot when a RANKL blocker wears off (engine.agents.activation_sites): "
+                     "'precursor_gate' = osteoclast precursors not consumed under blockade (always present); "
+                     "'activation_sites' = that plus primed activation sites that pile up unused under blockade."),
+        json_schema_extra={"unit": "-", "source": (
+            "Default 'activation_sites': the mechanism shown to drive the rebound in vivo (El-Masri 2024 Bone Res "
+            "12:62: RANKL-expressing activation sites accumulate during OPG:Fc; targets.md §9); the precursor "
+            "pool alone gives a spike of weeks, not the months-long overshoot of targets.md §4 "
+            "(benchmarks/bench_rebound.py compares them). Osteomorph recycling and a falling osteocyte OPG "
+            "(§9) are not modelled")})
+    activation_site_wait_days: float = _param(
+        940.0, unit="day",
+        source=("Assumption: a primed site is found by a BMU no faster than any point of the quiescent surface, "
+                "once per 1/Ac.f; Ac.f of established postmenopause ~3x premenopausal 0.13/y = 0.39/y "
+                "(Recker 2004 JBMR 19:1628, targets.md §10 'Activation frequency after menopause', CBS) -> "
+                "2.57 y = 940 d. Not fitted: the size and duration of the overshoot after stopping denosumab and "
+                "the BMD loss that follows (targets.md §4) are predictions (benchmarks/bench_rebound.py)"),
+        description=("Mean time a primed activation site waits for its BMU in the untreated patient "
+                     "(rebound_mechanism 'activation_sites'): how long a backlog made under blockade lasts."))
     osteocyte_lifespan_years: float = _param(
         25.0, unit="year",
         source="Frost 1960 Henry Ford Hosp Med Bull 8:208 (osteocyte half-life of decades); from-memory",
@@ -337,6 +359,12 @@ class BiologyParameters(BaseModel):
         description=("Mean age of the bone present at the start, before the spin-up. Each voxel gets an age drawn "
                      "from an exponential distribution (steady turnover) and the mineral that age implies; at the end "
                      "of the spin-up the age mix is redrawn from the turnover the patient showed (1/turnover)."))
+
+
+def numeric_parameters() -> tuple[str, ...]:
+    """Names of the numeric parameters (what sweeps, trial variability and the HDF5 value table take); the
+    others are choices between mechanisms (`rebound_mechanism`)."""
+    return tuple(name for name, field in BiologyParameters.model_fields.items() if field.annotation in (float, int))
 
 
 def parameter_table() -> list[dict[str, str]]:

@@ -13,7 +13,8 @@ Each day, in the agents' order (`engine.model.BoneModel.step`):
    θ = L/(L + K_RANK).
 2. Precursors: one `PrecursorPool` per compartment at its θ (the agents' class itself).
 3. Activation: new BMUs at activation_per_mm2_per_year/365.25 × quiescent surface × committed precursors
-   (the agents' Poisson rate, taken as its mean). Quiescent surface = BS − footprints of active BMUs.
+   × the primed activation sites' factor (`agents.activation_sites`, one per compartment) (the agents'
+   Poisson rate, taken as its mean). Quiescent surface = BS − footprints of active BMUs.
 4. Osteoclasts (per cohort of BMUs activated the same day): `osteoclasts_per_new_bmu` cells founded with
    `osteoclast_founding_nuclei` nuclei; expected nuclei per live cell gain fusion (rate × committed
    precursors) and lose nucleus deaths; a cell survives the day with exp(−hazard), hazard = 1/lifespan
@@ -54,6 +55,7 @@ from collections import deque
 import numpy as np
 from scipy.special import gammaincc
 
+from engine.agents.activation_sites import ActivationSites
 from engine.agents.osteocyte import seeded_osteocytes_per_mm3_bone
 from engine.agents.precursor_pool import PrecursorPool
 from engine.kernels.cohorts import advance_pools, cohort_day, marrow_signal, surfaces_mm2
@@ -122,6 +124,7 @@ class SkeletonLayer:
         self.resorption_efficiency = geometry["osteoclast_resorption_efficiency"]
         self.fusion_site_ratio = np.where(trabecular, geometry["osteoclast_site_occupancy_ratio"], 1.0)
         self.precursors = PrecursorPool(b, 1.0, np.ones(k))  # one pool per compartment
+        self.sites = ActivationSites(b, np.ones(k))          # primed activation sites, per compartment
         # marrow RANKL and OPG (nM) per osteocyte per litre of marrow: secretion / decay (`kernels.cohorts.marrow_signal`)
         # the agents' mineralization constants for dt = 1 day (`kernels.remodeling.mineralize`): lag, primary, secondary
         self._mineralization_rates = (1.0 - math.exp(-1.0 / b.mineralization_lag_days),
@@ -282,8 +285,9 @@ class SkeletonLayer:
                  supply_factor: float, osteoclast_lifespan_factor: float, working_life_days: float,
                  coupling_fold: float, osteocyte_lifespan_factor: float = 1.0,
                  lining_activation_per_day: float = 0.0, bisphosphonate_uptake_umol: np.ndarray | None = None,
-                 bisphosphonate_recycle_fraction: np.ndarray | None = None) -> None:
-        """Advance one day (arguments: the day's systemic factors, as the agents' processes receive them)."""
+                 bisphosphonate_recycle_fraction: np.ndarray | None = None, holding: bool = False) -> None:
+        """Advance one day (arguments: the day's systemic factors, as the agents' processes receive them;
+        `holding`: the patient is held untreated, as in the spin-up, for the activation sites)."""
         b = self.biology
         k = len(self.parts)
         self.day_index += 1
@@ -297,6 +301,7 @@ class SkeletonLayer:
                       b.reference_rank_occupancy, b.precursor_lifespan_days, b.precursor_differentiation_per_day,
                       supply_factor, self.committed)
         pool.rank_occupancy = self.rank_occupancy
+        self.sites.advance(self.committed, holding)
         # 3. activation on quiescent surface (bisphosphonate uptake first, as the agents' day)
         eroded, osteoid = self.surfaces_mm2()
         quiescent = np.maximum(self.surface_mm2 - eroded - osteoid, 0.0)
@@ -306,7 +311,7 @@ class SkeletonLayer:
         effect = self.bp_exposure / (1.0 + self.bp_exposure)
         # 4-7. activation, osteoclasts, reversal, osteocytes, formation, mineralization: one compiled pass
         swept = np.empty(k)
-        cohort_day(self.day_index, quiescent, self.committed, self.rank_occupancy, effect, self.contact_loss_per_day,
+        cohort_day(self.day_index, quiescent, self.committed, self.sites.activation_factor, self.rank_occupancy, effect, self.contact_loss_per_day,
                    self.fusion_site_ratio, self.osteocytes, self._bone_total_mm3, self._mineral_total_mm3,
                    self.res_bmus, self.res_survival, self.res_nuclei, self.res_fraction, self.res_volume_um3,
                    self.res_footprint_um2, self.rev_bmus, self.rev_volume_um3, self.rev_footprint_um2,

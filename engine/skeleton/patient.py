@@ -55,7 +55,8 @@ class PatientSkeleton:
                       for site in ("lumbar_spine", "total_hip")}
         self.serum = {p.name: p.value for p in SERUM}
 
-    def run_step(self) -> None:
+    def run_step(self, holding: bool = False) -> None:
+        """One day; `holding`: the patient is held untreated (spin-up, day <= 0)."""
         ph, ex = self.physiology, self.exposure
         self.layer.run_step(
             rankl_factor=systemic.rankl_factor(ph, ex), opg_factor=ph.opg_expression_factor,
@@ -67,7 +68,7 @@ class PatientSkeleton:
             lining_activation_per_day=systemic.lining_activation_per_day(self.biology, ex),
             bisphosphonate_uptake_umol=np.array([pk.take_skeleton_uptake() for pk in ex.bone_seeking.values()]),
             bisphosphonate_recycle_fraction=np.array([pk.p["skeletal_uptake_fraction"]
-                                                      for pk in ex.bone_seeking.values()]))
+                                                      for pk in ex.bone_seeking.values()]), holding=holding)
 
     def finish_spin_up(self, spun_up_days: int) -> None:
         """Reseed the old bone's mineral at the patient's own turnover and take the baselines (as the agents)."""
@@ -144,7 +145,7 @@ class SkeletonModel:
         self.physiology.advance(max(self.day, 0))
         if self.day > 0:
             self.exposure.advance_to(self.day)
-        self.skeleton.run_step()
+        self.skeleton.run_step(holding=self.day <= 0)
 
     def spin_up(self, days: int | None = None) -> None:
         days = self.scenario.numerics.spin_up_days if days is None else days

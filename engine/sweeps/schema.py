@@ -32,9 +32,9 @@ class _Strict(BaseModel):
 def scenario_keys() -> list[str]:
     """Dotted numeric scenario keys a sweep may vary."""
     from engine.pharmacology.registry import parameter_tables
-    from engine.scenario.biology import BiologyParameters
+    from engine.scenario.biology import numeric_parameters
 
-    keys = [f"biology.{n}" for n in BiologyParameters.model_fields]
+    keys = [f"biology.{n}" for n in numeric_parameters()]
     keys += [f"pharmacokinetics.{drug}.{p.name}" for drug, table in parameter_tables().items() for p in table]
     keys += ["patient.age_years", "patient.years_since_menopause", "patient.body_weight_kg",
              "patient.glucocorticoid_years_of_use", "geometry.structure.bv_tv",

@@ -40,13 +40,18 @@ def compare(loaded: LoadedTrial, summaries: dict) -> list[dict]:
         s = summaries.get(row.arm)
         versus = summaries.get(row.versus) if row.versus else None
         entry = {"arm": row.arm + (f" vs {row.versus}" if row.versus else ""), "readout": row.readout, "month": row.month,
-                 "statistic": row.statistic, "published": row.mean,
+                 "until_month": row.until_month, "statistic": row.statistic, "published": row.mean,
                  "published_ci": row.ci95, "row": row.row, "note": row.note, "simulated": np.nan,
                  "ci": (np.nan, np.nan), "n": 0, "day": np.nan, "pass": False,
                  "tolerance": tol, "tolerance_why": tol_why}
         if s is not None:
             day = row.month * MONTH_DAYS
             i = int(np.argmin(np.abs(s["day"] - day)))
+            if row.statistic == "peak":  # the day of the largest arm mean in [month, until_month]
+                window = np.flatnonzero((s["day"] >= day) & (s["day"] <= row.until_month * MONTH_DAYS))
+                mean = np.asarray(s[f"{row.readout}_mean"], np.float64)[window]
+                if window.size and np.isfinite(mean).any():
+                    i = int(window[np.nanargmax(mean)])
             n = s.get(f"{row.readout}_n", s["n"])
             entry.update(day=int(s["day"][i]), simulated=float(s[f"{row.readout}_mean"][i]), n=int(n[i]),
                          ci=(float(s[f"{row.readout}_ci95_low"][i]), float(s[f"{row.readout}_ci95_high"][i])))
@@ -147,9 +152,16 @@ def write_report(loaded: LoadedTrial, summaries: dict, failures: dict, out_dir: 
              "| pass | source row |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     reasons: dict[str, int] = {}
+
+    def when(r):  # a peak row: its window and the month the peak fell on
+        if r["statistic"] != "peak":
+            return f"{r['month']:g}"
+        at = f" (at {r['day'] / MONTH_DAYS:.1f})" if np.isfinite(r["day"]) else ""
+        return f"{r['month']:g}–{r['until_month']:g}{at}"
+
     for r in rows:
         mark = reasons.setdefault(r["tolerance_why"], len(reasons) + 1)
-        table.append(f"| {r['arm']} | {r['readout']} | {r['month']:g} | {r['statistic']} | {r['published']:.1f} "
+        table.append(f"| {r['arm']} | {r['readout']} | {when(r)} | {r['statistic']} | {r['published']:.1f} "
                      f"{fmt_ci(r['published_ci'])} | ±{r['tolerance']:.1f} ({mark}) "
                      f"| {r['simulated']:.1f} {fmt_ci(r['ci'])} | {r['n']} | {_grade(r)} "
                      f"| {r['row']}{' — ' + r['note'] if r['note'] else ''} |")

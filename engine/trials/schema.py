@@ -95,9 +95,9 @@ class Variability(_Strict):
     @field_validator("parameter")
     @classmethod
     def _known(cls, value: str) -> str:
-        from engine.scenario.biology import BiologyParameters
+        from engine.scenario.biology import numeric_parameters
         from engine.pharmacology.registry import parameter_tables as drug_parameter_tables
-        biology = [f"biology.{n}" for n in BiologyParameters.model_fields]
+        biology = [f"biology.{n}" for n in numeric_parameters()]
         pk = [f"pharmacokinetics.{drug}.{p.name}" for drug, table in drug_parameter_tables().items() for p in table]
         if value not in biology + pk:
             import difflib
@@ -117,9 +117,12 @@ class PublishedRow(_Strict):
     readout: Literal[TRIAL_READOUTS] = Field(description="Readout compared.")
     month: float = Field(ge=0, description="Timepoint (months since the first day; 1 month = 30.44 days).")
     mean: float = Field(description="Published arm value: the mean, or the median when `statistic: median`.")
-    statistic: Literal["mean", "median"] = Field(
+    statistic: Literal["mean", "median", "peak"] = Field(
         "mean", description=("How the publication summarised the arm: mean (default) or median of the per-patient "
-                             "values; the simulated arm is summarised the same way."))
+                             "values, summarised the same way in the simulated arm; or 'peak': the largest arm mean "
+                             "between `month` and `until_month` (e.g. the size of a rebound overshoot whose "
+                             "timing the publication does not pin down), with its 95 % CI on that day."))
+    until_month: float | None = Field(None, ge=0, description="End of the window of a `statistic: peak` row (months).")
     versus: str | None = Field(None, description=("Another arm: the row is the difference arm − versus (e.g. a "
                                                   "'BMD vs placebo' row), compared with the simulated difference."))
     ci95: tuple[float, float] | None = Field(None, description="Published 95 % CI or range, if given.")
@@ -129,6 +132,18 @@ class PublishedRow(_Strict):
         "How far (readout units) the simulated CI may lie outside the published interval and still pass; default: "
         "0 when the row gives a 95 % CI or range, else the readout kind's default (engine.trials.tolerance)."))
     tolerance_why: str = Field("", description="Why this tolerance (required in spirit whenever `tolerance` is set).")
+
+
+    @model_validator(mode="after")
+    def _peak_window(self):
+        if self.statistic == "peak":
+            if self.until_month is None or self.until_month <= self.month:
+                raise ValueError("statistic 'peak' needs until_month after month (the window searched for the peak)")
+            if self.versus:
+                raise ValueError("statistic 'peak' compares one arm, not a difference 'versus' another arm")
+        elif self.until_month is not None:
+            raise ValueError("until_month is only used with statistic 'peak'")
+        return self
 
 
 class Published(_Strict):

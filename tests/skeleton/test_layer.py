@@ -70,14 +70,17 @@ def test_tissue_cohorts_mineralize_by_the_agents_voxel_rule():
 
 
 def test_activation_is_the_agents_poisson_mean():
-    """New BMUs a day = activation_per_mm2_per_year / 365.25 × quiescent surface × committed precursors."""
+    """New BMUs a day = activation_per_mm2_per_year / 365.25 × quiescent surface × committed precursors ×
+    the activation sites' factor (the agents' `Activation` rule)."""
     b = BiologyParameters()
     layer = one_compartment()
     for _ in range(300):
         layer.run_step(**POSTMENOPAUSAL)
     quiescent = layer.surface_mm2 - layer.eroded_surface_mm2 - layer.osteoid_surface_mm2
     layer.run_step(**POSTMENOPAUSAL)
-    expected = b.activation_per_mm2_per_year / DAYS_PER_YEAR * quiescent * layer.committed
+    expected = (b.activation_per_mm2_per_year / DAYS_PER_YEAR * quiescent * layer.committed
+                * layer.sites.activation_factor)
+    assert np.all(layer.sites.activation_factor != 1.0)  # not held: c₀ = 1 ≠ c, so the factor is in play
     np.testing.assert_allclose(layer.activations, expected, rtol=2e-3)  # the surface moved by one day
 
 
