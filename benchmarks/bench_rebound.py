@@ -7,8 +7,8 @@ mean age 59, the Bone 2011 cohort) on the whole-skeleton layer once per `biology
 (`engine.agents.activation_sites`): 'precursor_gate' (osteoclast precursors not consumed under blockade)
 and 'activation_sites' (that plus primed activation sites piling up unused). Neither is fitted to these
 numbers (the sites' wait is 1/Ac.f, see its source). For each: the size and month of the CTX overshoot
-(largest arm mean after month 24), CTX at month 30 and 36, the first month after the overshoot at which
-CTX is back within 10 % of baseline, P1NP's peak, BMD lost in the first 12 months off (months 24 → 36)
+(largest arm mean after month 24), CTX at month 30 and 36, the last month CTX is more than 10 % above
+baseline, P1NP's peak, BMD lost in the first 12 months off (months 24 → 36)
 and LS BMD at month 48, each against §4:
 - overshoot 40-60 % above pretreatment (Prolia USPI, older edition);
 - CTX above baseline within 3 months of the missed dose, above baseline by 6 months (Bone 2011;
@@ -63,19 +63,18 @@ def readouts(s: dict) -> dict:
     p1np = np.asarray(s["serum_p1np_change_pct_mean"], np.float64)
     off = months >= 24
     k = int(np.flatnonzero(off)[np.nanargmax(ctx[off])])
-    back = np.flatnonzero((months > months[k]) & (ctx <= 10.0))
+    raised = np.flatnonzero(off & (ctx > 10.0))
     above = np.flatnonzero(off & (ctx > 0))
     j = int(np.flatnonzero(off)[np.nanargmax(p1np[off])])
     return {
         "ctx_peak_pct": float(ctx[k]), "ctx_peak_month": float(months[k]),
         "ctx_first_above_baseline_month": float(months[above[0]]) if above.size else np.nan,
         "ctx_month30_pct": at(s, "serum_ctx_change_pct", 30), "ctx_month36_pct": at(s, "serum_ctx_change_pct", 36),
-        "ctx_back_within_10pct_month": float(months[back[0]]) if back.size else np.nan,
+        "ctx_last_above_10pct_month": float(months[raised[-1]]) if raised.size else np.nan,
         "p1np_peak_pct": float(p1np[j]), "p1np_peak_month": float(months[j]),
         "ls_lost_months_24_36": at(s, "lumbar_spine_bmd_change_pct", 36) - at(s, "lumbar_spine_bmd_change_pct", 24),
         "th_lost_months_24_36": at(s, "total_hip_bmd_change_pct", 36) - at(s, "total_hip_bmd_change_pct", 24),
         "ls_month48_pct": at(s, "lumbar_spine_bmd_change_pct", 48),
-        "ls_month24_pct": at(s, "lumbar_spine_bmd_change_pct", 24),
     }
 
 
@@ -85,13 +84,13 @@ PUBLISHED = {
     "ctx_first_above_baseline_month": "≤ 27 (within 3 months of the missed dose, Bone 2011)",
     "ctx_month30_pct": "> 0 (above baseline by 6 months, Cummings 2018)",
     "ctx_month36_pct": "–",
-    "ctx_back_within_10pct_month": "≤ 36 (label) or ~48 (Bone 2011)",
+    "ctx_last_above_10pct_month": "back to baseline ≤ 36 (label) or by 48 (Bone 2011)",
     "p1np_peak_pct": "above baseline by month 30 (Bone 2011)",
     "p1np_peak_month": "–",
     "ls_lost_months_24_36": "−6.6 (Miller 2008, phase 2; % points of baseline ≈ %)",
     "th_lost_months_24_36": "−5.3 (Miller 2008)",
     "ls_month48_pct": "≈ 0 (Bone 2011: month-48 BMD tracked month 0)",
-    "ls_month24_pct": "+6.4 vs placebo (Bone 2011)",
+    "ls_month24_vs_placebo": "+6.4 (Bone 2011, 'BMD gain before stopping')",
 }
 
 
@@ -111,6 +110,8 @@ def main(argv=None) -> int:
             with h5py.File(summary.trial_path, "r") as f:
                 summaries = {arm: {k: v[()] for k, v in f[f"arms/{arm}/summary"].items()} for arm in f["arms"]}
         results[mechanism] = readouts(summaries[ARM])
+        results[mechanism]["ls_month24_vs_placebo"] = (at(summaries[ARM], "lumbar_spine_bmd_change_pct", 24)
+                                                       - at(summaries["placebo"], "lumbar_spine_bmd_change_pct", 24))
         rows[mechanism] = compare(loaded, summaries)
         print(f"{mechanism}: " + ", ".join(f"{k} {v:.1f}" for k, v in results[mechanism].items()), flush=True)
     lines = ["# Rebound after stopping denosumab: mechanisms vs targets.md §4", "",

@@ -44,6 +44,7 @@ from engine.pharmacology import DrugExposure
 from engine.physiology import PatientState
 from engine.processes import systemic
 from engine.processes.activation import Activation, LiningCellReactivation
+from engine.processes.tissue_age import missing_young_tissue
 from engine.processes.bmu_phases import BMUPhases
 from engine.processes.bmu_registry import BMURegistry
 from engine.processes.bone_drug import BisphosphonatesInBone
@@ -228,19 +229,24 @@ class BoneModel(mesa.Model):
         """
         days = self.scenario.numerics.spin_up_days if days is None else days
         self.day = -days
+        formed, layer_formed = [], []  # formation on each spin-up day (processes.tissue_age)
         for _ in range(days):
             self.step()
+            formed.append(self.markers.history[-1][1])
+            if self.skeleton is not None:
+                layer_formed.append(self.skeleton.layer.formed_um3.copy())
             if progress is not None:
                 progress(1)
         window = min(days, MARKER_BASELINE_DAYS)
         bone_um3 = float(self.grid.bone_fraction.sum(dtype=np.float64)) * self.grid.voxel_size_um**3
         turnover = self.markers.turnover_per_year(window, bone_um3) if window else 0.0
         if turnover > 0:
+            missing = missing_young_tissue(np.array(formed), self.markers.mean_flux(window)[1], turnover)
             self.mineralization.seed_by_tissue_age(self.rng, self.bmu_phases.formed_in_model,
                                                    mean_age_years=1.0 / turnover,
-                                                   older_than_years=days / DAYS_PER_YEAR)
+                                                   older_than_years=days / DAYS_PER_YEAR, missing_um3=missing)
         self.day = 0
         self.baseline_mineral = float(self.grid.mineral_fraction.sum(dtype=np.float64))
         self.markers.set_baseline(min(days, MARKER_BASELINE_DAYS))
         if self.skeleton is not None:
-            self.skeleton.finish_spin_up(days)
+            self.skeleton.finish_spin_up(days, np.array(layer_formed))

@@ -59,6 +59,7 @@ from engine.agents.activation_sites import ActivationSites
 from engine.agents.osteocyte import seeded_osteocytes_per_mm3_bone
 from engine.agents.precursor_pool import PrecursorPool
 from engine.kernels.cohorts import advance_pools, cohort_day, marrow_signal, surfaces_mm2
+from engine.processes.tissue_age import ages_years, steady_degree
 from engine.skeleton.compartments import AGENT_GEOMETRY, Compartment, compartments
 from engine.units import AVOGADRO_PER_MOL, DAYS_PER_YEAR
 
@@ -338,11 +339,24 @@ class SkeletonLayer:
         self.history.append((self.activations.copy(), self.resorbed_um3.copy(), self.formed_um3.copy()))
 
     # --- spin-up and baselines ----------------------------------------------------------------------
-    def reseed_tissue_age(self, mean_age_years: np.ndarray, older_than_years: float = 0.0) -> None:
+    def reseed_tissue_age(self, mean_age_years: np.ndarray, older_than_years: float = 0.0,
+                          missing_mm3: np.ndarray | None = None) -> None:
         """The old pool takes the mineral of tissue ages `older_than_years` + exponential(mean) (per
         compartment): the agents' end-of-spin-up reseeding at the patient's own turnover (the old pool is the
-        bone present before the spin-up, so at least that old)."""
-        self.old_mineral = (self.old_bone - self.old_osteoid) * self._mean_degree(mean_age_years, older_than_years)
+        bone present before the spin-up, so at least that old), except the young tissue the spin-up did not
+        form (`missing_mm3`, (days, compartments) by age, oldest first: `processes.tissue_age`), which gets
+        the mineral of its own ages."""
+        old = self.old_bone - self.old_osteoid
+        mineral_young = np.zeros_like(old)
+        if missing_mm3 is not None and len(missing_mm3):
+            missing_mm3 = np.asarray(missing_mm3, np.float64)
+            total = missing_mm3.sum(axis=0)
+            scale = np.where(total > old, old / np.maximum(total, 1e-300), 1.0)  # never more than the old pool
+            missing_mm3 = missing_mm3 * scale
+            degree = steady_degree(self.biology, ages_years(missing_mm3.shape[0]))
+            mineral_young = (missing_mm3 * degree[:, None]).sum(axis=0)
+            old = old - missing_mm3.sum(axis=0)
+        self.old_mineral = old * self._mean_degree(mean_age_years, older_than_years) + mineral_young
         self._sum_tissue()
 
     def mean_over(self, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

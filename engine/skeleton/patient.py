@@ -15,7 +15,8 @@ from engine.pharmacology import DrugExposure
 from engine.physiology import PatientState
 from engine.processes import systemic
 from engine.skeleton.compartments import trabecular_bs_bv_per_mm
-from engine.skeleton.layer import TISSUE_SLOTS, SkeletonLayer, UM2_PER_MM2
+from engine.processes.tissue_age import missing_young_tissue
+from engine.skeleton.layer import TISSUE_SLOTS, SkeletonLayer, UM2_PER_MM2, UM3_PER_MM3
 from engine.skeleton.serum import SERUM, pct, serum_marker
 from engine.units import DAYS_PER_YEAR
 
@@ -70,12 +71,22 @@ class PatientSkeleton:
             bisphosphonate_recycle_fraction=np.array([pk.p["skeletal_uptake_fraction"]
                                                       for pk in ex.bone_seeking.values()]), holding=holding)
 
-    def finish_spin_up(self, spun_up_days: int) -> None:
-        """Reseed the old bone's mineral at the patient's own turnover and take the baselines (as the agents)."""
+    def finish_spin_up(self, spun_up_days: int, formed_um3_per_day: np.ndarray | None = None) -> None:
+        """Reseed the old bone's mineral at the patient's own turnover and take the baselines (as the agents).
+        `formed_um3_per_day`: the layer's formation on each spin-up day, (days, compartments), oldest first
+        (`processes.tissue_age`: the young tissue the spin-up did not form gets its own ages)."""
         if spun_up_days > 0:
-            turnover = self.layer.turnover_per_year(min(spun_up_days, TURNOVER_WINDOW_DAYS))
+            window = min(spun_up_days, TURNOVER_WINDOW_DAYS)
+            turnover = self.layer.turnover_per_year(window)
             if np.all(turnover > 0):
-                self.layer.reseed_tissue_age(1.0 / turnover, older_than_years=min(spun_up_days, TISSUE_SLOTS) / DAYS_PER_YEAR)
+                young_days = min(spun_up_days, TISSUE_SLOTS)  # older cohorts have joined the old pool
+                missing = None
+                if formed_um3_per_day is not None and len(formed_um3_per_day):
+                    steady = self.layer.mean_over(window)[2]
+                    missing = missing_young_tissue(np.asarray(formed_um3_per_day)[-young_days:], steady,
+                                                   turnover) / UM3_PER_MM3
+                self.layer.reseed_tissue_age(1.0 / turnover, older_than_years=young_days / DAYS_PER_YEAR,
+                                             missing_mm3=missing)
         self.layer.set_baseline()
 
     def readouts(self) -> dict[str, float]:
@@ -150,10 +161,12 @@ class SkeletonModel:
     def spin_up(self, days: int | None = None) -> None:
         days = self.scenario.numerics.spin_up_days if days is None else days
         self.day = -days
+        formed = []
         for _ in range(days):
             self.step()
+            formed.append(self.skeleton.layer.formed_um3.copy())
         self.day = 0
-        self.skeleton.finish_spin_up(days)
+        self.skeleton.finish_spin_up(days, np.array(formed))
 
     def readouts(self) -> dict[str, float]:
         """Today's patient-level readouts (`LAYER_ALONE_READOUTS`)."""
