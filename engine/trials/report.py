@@ -113,7 +113,11 @@ def _plot(loaded: LoadedTrial, summaries: dict, readout: str, label: str, path: 
         err = None
         if row.ci95:
             err = [[row.mean - row.ci95[0]], [row.ci95[1] - row.mean]]
-        ax.errorbar([row.month], [row.mean], yerr=err, fmt="D", ms=6, color=colours[row.arm], mec="black",
+        month = row.month
+        if row.statistic == "peak":  # a peak has no month of its own: drawn over its window, at its middle
+            month = (row.month + row.until_month) / 2.0
+            ax.hlines(row.mean, row.month, row.until_month, colors=colours[row.arm], linestyles=":", lw=1.2)
+        ax.errorbar([month], [row.mean], yerr=err, fmt="D", ms=6, color=colours[row.arm], mec="black",
                     capsize=3, label=None)
     if readout == "serum_denosumab_ng_per_ml":
         ax.set_yscale("log")

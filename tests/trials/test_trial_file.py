@@ -89,3 +89,32 @@ def test_cli_reports_a_bad_trial_without_traceback(tmp_path, capsys):
 def test_yaml_syntax_errors_and_duplicate_keys_name_the_line(tmp_path):
     assert "t.yaml:5: seed: key appears twice" in _problems(tmp_path, TINY_TRIAL.replace("seed: 11", "seed: 11\nseed: 12"))
     assert "invalid YAML syntax" in _problems(tmp_path, TINY_TRIAL + "arms: [\n")
+
+
+def test_a_peak_row_needs_its_window_and_one_arm(tmp_path):
+    row = "readout: biopsy_ctx_change_pct"
+    assert "statistic 'peak' needs until_month" in _problems(
+        tmp_path, TINY_TRIAL.replace(row, row + ", statistic: peak", 1))
+    assert "until_month is only used with statistic 'peak'" in _problems(
+        tmp_path, TINY_TRIAL.replace(row, row + ", until_month: 40", 1))
+
+
+def test_a_peak_row_takes_the_largest_arm_mean_in_its_window():
+    """The discontinuation overshoot (targets.md §4, 40-60 %) has no month of its own: the row compares the
+    largest arm mean between `month` and `until_month`, with that day's CI; days outside are ignored."""
+    import dataclasses
+    import numpy as np
+    from engine.io.published import MONTH_DAYS
+    from engine.trials.report import compare
+    loaded = load_trial("scenarios/trials/denosumab_discontinuation.yaml")
+    rows = tuple(r for r in loaded.trial.published.rows if r.statistic == "peak")
+    trial = loaded.trial.model_copy(update={"published": loaded.trial.published.model_copy(update={"rows": rows})})
+    loaded = dataclasses.replace(loaded, trial=trial)
+    day = np.arange(0, 49 * MONTH_DAYS, 7.0)
+    mean = np.where(day < 24 * MONTH_DAYS, 500.0, 0.0)  # a larger value before the window must not count
+    mean[np.argmin(np.abs(day - 27 * MONTH_DAYS))] = 55.0
+    arm = {"day": day, "n": np.full(day.size, 50), "serum_ctx_change_pct_mean": mean,
+           "serum_ctx_change_pct_ci95_low": mean - 3.0, "serum_ctx_change_pct_ci95_high": mean + 3.0}
+    (row,) = compare(loaded, {"denosumab_stop_after_2y": arm})
+    assert row["simulated"] == 55.0 and row["ci"] == (52.0, 58.0) and row["pass"]
+    assert abs(row["day"] - 27 * MONTH_DAYS) < 7
