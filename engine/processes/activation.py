@@ -12,12 +12,13 @@ along the surface.
 Reads: surface census, precursor pool, osteocyte turnover's flagged sites, signalling (RANK occupancy),
 grid.bone_fraction, grid.bmu_label. Writes: new BMUs in the registry, new osteoclasts (agents).
 
-`LiningCellReactivation` (every day): modeling-based formation (MBF). Each lining cell is reactivated with
-probability 1 − exp(−rate) a day, rate = `systemic.lining_activation_per_day`: the untreated base rate
+`LiningCellReactivation` (every day): modeling-based formation (MBF). Each lining position of the quiescent
+surface (one per `lining_cell_area_um2`) is reactivated with probability 1 − exp(−rate) a day, taking one
+of the lining-cell agents, rate = `systemic.lining_activation_per_day`: the untreated base rate
 (`modeling_formation_lining_activation_per_day`, which needs no RANKL and so persists under denosumab) plus
 teriparatide's lining_activation_per_day_max × today's anabolic effect; each makes a modeling unit on the
 marrow side of its voxel (formation without prior resorption).
-Reads: the day's rate, lining cells (agents). Writes: new modeling units in the registry and
+Reads: the day's rate, surface census, lining cells (agents). Writes: new modeling units in the registry and
 grid.bmu_label of their voxels; the reactivated cells change their own state and join the fate calendar.
 """
 
@@ -108,14 +109,21 @@ class LiningCellReactivation:
         self.registry = registry
 
     def run_step(self, rate_per_day: float, mean_working_life_days: float) -> None:
-        """Reactivate lining cells at `rate_per_day` (`systemic.lining_activation_per_day`)."""
+        """Reactivate lining cells at `rate_per_day` (`systemic.lining_activation_per_day`), per lining cell
+        of the quiescent surface: one per `lining_cell_area_um2` of it (the lining density the model is
+        built with, and the whole-skeleton layer's rule), each reactivation taking one of the lining-cell
+        agents (at most all of them). Counting the agents instead let modeling-based formation fade: every
+        reactivated cell returns to lining with only the osteoblasts' lining share, so in a 600 µm volume
+        the agents fell to ~0.6-0.8 of that density within 2-4 years while the layer kept forming at it."""
         if rate_per_day <= 0:
             return
         model = self.model
         n_lining = len(model.cells.lining)
         if not n_lining:
             return
-        n = int(model.rng.binomial(n_lining, 1.0 - math.exp(-rate_per_day)))
+        quiescent_um2 = model.census.quiescent_voxels * self.grid.voxel_size_um ** 2
+        positions = int(round(quiescent_um2 / self.biology.lining_cell_area_um2))
+        n = min(int(model.rng.binomial(positions, 1.0 - math.exp(-rate_per_day))), n_lining)
         if n == 0:
             return
         lining = model.cells.lining_cells()

@@ -48,9 +48,16 @@ def test_targeted_sites_are_used_first(host):
     assert abs(heading[0]) < 1e-9  # moves along the flat surface (normal is z)
 
 
+def _census(host):
+    host.census = SurfaceCensus(host.grid, host.bmus)
+    host.census.run_step()
+    return host.census
+
+
 def test_reactivated_lining_cells_start_modeling_units(host):
     lining = [Osteoblast(host, (SURFACE_Z - 1, y, x), state=LINING) for y in range(0, 16, 4) for x in range(0, 16, 4)]
     fates = OsteoblastFates(host)
+    _census(host)
 
     # a saturating teriparatide day: p = 1 − e^−50
     LiningCellReactivation(host, host.bmus, fates).run_step(rate_per_day=50.0, mean_working_life_days=30.0)
@@ -63,3 +70,22 @@ def test_reactivated_lining_cells_start_modeling_units(host):
     assert sum(len(v) for v in fates.calendar.values()) == len(lining)
     assert not any(host.cells.occupants.values())  # they left the surface's lining-cell index
     assert host.bmus.activation_clock_days == []  # modeling is not remodeling activation
+
+
+def test_modeling_units_follow_the_quiescent_surface_not_the_lining_agents(host):
+    """One lining position per lining_cell_area_um2 of quiescent surface (the layer's rule): 16 × 16 surface
+    voxels of 100 µm² give 51 positions, so a day at p = 0.2 starts binomial(51, 0.2) units, capped by the
+    16 lining agents; counting the agents (binomial(16, 0.2)) let MBF fade as they became fewer."""
+    import math
+    for y in range(0, 16, 4):
+        for x in range(0, 16, 4):
+            Osteoblast(host, (SURFACE_Z - 1, y, x), state=LINING)
+    census = _census(host)
+    positions = round(census.quiescent_voxels * host.grid.voxel_size_um**2 / host.biology.lining_cell_area_um2)
+    assert positions == 51
+    rate = -math.log(1.0 - 0.2)
+    twin = np.random.default_rng()
+    twin.bit_generator.state = host.rng.bit_generator.state
+    expected = min(int(twin.binomial(positions, 0.2)), 16)
+    LiningCellReactivation(host, host.bmus, OsteoblastFates(host)).run_step(rate_per_day=rate, mean_working_life_days=30.0)
+    assert len(host.bmus.bmus) == expected
