@@ -421,11 +421,12 @@ def cohort_day(day_index, quiescent_mm2, committed, site_factor, rank_occupancy,
         form_working[c, form_slot] = 1.0
         form_share[c, form_slot] = 1.0
     # modeling-based formation: lining cells (one per lining_cell_area_um2 of quiescent surface) start modeling units of
-    # one osteoblast each (on one osteoblast footprint), limited by the osteoblast's working life, not by a cavity
-    if lining_activation_per_day > 0.0:
-        unit_slot = form_slot + formation_slots
-        for c in range(k):
-            units = quiescent_mm2[c] * 1e6 / lining_cell_area_um2 * (1.0 - math.exp(-lining_activation_per_day))
+    # one osteoblast each (on one osteoblast footprint), limited by the osteoblast's working life, not by a cavity;
+    # the rate is per compartment (cancellous and cortical envelopes differ)
+    unit_slot = form_slot + formation_slots
+    for c in range(k):
+        if lining_activation_per_day[c] > 0.0:
+            units = quiescent_mm2[c] * 1e6 / lining_cell_area_um2 * (1.0 - math.exp(-lining_activation_per_day[c]))
             form_bmus[c, unit_slot] = units
             form_osteoblasts[c, unit_slot] = units
             form_capacity_um3[c, unit_slot] = np.inf

@@ -287,12 +287,13 @@ class BiologyParameters(BaseModel):
         source="Assumption: working lifetimes are gamma distributed with coefficient of variation 1/sqrt(8) = 0.35",
         description="Gamma shape of osteoblast working lifetimes (larger = more synchronous end of formation).")
     osteoblasts_per_1e6_um3_resorbed: float = _param(
-        101.0, unit="osteoblasts per 10^6 µm^3 resorbed",
+        108.0, unit="osteoblasts per 10^6 µm^3 resorbed",
         source=("Coupling by matrix-derived factors released in resorption (TGF-beta1: Tang 2009 Nat Med 15:757). "
-                "Derived: young adults keep bone mass, so in a premenopausal woman remodeling-based plus modeling-"
-                "based formation equals resorption; with MBF a tenth of remodeling formation "
-                "(modeling_formation_lining_activation_per_day) a BMU refills 1/1.1 of its cavity: coupling x "
-                "matrix rate x working lifespan = 1/1.1 -> 1e6 / (1.1 x 120 x 75)"),
+                "Derived: young adults keep bone mass, so in a premenopausal woman's cancellous bone remodeling-"
+                "based plus modeling-based formation equals resorption; with cancellous MBF ~3 % of remodeling "
+                "formation (modeling_formation_lining_activation_per_day) a BMU refills 1/1.03 of its cavity: "
+                "coupling x matrix rate x working lifespan = 1/1.03 -> 1e6 / (1.03 x 120 x 75) = 108 (was 101 "
+                "with MBF a tenth)"),
         description="Osteoblasts recruited to a cavity per volume of bone its osteoclasts resorbed.")
     estrogen_deficiency_osteoblast_lifespan_fold: float = _param(
         0.96, unit="fold",
@@ -311,13 +312,16 @@ class BiologyParameters(BaseModel):
         source="Manolagas 2000 Endocr Rev 21:115 (of the rest, most die by apoptosis: ~65 %, Jilka 1998 JBMR 13:793)",
         description="Share of osteoblasts that become bone-lining cells; the rest die by apoptosis.")
     modeling_formation_lining_activation_per_day: float = _param(
-        3.0e-4, unit="1/day per lining cell", gt=None, ge=0.0,
-        source=("Sized (assumption) so that untreated modeling-based formation is a tenth of remodeling-based "
-                "formation in cancellous bone: MBF is present in most untreated biopsies but remodeling-based "
-                "formation dominates (targets.md §9 'Modeling-based formation (MBF) on denosumab', Dempster 2018 "
-                "JBMR 33:298; §10 'MBF prevalence, untreated', Dempster 2020 JBMR 35:1282); 0.1 x 25 %/y "
-                "trabecular turnover (§10) x BV/BS 79 µm / (365 d x 9,000 µm^3 per unit / 500 µm^2 per lining "
-                "cell) = 3e-4. It needs no RANKL, so it persists under denosumab (§9: AVA, Ominsky 2015)"),
+        9.0e-5, unit="1/day per lining cell", gt=None, ge=0.0,
+        source=("Sized so that untreated modeling-based formation in cancellous bone is ~3 % of remodeling-based "
+                "formation: it needs no RANKL, so it persists under denosumab (§9: AVA, Ominsky 2015), and iliac "
+                "biopsies on denosumab show BFR −97 % vs placebo (targets.md §8a 'BFR', Reid 2010 JBMR 25:2256), "
+                "so it is at most a few % of untreated formation (AVA: cancellous MBF/BS only 2.5x baseline at "
+                "3 months while remodeling formation fell, Dempster 2018 JBMR 33:298); young adults' BMUs then "
+                "refill 0.97 of their cavities (near balance). 0.03 x 25 %/y trabecular turnover (§10) x BV/BS "
+                "79 µm / (365 d x 9,000 µm^3 per unit / 500 µm^2 per lining cell) = 9e-5. Was 3e-4 (a tenth, an "
+                "assumption): it made denosumab's and alendronate's gains keep rising too fast in years 2-3. "
+                "Cortical envelopes keep a tenth (engine/skeleton/compartments.py cortical_modeling_formation_fold)"),
         description=("Rate at which a lining cell on quiescent surface starts a modeling unit (formation without "
                      "prior resorption) in an untreated patient; teriparatide adds its own rate."))
     osteoblast_footprint_um2: float = _param(

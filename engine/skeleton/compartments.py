@@ -55,6 +55,15 @@ SKELETON = ParameterTable(
               "Haversian canal surface density ~2–3.5 mm²/mm³ (Martin 1984 Crit Rev Biomed Eng 10:179; targets.md §10, FM)",
               "mid-range, true area; endocortical and periosteal envelopes are small beside it. For comparison, real "
               "cancellous BS/BV: vertebral 26 mm⁻¹ (1.77/0.0675), iliac 24 mm⁻¹ (3.73/0.154) (targets.md §10, CBS)"),
+    Parameter("cortical_modeling_formation_fold", "-", "1", 3.3,
+              "modeling-based formation on cortical envelopes per lining cell, relative to cancellous bone's "
+              "(biology.modeling_formation_lining_activation_per_day). Keeps cortical MBF at the earlier "
+              "assumption, a tenth of the envelope's remodeling formation, while cancellous MBF is ~3 % (its "
+              "source): periosteal MBF is present in every untreated femoral neck and cancellous/endocortical "
+              "MBF in 82 % (Dempster 2020 JBMR 35:1282, targets.md §10); on denosumab modeling labels are on "
+              "endocortical and periosteal surfaces with almost none in cancellous bone (Ominsky 2015 JBMR 30:1280, "
+              "§9), and serum P1NP (−76 %) is suppressed far less than iliac BFR (−97 %) (§9 'Serum vs biopsy')",
+              "assumption of its size (no cortical MBF share was found); the agents simulate cancellous bone only"),
     Parameter("drug_access", "-", "1", 1.0,
               "assumption: free drug in marrow and canals as in serum × marrow_to_serum_ratio (denosumab table)",
               "revisited in issue 18 with targets.md §9 (accessibility factors well below 1 in continuum models)"),
@@ -69,6 +78,7 @@ class Compartment:
     bs_bv_per_mm: float  # face-counted (the agents' surface measure)
     drug_access: float
     site: str            # "lumbar_spine", "total_hip" or "rest"
+    modeling_formation_fold: float = 1.0  # MBF rate per lining cell relative to cancellous bone's
 
 
 def compartments(trabecular_bs_bv_per_mm: float, table: ParameterTable = SKELETON) -> tuple[Compartment, ...]:
@@ -92,14 +102,15 @@ def compartments(trabecular_bs_bv_per_mm: float, table: ParameterTable = SKELETO
     vert = cancellous = trabecular_bs_bv_per_mm * measure
     cortical = t.haversian_surface_per_cortical_volume_per_mm.value * measure
     access = t.drug_access.value
+    fold = t.cortical_modeling_formation_fold.value
     return (
         Compartment("vertebral_trabecular", "trabecular", centrum, vert, access, "lumbar_spine"),
-        Compartment("vertebral_shell", "cortical", shell, cortical, access, "lumbar_spine"),
-        Compartment("posterior_elements", "cortical", posterior, cortical, access, "lumbar_spine"),
+        Compartment("vertebral_shell", "cortical", shell, cortical, access, "lumbar_spine", fold),
+        Compartment("posterior_elements", "cortical", posterior, cortical, access, "lumbar_spine", fold),
         Compartment("femur_trabecular", "trabecular", hip_trab, cancellous, access, "total_hip"),
-        Compartment("femur_cortical", "cortical", hip_cort, cortical, access, "total_hip"),
+        Compartment("femur_cortical", "cortical", hip_cort, cortical, access, "total_hip", fold),
         Compartment("rest_trabecular", "trabecular", rest_trab, cancellous, access, "rest"),
-        Compartment("rest_cortical", "cortical", rest_cort, cortical, access, "rest"),
+        Compartment("rest_cortical", "cortical", rest_cort, cortical, access, "rest", fold),
     )
 
 

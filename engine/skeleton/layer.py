@@ -28,7 +28,8 @@ Each day, in the agents' order (`engine.model.BoneModel.step`):
    most the cohort's cavities (osteoblasts fill only their own cavity). A BMU is in formation while one
    of its osteoblasts works.
 6. Modeling-based formation: lining cells (one per `lining_cell_area_um2` of quiescent surface) start
-   modeling units at 1 − exp(−rate) a day, rate = the untreated base rate + teriparatide's
+   modeling units at 1 − exp(−rate) a day, rate = the untreated base rate (× the compartment's
+   `modeling_formation_fold`: cortical envelopes model more than cancellous bone) + teriparatide's
    (`processes.systemic.lining_activation_per_day`); each osteoblast forms for its working life.
 7. Mineralization: the matrix formed each day is a tissue cohort that mineralizes by the agents' voxel rule
    (`kernels.remodeling.mineralize`: the rule is homogeneous in the voxel's bone, so a cohort of any volume
@@ -113,6 +114,7 @@ class SkeletonLayer:
         bone_mm3 = np.array([p.bmc_g for p in self.parts]) / MINERAL_G_PER_MM3_FULL
         self.bs_per_bv_per_mm = np.array([p.bs_bv_per_mm for p in self.parts])
         self.drug_access = np.array([p.drug_access for p in self.parts])
+        self.modeling_fold = np.array([p.modeling_formation_fold for p in self.parts])
         trabecular = np.array([p.kind == "trabecular" for p in self.parts])
         # the marrow whose RANKL a compartment sees: its own for cancellous bone, the first cancellous
         # compartment's for cortical canals (compartments.py)
@@ -286,9 +288,13 @@ class SkeletonLayer:
                  supply_factor: float, osteoclast_lifespan_factor: float, working_life_days: float,
                  coupling_fold: float, osteocyte_lifespan_factor: float = 1.0,
                  lining_activation_per_day: float = 0.0, bisphosphonate_uptake_umol: np.ndarray | None = None,
-                 bisphosphonate_recycle_fraction: np.ndarray | None = None, holding: bool = False) -> None:
+                 bisphosphonate_recycle_fraction: np.ndarray | None = None, holding: bool = False,
+                 untreated_lining_activation_per_day: float = 0.0) -> None:
         """Advance one day (arguments: the day's systemic factors, as the agents' processes receive them;
-        `holding`: the patient is held untreated, as in the spin-up, for the activation sites)."""
+        `holding`: the patient is held untreated, as in the spin-up, for the activation sites).
+        `lining_activation_per_day` is the day's whole rate (`systemic.lining_activation_per_day`), of which
+        `untreated_lining_activation_per_day` is the untreated base: that part is scaled by each compartment's
+        `modeling_formation_fold` (cortical envelopes), a drug's part is not."""
         b = self.biology
         k = len(self.parts)
         self.day_index += 1
@@ -330,7 +336,9 @@ class SkeletonLayer:
                    2.0 * b.osteoclast_radius_um * b.bmu_advance_um_per_day,
                    math.exp(-1.0 / (b.osteocyte_lifespan_years * osteocyte_lifespan_factor * DAYS_PER_YEAR)),
                    b.osteoblasts_per_1e6_um3_resorbed * coupling_fold / 1e6, working_life_days,
-                   lining_activation_per_day, b.lining_cell_area_um2, b.osteoblast_footprint_um2,
+                   # the untreated base rate scaled per compartment (cortical envelopes), plus any drug's
+                   lining_activation_per_day + untreated_lining_activation_per_day * (self.modeling_fold - 1.0),
+                   b.lining_cell_area_um2, b.osteoblast_footprint_um2,
                    float(b.osteoblast_lifespan_shape),
                    b.osteoblast_matrix_um3_per_day, b.osteoblast_to_osteocyte_fraction, *self._mineralization_rates,
                    self.activations, self.resorbed_um3, swept, self.formed_um3)

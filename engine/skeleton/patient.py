@@ -67,6 +67,7 @@ class PatientSkeleton:
             coupling_fold=ex.fold("osteoblast_recruitment_fold_max"),
             osteocyte_lifespan_factor=ph.osteocyte_lifespan_factor,
             lining_activation_per_day=systemic.lining_activation_per_day(self.biology, ex),
+            untreated_lining_activation_per_day=self.biology.modeling_formation_lining_activation_per_day,
             bisphosphonate_uptake_umol=np.array([pk.take_skeleton_uptake() for pk in ex.bone_seeking.values()]),
             bisphosphonate_recycle_fraction=np.array([pk.p["skeletal_uptake_fraction"]
                                                       for pk in ex.bone_seeking.values()]), holding=holding)

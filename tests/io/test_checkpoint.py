@@ -29,7 +29,7 @@ DAYS = 24
 DOSE_DAY = 12
 SCENARIO = f"""\
 name: ck
-seed: 4
+seed: 10
 duration_days: {DAYS}
 geometry:
   volume_size_um: [300, 300, 300]
@@ -221,7 +221,7 @@ def test_incompatible_version_and_other_scenario_are_refused(loaded, uninterrupt
     done = bmu("inspect", ck)
     assert done.returncode == 0 and "resumable      no" in done.stdout
     other = tmp_path / "other.yaml"
-    other.write_text(SCENARIO.replace("seed: 4", "seed: 5").replace("dose_mg: 60", "dose_mg: 30"))
+    other.write_text(SCENARIO.replace("seed: 10", "seed: 5").replace("dose_mg: 60", "dose_mg: 30"))
     done = bmu("resume", uninterrupted.parent / CHECKPOINT_NAME, "--scenario", other, "--until-day", DAYS + 1)
     assert done.returncode == 2 and "seed = 5" in done.stderr and "dose_mg" in done.stderr
 

@@ -95,7 +95,8 @@ def test_untreated_remodeling_is_near_balance_and_cortical_bone_turns_over_slowe
     assert np.all(cort < trab.min() / 4)          # cortical ~3 %/y: several times slower
     _, resorbed, formed = layer.mean_over(182)
     # remodeling alone (no modeling-based formation here): a BMU refills coupling × rate × working life of its
-    # cavity, 1/1.1 in a premenopausal woman (MBF makes up the rest) × 0.96 (estrogen-deficient osteoblast life)
+    # cavity, 1/1.03 in a premenopausal woman (cancellous MBF makes up the rest) × 0.96 (estrogen-deficient
+    # osteoblast life)
     b = BiologyParameters()
     expected = b.osteoblasts_per_1e6_um3_resorbed / 1e6 * b.osteoblast_matrix_um3_per_day * 72.0
     assert np.all(np.abs(formed / resorbed - expected) < 0.03), (formed / resorbed, expected)
@@ -103,10 +104,12 @@ def test_untreated_remodeling_is_near_balance_and_cortical_bone_turns_over_slowe
 
 def test_modeling_based_formation_persists_when_resorption_stops():
     """MBF needs no RANKL (targets.md §9: AVA, Ominsky 2015): with RANKL fully blocked remodeling formation
-    ends within a BMU lifetime while the lining cells' modeling units keep forming at their base rate."""
+    ends within a BMU lifetime while the lining cells' modeling units keep forming at their base rate (× the
+    compartment's fold: cortical envelopes model more than cancellous bone)."""
     b = BiologyParameters()
     layer = SkeletonLayer(b, 0.2, 2000.0 / 130)
-    base = dict(POSTMENOPAUSAL, lining_activation_per_day=b.modeling_formation_lining_activation_per_day)
+    rate = b.modeling_formation_lining_activation_per_day
+    base = dict(POSTMENOPAUSAL, lining_activation_per_day=rate, untreated_lining_activation_per_day=rate)
     for _ in range(400):
         layer.run_step(**base)
     untreated = layer.mean_over(91)[2]
@@ -116,7 +119,8 @@ def test_modeling_based_formation_persists_when_resorption_stops():
     on_drug = layer.mean_over(91)[2]
     quiescent_share = 1.0 - (layer.eroded_surface_mm2 + layer.osteoid_surface_mm2) / layer.surface_mm2
     units_per_day = layer.surface_mm2 * quiescent_share * 1e6 / b.lining_cell_area_um2 * (
-        1.0 - np.exp(-b.modeling_formation_lining_activation_per_day))
+        1.0 - np.exp(-rate * layer.modeling_fold))
+    assert np.any(layer.modeling_fold > 1.0) and np.any(layer.modeling_fold == 1.0)
     mbf_um3_per_day = units_per_day * b.osteoblast_matrix_um3_per_day * 72.0   # one osteoblast per unit
     assert np.all(on_drug < 0.3 * untreated)                                     # remodeling formation is gone
     assert np.all(np.abs(on_drug / mbf_um3_per_day - 1.0) < 0.1), on_drug / mbf_um3_per_day  # MBF is what is left

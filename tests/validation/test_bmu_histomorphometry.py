@@ -80,7 +80,8 @@ def test_activation_frequency_doubles_after_menopause(postmenopausal, premenopau
 def test_trabecular_turnover(postmenopausal):
     """targets.md §8b 'Turnover': trabecular bone renews ≈ 25 %/y. Emerges from Ac.f × W.Th × BS/BV;
     15–35 %/y allows for the from-memory source and the ~15 % Poisson error of the activations; the formed
-    volume also holds modeling-based formation, a tenth of remodeling formation by construction (×1.1)."""
+    volume also holds modeling-based formation, ~3 % of untreated remodeling formation in cancellous bone by
+    construction (×1.1 kept as the margin: it was a tenth)."""
     assert 15.0 <= postmenopausal.turnover_pct_per_year <= 35.0 * 1.1
 
 

@@ -11,8 +11,8 @@ Tolerances and why:
   point in months 1-6 after it; §4 'BMD after 24 mo off' (declined towards baseline) → lower a year later;
   the rebound mechanisms compared (`biology.rebound_mechanism`; trial level: benchmarks/bench_rebound.py).
 Judged at trial level instead (`bmu trial scenarios/trials/freedom_3y.yaml`, tolerances in the report): CTX
-recovery to about −72 % before each dose (drug access calibrated on month 6) and P1NP −76 % (modeling-based
-formation persists). Known miss, not asserted (issue 18): P1NP first rises ~17 % (BMUs that lose their osteoclasts all enter formation) where FREEDOM shows −18 % at
+recovery to about −72 % before each dose (drug access calibrated on month 6) and P1NP (−76 %; the layer gives
+−87 %: modeling-based formation persists, but only ~3 % of untreated formation in cancellous bone). Known miss, not asserted (issue 18): P1NP first rises ~17 % (BMUs that lose their osteoclasts all enter formation) where FREEDOM shows −18 % at
 1 month.
 """
 
