@@ -125,7 +125,7 @@ def main(argv=None) -> int:
               "| row | month | published | " + " | ".join(MECHANISMS) + " |", "|---|---|---|" + "---|" * len(MECHANISMS)]
     for i, row in enumerate(rows[MECHANISMS[0]]):
         cells = [f"{rows[m][i]['simulated']:.1f} ({'pass' if rows[m][i]['pass'] else 'miss'})" for m in MECHANISMS]
-        lines.append(f"| {row['readout']} ({row['statistic']}) | {row['month']:g} | {row['published']:.1f} | "
+        lines.append(f"| {row['arm']}: {row['readout']} ({row['statistic']}) | {row['month']:g} | {row['published']:.1f} | "
                      + " | ".join(cells) + " |")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
