@@ -6,8 +6,9 @@ what those months missed, and old bone stands in for it. Seeding all of that old
 spin-up (T + an exponential age at the turnover, the memoryless steady state) left the patient's tissue too
 old and too mineralized for her turnover, so her mineral fell for years afterwards while formation restored
 the young share: in the FREEDOM-like placebo woman, 1.5 of the 3.2 % of trabecular mineral lost over 3
-years, and 0.5 of the 1.3 % of lumbar-spine BMD (the whole-skeleton layer; a 2,000-day spin-up, which has
-no such gap, gives the same numbers as the fix).
+years, and 0.5 of the 1.3 % of lumbar-spine BMD (the whole-skeleton layer, measured when cancellous
+modeling-based formation was a tenth of remodeling formation; a 2,000-day spin-up, which has no such gap,
+gave nearly the same numbers as the fix).
 
 The missing young tissue, by age a = 1..T days before the end of the spin-up:
     missing(a) = exp(−k·a) · max(F − formed(a), 0)
