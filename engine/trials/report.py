@@ -127,7 +127,8 @@ def _plot(loaded: LoadedTrial, summaries: dict, readout: str, label: str, path: 
     ax.set_ylabel(label)
     ax.set_title(f"{loaded.trial.name}: {label}\nsimulated mean ± 95 % CI, median and 5-95 % of patients; published ◆",
                  fontsize=9)
-    ax.legend(fontsize=8, loc="best")
+    if ax.get_legend_handles_labels()[0]:  # a panel with no arm to show (no drug) has no legend
+        ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     fig.savefig(path, dpi=110)
     return path
