@@ -44,7 +44,6 @@ from engine.pharmacology import DrugExposure
 from engine.physiology import PatientState
 from engine.processes import systemic
 from engine.processes.activation import Activation, LiningCellReactivation
-from engine.processes.tissue_age import missing_young_tissue
 from engine.processes.bmu_phases import BMUPhases
 from engine.processes.bmu_registry import BMURegistry
 from engine.processes.bone_drug import BisphosphonatesInBone
@@ -54,6 +53,7 @@ from engine.processes.osteoblast_fates import OsteoblastFates
 from engine.processes.osteocyte_turnover import OsteocyteTurnover
 from engine.processes.resorption import Resorption
 from engine.processes.surface_census import SurfaceCensus
+from engine.processes.tissue_age import missing_young_tissue
 from engine.scenario.consistency import field_cell_factor
 from engine.scenario.schema import Scenario
 from engine.signalling import SignallingFields
@@ -223,9 +223,11 @@ class BoneModel(mesa.Model):
 
         The patient is held at day 0 (physiology does not age). At the end, the bone the model did not
         form gets the tissue-age mix of the turnover the patient showed over the spin-up's last half year
-        (mean age = 1 / turnover), so mineral starts in balance with her own remodeling rate. BMD and
-        marker baselines are then today's state: a run starts in the remodeling steady state of its
-        patient, as a trial participant does, instead of on bone without any BMU.
+        (mean age = 1 / turnover), and the part of it standing in for young tissue the spin-up (which starts
+        without BMUs) did not form gets those young ages (`processes.tissue_age`), so mineral starts in
+        balance with her own remodeling rate. BMD and marker baselines are then today's state: a run starts
+        in the remodeling steady state of its patient, as a trial participant does, instead of on bone
+        without any BMU.
         """
         days = self.scenario.numerics.spin_up_days if days is None else days
         self.day = -days

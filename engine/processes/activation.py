@@ -7,8 +7,8 @@ RANK occupancy), times the primed activation sites' factor (1 unless `rebound_me
 'activation_sites': `engine.agents.activation_sites`, whose backlog under RANKL blockade makes the rebound).
 Each starts at a site flagged by a dead osteocyte (a share `targeted_remodeling_fraction`, raised by a
 backlog of primed sites, while any flagged sites are pending) or at a random quiescent surface voxel
-weighted by local RANK occupancy (stochastic remodeling), with `osteoclasts_per_new_bmu` osteoclasts side by side across a random heading
-along the surface.
+weighted by local RANK occupancy (stochastic remodeling), with `osteoclasts_per_new_bmu` osteoclasts side
+by side across a random heading along the surface.
 Reads: surface census, precursor pool, osteocyte turnover's flagged sites, signalling (RANK occupancy),
 grid.bone_fraction, grid.bmu_label. Writes: new BMUs in the registry, new osteoclasts (agents).
 
