@@ -318,7 +318,8 @@ class SkeletonLayer:
         effect = self.bp_exposure / (1.0 + self.bp_exposure)
         # 4-7. activation, osteoclasts, reversal, osteocytes, formation, mineralization: one compiled pass
         swept = np.empty(k)
-        cohort_day(self.day_index, quiescent, self.committed, self.sites.activation_factor, self.rank_occupancy, effect, self.contact_loss_per_day,
+        cohort_day(self.day_index, quiescent, self.committed, self.sites.activation_factor, self.rank_occupancy,
+                   effect, self.contact_loss_per_day,
                    self.fusion_site_ratio, self.osteocytes, self._bone_total_mm3, self._mineral_total_mm3,
                    self.res_bmus, self.res_survival, self.res_nuclei, self.res_fraction, self.res_volume_um3,
                    self.res_footprint_um2, self.rev_bmus, self.rev_volume_um3, self.rev_footprint_um2,

@@ -14,8 +14,8 @@ import numpy as np
 from engine.pharmacology import DrugExposure
 from engine.physiology import PatientState
 from engine.processes import systemic
-from engine.skeleton.compartments import trabecular_bs_bv_per_mm
 from engine.processes.tissue_age import missing_young_tissue
+from engine.skeleton.compartments import trabecular_bs_bv_per_mm
 from engine.skeleton.layer import TISSUE_SLOTS, SkeletonLayer, UM2_PER_MM2, UM3_PER_MM3
 from engine.skeleton.serum import SERUM, pct, serum_marker
 from engine.units import DAYS_PER_YEAR

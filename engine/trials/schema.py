@@ -133,7 +133,6 @@ class PublishedRow(_Strict):
         "0 when the row gives a 95 % CI or range, else the readout kind's default (engine.trials.tolerance)."))
     tolerance_why: str = Field("", description="Why this tolerance (required in spirit whenever `tolerance` is set).")
 
-
     @model_validator(mode="after")
     def _peak_window(self):
         if self.statistic == "peak":
