@@ -28,7 +28,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,11 +103,9 @@ def main(argv=None) -> int:
     results, rows = {}, {}
     for mechanism in MECHANISMS:
         with tempfile.TemporaryDirectory() as tmp:
-            summary = run_trial(with_mechanism(loaded, mechanism), Path(tmp), workers=args.workers,
-                                patients_per_arm=args.patients_per_arm, volumes_per_arm=0, progress=False,
-                                log=lambda *_: None)
-            with h5py.File(summary.trial_path, "r") as f:
-                summaries = {arm: {k: v[()] for k, v in f[f"arms/{arm}/summary"].items()} for arm in f["arms"]}
+            summaries = run_trial(with_mechanism(loaded, mechanism), Path(tmp), workers=args.workers,
+                                  patients_per_arm=args.patients_per_arm, volumes_per_arm=0, progress=False,
+                                  log=lambda *_: None).summaries
         results[mechanism] = readouts(summaries[ARM])
         results[mechanism]["ls_month24_vs_placebo"] = (at(summaries[ARM], "lumbar_spine_bmd_change_pct", 24)
                                                        - at(summaries["placebo"], "lumbar_spine_bmd_change_pct", 24))

@@ -231,12 +231,10 @@ class BoneModel(mesa.Model):
         """
         days = self.scenario.numerics.spin_up_days if days is None else days
         self.day = -days
-        formed, layer_formed = [], []  # formation on each spin-up day (processes.tissue_age)
+        formed = []  # the volume's formation on each spin-up day (processes.tissue_age; the layer keeps its own)
         for _ in range(days):
             self.step()
             formed.append(self.markers.history[-1][1])
-            if self.skeleton is not None:
-                layer_formed.append(self.skeleton.layer.formed_um3.copy())
             if progress is not None:
                 progress(1)
         window = min(days, MARKER_BASELINE_DAYS)
@@ -251,4 +249,4 @@ class BoneModel(mesa.Model):
         self.baseline_mineral = float(self.grid.mineral_fraction.sum(dtype=np.float64))
         self.markers.set_baseline(min(days, MARKER_BASELINE_DAYS))
         if self.skeleton is not None:
-            self.skeleton.finish_spin_up(days, np.array(layer_formed))
+            self.skeleton.finish_spin_up(days)

@@ -30,10 +30,8 @@ def missing_young_tissue(formed_per_day, steady_per_day, turnover_per_year) -> n
     (days, ...) oldest first, so row i has age days − i days). `steady_per_day` and `turnover_per_year`
     broadcast against one row (per compartment in the layer, scalars in the agents)."""
     formed = np.asarray(formed_per_day, np.float64)
-    days = formed.shape[0]
-    age_years = np.arange(days, 0, -1, dtype=np.float64) / DAYS_PER_YEAR
-    shape = (days,) + (1,) * (formed.ndim - 1)
-    surviving = np.exp(-age_years.reshape(shape) * np.asarray(turnover_per_year, np.float64))
+    shape = (formed.shape[0],) + (1,) * (formed.ndim - 1)
+    surviving = np.exp(-ages_years(formed.shape[0]).reshape(shape) * np.asarray(turnover_per_year, np.float64))
     return surviving * np.maximum(np.asarray(steady_per_day, np.float64) - formed, 0.0)
 
 

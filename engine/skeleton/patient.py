@@ -55,6 +55,7 @@ class PatientSkeleton:
         self.sites = {site: np.array([p.site == site for p in self.layer.parts])
                       for site in ("lumbar_spine", "total_hip")}
         self.serum = {p.name: p.value for p in SERUM}
+        self.held_formed_um3: list[np.ndarray] = []  # formation on each held (spin-up) day, for finish_spin_up
 
     def run_step(self, holding: bool = False) -> None:
         """One day; `holding`: the patient is held untreated (spin-up, day <= 0)."""
@@ -71,20 +72,22 @@ class PatientSkeleton:
             bisphosphonate_uptake_umol=np.array([pk.take_skeleton_uptake() for pk in ex.bone_seeking.values()]),
             bisphosphonate_recycle_fraction=np.array([pk.p["skeletal_uptake_fraction"]
                                                       for pk in ex.bone_seeking.values()]), holding=holding)
+        if holding:
+            self.held_formed_um3.append(self.layer.formed_um3.copy())
 
-    def finish_spin_up(self, spun_up_days: int, formed_um3_per_day: np.ndarray | None = None) -> None:
-        """Reseed the old bone's mineral at the patient's own turnover and take the baselines (as the agents).
-        `formed_um3_per_day`: the layer's formation on each spin-up day, (days, compartments), oldest first
-        (`processes.tissue_age`: the young tissue the spin-up did not form gets its own ages)."""
+    def finish_spin_up(self, spun_up_days: int) -> None:
+        """Reseed the old bone's mineral at the patient's own turnover and take the baselines (as the agents);
+        the young tissue the spin-up did not form (from the formation of its held days) gets its own ages
+        (`processes.tissue_age`)."""
+        held, self.held_formed_um3 = self.held_formed_um3, []
         if spun_up_days > 0:
             window = min(spun_up_days, TURNOVER_WINDOW_DAYS)
             turnover = self.layer.turnover_per_year(window)
             if np.all(turnover > 0):
                 young_days = min(spun_up_days, TISSUE_SLOTS)  # older cohorts have joined the old pool
                 missing = None
-                if formed_um3_per_day is not None and len(formed_um3_per_day):
-                    steady = self.layer.mean_over(window)[2]
-                    missing = missing_young_tissue(np.asarray(formed_um3_per_day)[-young_days:], steady,
+                if held:
+                    missing = missing_young_tissue(np.array(held[-young_days:]), self.layer.mean_over(window)[2],
                                                    turnover) / UM3_PER_MM3
                 self.layer.reseed_tissue_age(1.0 / turnover, older_than_years=young_days / DAYS_PER_YEAR,
                                              missing_mm3=missing)
@@ -162,12 +165,10 @@ class SkeletonModel:
     def spin_up(self, days: int | None = None) -> None:
         days = self.scenario.numerics.spin_up_days if days is None else days
         self.day = -days
-        formed = []
         for _ in range(days):
             self.step()
-            formed.append(self.skeleton.layer.formed_um3.copy())
         self.day = 0
-        self.skeleton.finish_spin_up(days, np.array(formed))
+        self.skeleton.finish_spin_up(days)
 
     def readouts(self) -> dict[str, float]:
         """Today's patient-level readouts (`LAYER_ALONE_READOUTS`)."""

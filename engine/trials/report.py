@@ -142,6 +142,31 @@ def _grade(row: dict) -> str:
     return "pass" if row["pass"] else "miss"
 
 
+def comparison_table(rows: list[dict]) -> list[str]:
+    """Markdown lines of `compare`'s rows: published vs simulated, tolerance, pass/miss, source row, then the
+    tolerances' reasons (the trial report's table; `benchmarks/validate_trials.py` prints one per trial)."""
+    def fmt_ci(ci):
+        return f"[{ci[0]:.1f}, {ci[1]:.1f}]" if ci and np.all(np.isfinite(ci)) else "–"
+
+    def when(r):  # a peak row: its window and the month the peak fell on
+        if r["statistic"] != "peak":
+            return f"{r['month']:g}"
+        at = f" (at {r['day'] / MONTH_DAYS:.1f})" if np.isfinite(r["day"]) else ""
+        return f"{r['month']:g}–{r['until_month']:g}{at}"
+
+    table = ["| arm | readout | month | statistic | published (95 % CI / range) | tolerance | simulated [95 % CI] | n "
+             "| pass | source row |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    reasons: dict[str, int] = {}
+    for r in rows:
+        mark = reasons.setdefault(r["tolerance_why"], len(reasons) + 1)
+        table.append(f"| {r['arm']} | {r['readout']} | {when(r)} | {r['statistic']} | {r['published']:.1f} "
+                     f"{fmt_ci(r['published_ci'])} | ±{r['tolerance']:.1f} ({mark}) "
+                     f"| {r['simulated']:.1f} {fmt_ci(r['ci'])} | {r['n']} | {_grade(r)} "
+                     f"| {r['row']}{' — ' + r['note'] if r['note'] else ''} |")
+    return table + ["", "Tolerances: " + "; ".join(f"({i}) {why}" for why, i in reasons.items()) + "."]
+
+
 def write_report(loaded: LoadedTrial, summaries: dict, failures: dict, out_dir: Path, resolution: str) -> Path:
     out_dir = Path(out_dir)
     trial = loaded.trial
@@ -150,27 +175,7 @@ def write_report(loaded: LoadedTrial, summaries: dict, failures: dict, out_dir: 
     n_by_arm = {arm: int(np.max(s["n"])) for arm, s in summaries.items()}
     published = loaded.published_file()
 
-    def fmt_ci(ci):
-        return f"[{ci[0]:.1f}, {ci[1]:.1f}]" if ci and np.all(np.isfinite(ci)) else "–"
-
-    table = ["| arm | readout | month | statistic | published (95 % CI / range) | tolerance | simulated [95 % CI] | n "
-             "| pass | source row |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    reasons: dict[str, int] = {}
-
-    def when(r):  # a peak row: its window and the month the peak fell on
-        if r["statistic"] != "peak":
-            return f"{r['month']:g}"
-        at = f" (at {r['day'] / MONTH_DAYS:.1f})" if np.isfinite(r["day"]) else ""
-        return f"{r['month']:g}–{r['until_month']:g}{at}"
-
-    for r in rows:
-        mark = reasons.setdefault(r["tolerance_why"], len(reasons) + 1)
-        table.append(f"| {r['arm']} | {r['readout']} | {when(r)} | {r['statistic']} | {r['published']:.1f} "
-                     f"{fmt_ci(r['published_ci'])} | ±{r['tolerance']:.1f} ({mark}) "
-                     f"| {r['simulated']:.1f} {fmt_ci(r['ci'])} | {r['n']} | {_grade(r)} "
-                     f"| {r['row']}{' — ' + r['note'] if r['note'] else ''} |")
-    table += ["", "Tolerances: " + "; ".join(f"({i}) {why}" for why, i in reasons.items()) + "."]
+    table = comparison_table(rows)
     lines = [f"# Virtual trial: {trial.name}", "", trial.description.strip(), "",
              f"- trial file: `{loaded.source}`; base scenario: `{trial.base_scenario}`; trial seed {trial.seed}",
              f"- resolution: {resolution} (coarser than a single run's default only if the trial says so)",

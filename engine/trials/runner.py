@@ -34,6 +34,7 @@ class TrialSummary:
     failures: dict[str, dict]
     wall_s: float
     resolution: str
+    summaries: dict  # arm -> the arm's summary series (as written to trial.h5 /arms/<arm>/summary)
 
 
 def resolution_text(loaded: LoadedTrial, volumes_per_arm: int | None = None) -> str:
@@ -132,4 +133,4 @@ def run_trial(loaded: LoadedTrial, out_dir: Path, workers: int = 2, scheduler: s
         report = write_report(loaded, summaries, failures, out_dir, resolution) if summaries else None
     return TrialSummary(out_dir=out_dir, trial_path=out_dir / "trial.h5", report_path=report,
                         n_patients=len(cohort), n_done=finished, n_skipped=skipped, failures=failures,
-                        wall_s=time.perf_counter() - t0, resolution=resolution)
+                        wall_s=time.perf_counter() - t0, resolution=resolution, summaries=summaries)

@@ -1,10 +1,12 @@
 """Tissue ages at the end of the spin-up: the young tissue a spin-up without BMUs did not form."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from engine.processes.tissue_age import ages_years, missing_young_tissue, steady_degree
-from engine.scenario import scenario_from_text
+from engine.scenario import load_scenario
 from engine.scenario.biology import BiologyParameters
 from engine.skeleton.patient import SkeletonModel
 from engine.units import DAYS_PER_YEAR
@@ -39,20 +41,11 @@ def test_steady_degree_runs_from_the_primary_share_to_full():
     assert steady_degree(b, 100.0) == pytest.approx(1.0)
 
 
-TEXT = """\
-name: drift
-seed: 1
-duration_days: 1095
-geometry:
-  volume_size_um: [600, 600, 600]
-  voxel_size_um: 10
-  structure: {type: synthetic_trabecular, bv_tv: 0.15, trabecular_thickness_um: 110, seed: 11}
-patient: {sex: female, age_years: 72, years_since_menopause: 22}
-"""
+FREEDOM_PATIENT = Path(__file__).parents[2] / "scenarios" / "trials" / "freedom_patient.yaml"
 
 
 def mineral_per_bone_change_pct(spin_up_days: int) -> float:
-    model = SkeletonModel(scenario_from_text(TEXT).scenario)
+    model = SkeletonModel(load_scenario(FREEDOM_PATIENT).scenario)
     model.spin_up(spin_up_days)
     layer = model.skeleton.layer
     before = layer.mineral[0] / layer.bone_mm3[0]
