@@ -40,6 +40,9 @@ class MarkerFluxes:
         self.baseline = self.mean_flux(days)
 
     def turnover_per_year(self, days: int, bone_um3: float) -> float:
-        """Bone formed per year over the last `days` days, as a fraction of the bone volume (renewal rate)."""
-        formed_um3_per_day = self.mean_flux(days)[1]
-        return formed_um3_per_day * DAYS_PER_YEAR / bone_um3 if bone_um3 else 0.0
+        """Bone resorbed per year over the last `days` days, as a fraction of the bone volume: the rate at which
+        remodeling removes tissue of every age, so tissue ages are exponential at this rate
+        (`processes.tissue_age`). Not the formation rate: formation lags resorption by the reversal and
+        formation periods, so while resorption still rises (a spin-up) formation understates the renewal rate."""
+        resorbed_um3_per_day = self.mean_flux(days)[0]
+        return resorbed_um3_per_day * DAYS_PER_YEAR / bone_um3 if bone_um3 else 0.0

@@ -238,10 +238,14 @@ class BiologyParameters(BaseModel):
                 "drug-level blockade does"),
         description="Share of the reference RANK occupancy below which osteoclasts lose RANKL's survival signal.")
     osteoclast_resorption_um3_per_day_per_nucleus: float = _param(
-        4000.0, unit="µm^3/day per nucleus",
-        source=("Derived from the cortical cutting cone (targets.md §8b 'Cortical BMU'): a ~200 µm wide cone "
+        3000.0, unit="µm^3/day per nucleus",
+        source=("Range derived from the cortical cutting cone (targets.md §8b 'Cortical BMU'): a ~200 µm wide cone "
                 "advancing 20-40 µm/d removes 0.6-1.3e6 µm^3/d with ~10 osteoclasts of ~10-20 nuclei -> "
-                "3,000-13,000 µm^3/d per nucleus (Parfitt 1994 J Cell Biochem 55:273); low end for trabecular bone"),
+                "3,000-13,000 µm^3/d per nucleus (Parfitt 1994 J Cell Biochem 55:273). Value calibrated (its low "
+                "end): the virtual trials' base patient (FREEDOM-like, 72 y) renews her vertebral trabecular bone "
+                "at 25 %/y in the whole-skeleton layer (targets.md §10 'Turnover by compartment'), with the layer's "
+                "geometry factors measured on 1 mm³ volumes (engine/skeleton/README.md). Was 4000 (uncalibrated low "
+                "end), which gave the same turnover only through factors biased by 600 µm cubes' faces"),
         description="Bone volume one osteoclast nucleus resorbs per day.")
     osteoclast_radius_um: float = _param(
         40.0, unit="µm",

@@ -378,9 +378,10 @@ class SkeletonLayer:
         return a.mean(axis=0), r.mean(axis=0), f.mean(axis=0)
 
     def turnover_per_year(self, days: int = 182) -> np.ndarray:
-        """Bone formed per year as a fraction of the bone volume, over the last `days` days."""
-        formed = self.mean_over(days)[2]
-        return formed * DAYS_PER_YEAR / (self.bone_mm3 * UM3_PER_MM3)
+        """Bone resorbed per year as a fraction of the bone volume, over the last `days` days: the renewal rate
+        of tissue of every age (`processes.markers.MarkerFluxes.turnover_per_year` says why not formation)."""
+        resorbed = self.mean_over(days)[1]
+        return resorbed * DAYS_PER_YEAR / (self.bone_mm3 * UM3_PER_MM3)
 
     def set_baseline(self) -> None:
         self.baseline_mineral = self.mineral.copy()

@@ -15,5 +15,5 @@ def test_window_mean_baseline_and_turnover():
     assert m.mean_flux(3) == (398.0, 796.0)
     m.set_baseline(3)
     assert m.baseline == (398.0, 796.0)
-    assert m.turnover_per_year(3, bone_um3=796.0 * DAYS_PER_YEAR) == 1.0
+    assert m.turnover_per_year(3, bone_um3=398.0 * DAYS_PER_YEAR) == 1.0  # resorbed: the renewal rate
     assert m.turnover_per_year(3, bone_um3=0.0) == 0.0

@@ -56,11 +56,12 @@ def mineral_per_bone_change_pct(spin_up_days: int) -> float:
 
 def test_untreated_mineral_per_bone_no_longer_drifts_after_the_spin_up():
     """A woman held at her physiology keeps her turnover, so her tissue's mineral per bone volume stays near its
-    steady value. Reference: a 2,000-day spin-up, whose ramp is long forgotten (−0.4 % in 3 years: the old
+    steady value. Reference: a 2,000-day spin-up, whose ramp is long forgotten (−0.3 % in 3 years: the old
     bone's share shrinks as she loses bone). Before the missing young tissue was aged, the default 400-day
     spin-up gave −1.5 % (−1.1 % points of artifact; the placebo woman's spine lost 0.5 % points of BMD to
-    it; measured with the earlier MBF); now −0.8 % (reference −0.4). What remains: at day 400 the spin-up's formation is still 3 % above its long-run level
-    (a damped overshoot after the start without BMUs), so the turnover that sets the old bone's age is a
-    little high. Bound: within 0.4 % points of the reference, about a third of the artifact."""
+    it; measured with the earlier MBF); now −0.7 % (reference −0.3; with the earlier geometry factors and the
+    formation-based renewal rate, −0.8 against −0.4). The spin-up's fluxes are steady by day 300, so what
+    remains is in the seeded ages, not in the turnover that sets them (not found). Bound: within 0.4 % points
+    of the reference, about a third of the artifact; the layer is deterministic, and the margin is now small."""
     reference = mineral_per_bone_change_pct(2000)
     assert mineral_per_bone_change_pct(400) == pytest.approx(reference, abs=0.4)
