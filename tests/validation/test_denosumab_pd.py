@@ -1,15 +1,18 @@
 """Denosumab 60 mg every 6 months against the published markers and BMD (targets.md §2, §3, §4).
 
-Ensembles (see `ensemble.py`): 6 virtual biopsies (600 µm cubes, BV/TV 0.2) of a FREEDOM-like woman
+Ensembles (see `ensemble.py`): 12 virtual biopsies (600 µm cubes, BV/TV 0.2) of a FREEDOM-like woman
 (72 y, 22 y after menopause), each spun up 400 days, then observed with the same seeds in three arms:
 placebo, denosumab 60 mg SC q6m for 3 years, and 4 doses then stopped. Serum markers add up the
 whole skeleton's BMUs, so the markers here are the fluxes of all 6 volumes summed, day by day
 (no 7-day smoothing, so timing is exact), in % of the summed spin-up baselines.
 
 Tolerances and why:
-- A sum of 6 small volumes holds ~5-15 active BMUs, so a single day's CTX can swing by ±50 %; checks
+- A sum of 12 small volumes holds ~10-30 active BMUs, so a single day's CTX can swing by ±35 %; checks
   use means over the windows the papers report (days 2-3, the 2nd-4th week, the last two weeks before
-  the next dose, months after stopping).
+  the next dose, months after stopping). Even those windows wander: the placebo arm's CTX over months 1-3
+  was −46 % of the spin-up baseline with 3000 µm³/day per nucleus and +6 % with 4000 (same seeds), so a
+  check here can flip with any change that reshuffles which BMUs start when. 6 volumes (before issue 18's
+  last stop) were worse; the patient-level targets are checked in test_patient_level.py.
 - BMD: the published numbers are lumbar-spine DXA, which the whole-skeleton layer gives (`engine.skeleton`:
   centrum, shell and posterior elements, the same rules in their expected value; deterministic, so the same
   in every volume). The biopsy's trabecular BMD itself must gain more than the DXA value (its remodeling
@@ -20,7 +23,7 @@ Tolerances and why:
   cortical turnover).
 No parameter is fitted here; every value is fixed in code with its source.
 
-Cost: three 6-volume ensembles over 3-4 years (~2 min on 2 cores), so the module is marked `slow`; it runs
+Cost: three 12-volume ensembles over 3 years (~2 min on 2 cores), so the module is marked `slow`; it runs
 with `pytest -m slow tests/validation/test_denosumab_pd.py` or `benchmarks/validate_biopsies.py`. The
 patient-level targets (serum markers, DXA) are checked in the default suite by test_patient_level.py.
 """
@@ -33,7 +36,7 @@ from engine.io.published import MONTH_DAYS
 pytestmark = pytest.mark.slow
 from tests.validation.ensemble import DENOSUMAB_Q6M, FREEDOM_PATIENT, run_marker_ensemble
 
-SEEDS = (1, 2, 3, 4, 5, 6)
+SEEDS = tuple(range(1, 13))
 DAYS = 1095
 INTERVAL = 182.5
 
