@@ -4,7 +4,7 @@ import numpy as np
 
 from engine.grid.voxel_grid import VoxelGrid
 from engine.scenario.biology import BiologyParameters
-from engine.signalling import SignallingFields
+from engine.signalling import SignallingFields, enclosed_marrow
 from engine.units import AVOGADRO_PER_MOL, UM3_PER_LITRE
 
 
@@ -50,3 +50,30 @@ def test_sources_deeper_than_the_local_search_reach_the_nearest_marrow():
     sig = SignallingFields(grid, BiologyParameters(), 2, 1e-6, 500)
     out = sig.nearest_marrow_voxels(np.array([[3, 5, 6], [23, 2, 2]]))
     np.testing.assert_array_equal(out, [[24, 5, 6], [24, 2, 2]])
+
+
+def test_enclosed_pockets_count_as_bone_for_sources_and_transport():
+    """A marrow pocket closed off inside bone exchanges with nothing: a source beside it must reach the open
+    marrow, and the pocket holds no field; marrow touching a face of the volume stays open."""
+    bone = np.zeros((16, 16, 16), np.float32)
+    bone[:10] = 1.0
+    bone[4:6, 6:8, 6:8] = 0.3  # a pocket enclosed by bone (2x2x2 voxels, mostly marrow)
+    bone[4:6, 0:2, 6:8] = 0.0  # a pocket cut by the volume's y = 0 face: open (it continues outside)
+    expected = np.zeros(bone.shape, bool)
+    expected[4:6, 6:8, 6:8] = True
+    np.testing.assert_array_equal(enclosed_marrow(bone), expected)
+    grid = VoxelGrid.from_bone(bone, 10.0)
+    sig = SignallingFields(grid, BiologyParameters(), 2, 1e-10, 5000)
+    # an osteocyte next to the pocket: its nearest marrow is the open surface above (z = 10), not the pocket
+    assert tuple(sig.nearest_marrow_voxels(np.array([[4, 8, 6]]))[0]) == (10, 8, 6)
+    sig.update(np.array([[4, 8, 6]]), np.array([1e6]), np.array([1e6]))
+    assert sig.marrow[2, 3, 3] == 0.0 and sig.rankl_total_nM[2, 3, 3] == 0.0  # the pocket's field cell
+    assert sig.marrow[2, 0, 3] > 0.0  # the face pocket's cell is marrow
+
+
+def test_a_volume_wrapped_in_bone_keeps_its_largest_marrow_region_open():
+    bone = np.ones((8, 8, 8), np.float32)
+    bone[2:6, 2:6, 2:6] = 0.0
+    bone[1, 1, 1] = 0.0
+    enclosed = enclosed_marrow(bone)
+    assert not enclosed[2:6, 2:6, 2:6].any() and enclosed[1, 1, 1]
