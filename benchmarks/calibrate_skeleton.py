@@ -16,7 +16,7 @@ layer) and a figure (`outputs/benchmarks/skeleton_vs_agents.png`).
 Why 1 mm³ for the factors: they describe bone without edges (a skeleton), and a volume's faces bias all three.
 On the same patient and seeds, 600 µm cubes gave contact loss 0.014/day, site ratio 1.31 and efficiency 0.79;
 1 mm³ cubes 0.005/day, 1.18 and 0.94 (osteoclasts near a face run out of bone and lose contact). The table held
-the 600 µm values until issue 18's last stop, so the layer's BMUs resorbed ~30 % less than the default biopsy's.
+600 µm values before (0.016, 1.39, 0.775), so the layer's BMUs resorbed ~30 % less than the default biopsy's.
 
     .venv/bin/python benchmarks/calibrate_skeleton.py            # ~6 min on 2 cores
     .venv/bin/python benchmarks/calibrate_skeleton.py --seeds 20 --days 365 --geometry-seeds 12

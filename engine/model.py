@@ -223,7 +223,8 @@ class BoneModel(mesa.Model):
 
         The patient is held at day 0 (physiology does not age). At the end, the bone the model did not
         form gets the tissue-age mix of the turnover the patient showed over the spin-up's last half year
-        (resorbed per year / bone, the rate at which tissue of every age is removed; mean age = 1 / turnover), and the part of it standing in for young tissue the spin-up (which starts
+        (resorbed per year / bone, the rate at which tissue of every age is removed; mean age = 1 / turnover),
+        and the part of it standing in for young tissue the spin-up (which starts
         without BMUs) did not form gets those young ages (`processes.tissue_age`), so mineral starts in
         balance with her own remodeling rate. BMD and marker baselines are then today's state: a run starts
         in the remodeling steady state of its patient, as a trial participant does, instead of on bone

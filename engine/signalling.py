@@ -8,8 +8,8 @@ Each day:
    marrow and blood): pockets that remodeling closed off inside bone (`enclosed_marrow`) count as bone for
    sources and transport. Why: a pocket exchanges with nothing, so a source that lands in it piles up there
    (up to 170× the marrow mean after the default spin-up) and vanishes from the rest of the marrow; those
-   pockets made the converged field move 7 % a day and 360 % in 14 days (rms over the marrow), against
-   0.6 % and 7 % without them (`benchmarks/bench_field_cadence.py`, seed 1).
+   pockets made the converged field move 9 % a day and 360 % in 14 days (rms over the marrow), against
+   4-5 % and 29 % without them (`benchmarks/bench_field_cadence.py`, seed 1).
 2. Transport. Total RANKL and total OPG each obey the quasi-steady screened diffusion equation
    D∇²c − k·c + s = 0 in marrow (`engine.kernels.fields`), solved on a *field grid* whose cells are
    `factor` voxels wide (fields vary over diffusion lengths √(D/k) ≈ 290 µm for RANKL and ≈ 1.6 mm
@@ -33,7 +33,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from scipy import ndimage
 
 from engine.grid.voxel_grid import VoxelGrid

@@ -15,8 +15,9 @@ The missing young tissue, by age a = 1..T days before the end of the spin-up:
 F = the steady daily formation (the mean over the spin-up's last half year), formed(a) = what the model formed
 that day, exp(−k·a) = the share of a day's formation still there after a days when resorption takes tissue of
 every age alike (k = resorbed volume per day / bone volume: resorption, not formation, sets how long tissue
-survives; the two differ by the BMUs' few-% deficit, and while resorption still rises formation lags it). That much of the old
-bone gets those ages; the rest is older than the spin-up. Mineral of a tissue age a: `steady_degree`.
+survives; the two differ by the BMUs' few-% deficit, and while resorption still rises formation lags it).
+That much of the old bone gets those ages; the rest is older than the spin-up. Mineral of a tissue age a:
+`steady_degree`.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ Tolerances and why:
   use means over the windows the papers report (days 2-3, the 2nd-4th week, the last two weeks before
   the next dose, months after stopping). Even those windows wander: the placebo arm's CTX over months 1-3
   was −46 % of the spin-up baseline with 3000 µm³/day per nucleus and +6 % with 4000 (same seeds), so a
-  check here can flip with any change that reshuffles which BMUs start when. 6 volumes (before issue 18's
-  last stop) were worse; the patient-level targets are checked in test_patient_level.py.
+  check here can flip with any change that reshuffles which BMUs start when. 6 volumes (before 2026-11-29)
+  were worse; the patient-level targets are checked in test_patient_level.py.
 - BMD: the published numbers are lumbar-spine DXA, which the whole-skeleton layer gives (`engine.skeleton`:
   centrum, shell and posterior elements, the same rules in their expected value; deterministic, so the same
   in every volume). The biopsy's trabecular BMD itself must gain more than the DXA value (its remodeling
