@@ -30,9 +30,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.grid.measure import bone_surface_to_volume_per_mm  # noqa: E402
+from engine.grid.measure import bone_surface_um2  # noqa: E402
 from engine.model import BoneModel  # noqa: E402
 from engine.scenario import scenario_from_text  # noqa: E402
+from engine.units import DAYS_PER_YEAR  # noqa: E402
 
 SIZE = 100  # voxels of 10 µm
 SLAB = (30, 70)  # bone between these z indices
@@ -56,9 +57,7 @@ def faces(bone: np.ndarray) -> int:
 
 def measure(model: BoneModel, flat_faces: int, flat_area_um2: float) -> dict:
     bone = model.grid.bone_fraction
-    h = model.grid.voxel_size_um
-    bone_um3 = float(bone.sum(dtype=np.float64)) * h**3
-    area_um2 = bone_surface_to_volume_per_mm(bone, h) * 1e-3 * bone_um3
+    area_um2 = bone_surface_um2(bone, model.grid.voxel_size_um)
     interior = bone[SLAB[0] + TUNNEL_DEPTH_VOXELS:SLAB[1] - TUNNEL_DEPTH_VOXELS]
     return {"faces_over_flat": faces(bone) / flat_faces, "area_over_flat": area_um2 / flat_area_um2,
             "bv_tv": float(bone.mean()), "tunnel_marrow_voxels": int((interior < 0.5).sum())}
@@ -71,7 +70,7 @@ def main() -> None:
     parser.add_argument("--coupling", type=float, default=None,
                         help="osteoblasts_per_1e6_um3_resorbed (default: the biology table's)")
     args = parser.parse_args()
-    days = int(round(365.25 * args.years))
+    days = int(round(DAYS_PER_YEAR * args.years))
     biology = "" if args.coupling is None else f"biology: {{osteoblasts_per_1e6_um3_resorbed: {args.coupling}}}\n"
     with tempfile.TemporaryDirectory() as tmp:
         slab = np.zeros((SIZE, SIZE, SIZE), bool)
