@@ -66,6 +66,25 @@ from engine.units import DAYS_PER_YEAR
 MARKER_BASELINE_DAYS = 182
 
 
+#: spawn key of the draw that decides whether a 'sampled' volume is out of a RANKL binder's reach (any number)
+REACH_STREAM = 0x5EAC
+
+
+def volume_out_of_reach(mode: str, out_of_reach_fraction: float, rng: np.random.Generator) -> bool:
+    """`geometry.drug_reach` for this run: 'sampled' draws with the binder's share from a generator derived from the
+    model's seed and drawing nothing from it, so the model's own stream is the same with or without a binder (arms
+    of a virtual trial with the same seed share their spin-up). False without a binder (share 0)."""
+    if out_of_reach_fraction <= 0.0 or mode == "reached":
+        return False
+    if mode == "out_of_reach":
+        return True
+    seq = getattr(rng.bit_generator, "seed_seq", None)
+    seed = (np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (REACH_STREAM,)) if seq is not None
+            else np.random.SeedSequence(REACH_STREAM))
+    draw = np.random.default_rng(seed)
+    return bool(draw.random() < out_of_reach_fraction)
+
+
 class BoneModel(mesa.Model):
     """A small volume of bone, stepped one day at a time.
 
@@ -93,6 +112,9 @@ class BoneModel(mesa.Model):
         self.exposure = DrugExposure(scenario.regimen, scenario.pharmacokinetics,
                                      scenario.patient.body_weight_kg)
         n = scenario.numerics
+        # is this volume one of the sites the regimen's RANKL binder does not reach? (geometry.drug_reach)
+        self.volume_out_of_reach = volume_out_of_reach(scenario.geometry.drug_reach,
+                                                       self.exposure.rankl_binder_out_of_reach_fraction, self.rng)
         self.signalling = SignallingFields(self.grid, self.biology, field_cell_factor(scenario),
                                            n.field_solver_rtol, n.field_solver_max_iterations,
                                            drug_kd_nM=self.exposure.rankl_binder_kd_nM)
@@ -184,7 +206,7 @@ class BoneModel(mesa.Model):
     def _signal(self) -> None:
         """Signalling: the drug field from today's exposure; transport re-solved every `field_update_days`
         (OPG every `opg_update_every` of those), local binding every day."""
-        self.signalling.drug_total_nM.fill(self.exposure.marrow_rankl_binder_nM)
+        self.signalling.drug_total_nM.fill(0.0 if self.volume_out_of_reach else self.exposure.marrow_rankl_binder_nM)
         n = self.scenario.numerics
         if self.clock % n.field_update_days == 0:
             self.signalling.refresh_geometry()

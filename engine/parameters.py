@@ -25,6 +25,19 @@ class Parameter:
     value: float
     source: str
     note: str = ""
+    #: values a scenario may set (`engine.scenario.consistency`): > minimum (≥ with minimum_inclusive), < maximum
+    minimum: float = 0.0
+    minimum_inclusive: bool = False
+    maximum: float | None = None
+
+    def allows(self, number: float) -> bool:
+        above = number >= self.minimum if self.minimum_inclusive else number > self.minimum
+        return above and (self.maximum is None or number < self.maximum)
+
+    def allowed(self) -> str:
+        """What `allows` accepts, in words for an error line."""
+        low = f"{'>=' if self.minimum_inclusive else '>'} {self.minimum:g}"
+        return low if self.maximum is None else f"{low} and < {self.maximum:g}"
 
 
 class ParameterTable:

@@ -87,6 +87,14 @@ class DrugExposure:
         return self.models[self.rankl_binder].p[module.kd_parameter] if module.kd_parameter else module.rankl_kd_nM
 
     @property
+    def rankl_binder_out_of_reach_fraction(self) -> float:
+        """Share of the remodeling sites the regimen's RANKL binder does not reach (its table's
+        `out_of_reach_fraction`); 0 without a binder, so untreated runs are unchanged."""
+        if not self.rankl_binder:
+            return 0.0
+        return float(self.models[self.rankl_binder].p.get("out_of_reach_fraction", 0.0))
+
+    @property
     def bone_seeking(self) -> dict:
         """{drug: PK model} of the bone-seeking drugs of this regimen (bisphosphonates)."""
         return {d: m for d, m in self.models.items() if registry.drug(d).bone_seeking}

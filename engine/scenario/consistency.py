@@ -179,7 +179,7 @@ def _check_patient(s: Scenario) -> list[Problem]:
 
 
 def _check_pharmacokinetics(s: Scenario) -> list[Problem]:
-    """Overrides name a registered drug and a row of its table, with a value > 0."""
+    """Overrides name a registered drug and a row of its table, with a value the row allows (> 0 unless it says)."""
     problems: list[Problem] = []
     tables = registry.parameter_tables()
     for drug, overrides in s.pharmacokinetics.items():
@@ -191,8 +191,9 @@ def _check_pharmacokinetics(s: Scenario) -> list[Problem]:
             if name not in known:
                 problems.append(Problem(("pharmacokinetics", drug, name),
                                         f"unknown {drug} PK parameter {name!r}; allowed: {', '.join(known)}"))
-            elif not number > 0:
-                problems.append(Problem(("pharmacokinetics", drug, name), f"{name} must be > 0", number, True))
+            elif not tables[drug][name].allows(number):
+                problems.append(Problem(("pharmacokinetics", drug, name),
+                                        f"{name} must be {tables[drug][name].allowed()}", number, True))
     return problems
 
 

@@ -66,6 +66,13 @@ class Geometry(_Strict):
         None, description="Edge lengths of the simulated volume (z, y, x) in µm; for micro_ct, taken from the array if omitted.")
     voxel_size_um: float = Field(gt=0, le=1000, description="Edge length of one cubic voxel in µm.")
     structure: Structure
+    drug_reach: Literal["reached", "out_of_reach", "sampled"] = Field(
+        "reached", description=(
+            "Whether a RANKL binder (denosumab) reaches this volume's marrow. A share of the skeleton's remodeling "
+            "sites is out of its reach (its table's out_of_reach_fraction; the whole-skeleton layer always has "
+            "both): 'reached' = a typical biopsy, where the drug acts (default); 'out_of_reach' = one of the sites "
+            "it does not reach (remodels as untreated); 'sampled' = drawn with that share from the run's seed "
+            "(virtual trials' biopsies). Without a RANKL binder in the regimen it changes nothing."))
 
 
 class Patient(_Strict):

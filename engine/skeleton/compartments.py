@@ -14,7 +14,9 @@ their expected-value limit; a compartment differs from another only by what is h
   plates, 15 mm⁻¹ at Tb.Th 130 µm: a known gap, see engine/skeleton/README.md);
 - `drug_access`: the fraction of the marrow's free RANKL binder that reaches RANKL there (1 = as in the
   trabecular marrow, assumption for cortical canals; serum-to-marrow access itself is the denosumab table's
-  `marrow_to_serum_ratio`, 0.10, calibrated on the month-6 CTX, targets.md §2 and §9).
+  `marrow_to_serum_ratio`, 0.16, calibrated on the month-6 CTX, targets.md §2 and §9). A RANKL binder's
+  `out_of_reach_fraction` splits every compartment into the part it reaches and a part it does not
+  (`engine.skeleton.layer.split_by_drug_reach`).
 
 All compartments see the RANKL/OPG totals of the patient's trabecular marrow (osteocyte secretion over the
 marrow volume, the agents' rule) scaled by the same systemic factors: cortical canals exchange with blood,

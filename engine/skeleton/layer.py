@@ -9,7 +9,8 @@ Each day, in the agents' order (`engine.model.BoneModel.step`):
 1. Signalling. Marrow-mean total RANKL and OPG of the patient's trabecular bone, from osteocyte secretion
    over the marrow volume (`engine.signalling`'s steady state integrated over the volume: k·∫c = ∫s), times
    the day's systemic factors; the drug field is the regimen's free RANKL binder × the compartment's
-   access; binding is the same closed form (`kernels.binding.free_ligand_competitive`), RANK occupancy
+   access (0 in the parts the binder does not reach: `split_by_drug_reach`, which runs each compartment as
+   two parts, each with its own precursors, sites and cohorts, as the agents' BMUs out of reach); binding is the same closed form (`kernels.binding.free_ligand_competitive`), RANK occupancy
    θ = L/(L + K_RANK).
 2. Precursors: one `PrecursorPool` per compartment at its θ (the agents' class itself).
 3. Activation: new BMUs at activation_per_mm2_per_year/365.25 × quiescent surface × committed precursors
@@ -52,6 +53,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from dataclasses import replace
 
 import numpy as np
 from scipy.special import gammaincc
@@ -92,6 +94,23 @@ def _reversal_pmf(shape: float, mean_days: float) -> np.ndarray:
     return pmf / pmf.sum()
 
 
+OUT_OF_REACH_SUFFIX = "_out_of_reach"
+
+
+def split_by_drug_reach(parts: tuple[Compartment, ...], out_of_reach_fraction: float
+                        ) -> tuple[tuple[Compartment, ...], np.ndarray]:
+    """Each compartment split by the RANKL binder's reach: a share 1 − s where it acts as the compartment says
+    and a share s it does not reach (drug access 0; the binder's `out_of_reach_fraction`, e.g. denosumab's):
+    (the parts, the index of each part's compartment). s = 0 keeps the compartments as they are."""
+    s = float(out_of_reach_fraction)
+    if s <= 0.0:
+        return tuple(parts), np.arange(len(parts))
+    reached = tuple(replace(p, bmc_g=p.bmc_g * (1.0 - s)) for p in parts)
+    unreached = tuple(replace(p, bmc_g=p.bmc_g * s, drug_access=0.0, name=p.name + OUT_OF_REACH_SUFFIX)
+                      for p in parts)
+    return reached + unreached, np.concatenate([np.arange(len(parts)), np.arange(len(parts))])
+
+
 class SkeletonLayer:
     """Expected-value state of every compartment of one patient's skeleton.
 
@@ -101,12 +120,17 @@ class SkeletonLayer:
             marrow RANKL/OPG totals through osteocytes per marrow volume, as in the agents.
         trabecular_bs_bv_per_mm: true BS/BV of that bone (`compartments.trabecular_bs_bv_per_mm`).
         parts: compartments (default: `compartments(trabecular_bs_bv_per_mm)`).
+        out_of_reach_fraction: share of every compartment the regimen's RANKL binder does not reach (its table's
+            `out_of_reach_fraction`; 0 without one): those parts are followed apart, with drug access 0
+            (`split_by_drug_reach`); `by_compartment` sums them back.
     """
 
     def __init__(self, biology, trabecular_bv_tv: float, trabecular_bs_bv_per_mm: float | None = None,
-                 parts: tuple[Compartment, ...] | None = None):
+                 parts: tuple[Compartment, ...] | None = None, out_of_reach_fraction: float = 0.0):
         self.biology = biology
-        self.parts = parts if parts is not None else compartments(trabecular_bs_bv_per_mm)
+        base = parts if parts is not None else compartments(trabecular_bs_bv_per_mm)
+        self.base_names = tuple(p.name for p in base)
+        self.parts, self.base_index = split_by_drug_reach(base, out_of_reach_fraction)
         self.names = tuple(p.name for p in self.parts)
         k = len(self.parts)
         b = biology
@@ -215,6 +239,11 @@ class SkeletonLayer:
     @property
     def surface_mm2(self) -> np.ndarray:
         return self.bone_mm3 * self.bs_per_bv_per_mm
+
+    def by_compartment(self, values: np.ndarray) -> np.ndarray:
+        """A per-part quantity summed over the parts of each compartment (`split_by_drug_reach`), in the order
+        of `base_names`."""
+        return np.bincount(self.base_index, weights=np.asarray(values, np.float64), minlength=len(self.base_names))
 
     def surfaces_mm2(self) -> tuple[np.ndarray, np.ndarray]:
         """(ES, OS) per compartment: footprints of BMUs resorbing or in reversal, and of BMUs (and modeling

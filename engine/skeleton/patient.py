@@ -44,7 +44,8 @@ class PatientSkeleton:
         self.biology = biology
         self.physiology = physiology
         self.exposure = exposure
-        self.layer = SkeletonLayer(biology, trabecular_bv_tv, trabecular_bs_bv_per_mm)
+        self.layer = SkeletonLayer(biology, trabecular_bv_tv, trabecular_bs_bv_per_mm,
+                                   out_of_reach_fraction=exposure.rankl_binder_out_of_reach_fraction)
         bone_seeking = exposure.bone_seeking
         if bone_seeking:
             from engine.parameters import values
@@ -100,7 +101,9 @@ class PatientSkeleton:
         p1np = serum_marker(float(L.formed_um3.sum()), float(L.baseline_formed_um3.sum()),
                             s["p1np_reference_ug_per_l"], s["p1np_non_skeletal_fraction"], s["p1np_lloq_ug_per_l"])
         mineral, base = L.mineral, L.baseline_mineral
-        surface = L.surface_mm2
+        surface = L.by_compartment(L.surface_mm2)
+        eroded, osteoid = (L.by_compartment(x) for x in L.surfaces_mm2())
+        trabecular_mineral, trabecular_base = L.by_compartment(mineral)[0], L.by_compartment(base)[0]
         return {
             "serum_ctx_ng_per_ml": ctx,
             "serum_ctx_change_pct": pct(ctx, s["ctx_reference_ng_per_ml"]),
@@ -109,22 +112,24 @@ class PatientSkeleton:
             "lumbar_spine_bmd_change_pct": pct(mineral[self.sites["lumbar_spine"]].sum(),
                                                base[self.sites["lumbar_spine"]].sum()),
             "total_hip_bmd_change_pct": pct(mineral[self.sites["total_hip"]].sum(), base[self.sites["total_hip"]].sum()),
-            "skeleton_trabecular_es_pct": 100.0 * L.eroded_surface_mm2[0] / surface[0],
-            "skeleton_trabecular_os_pct": 100.0 * L.osteoid_surface_mm2[0] / surface[0],
-            "skeleton_trabecular_bmd_change_pct": pct(mineral[0], base[0]),
+            "skeleton_trabecular_es_pct": 100.0 * eroded[0] / surface[0],
+            "skeleton_trabecular_os_pct": 100.0 * osteoid[0] / surface[0],
+            "skeleton_trabecular_bmd_change_pct": pct(trabecular_mineral, trabecular_base),
         }
 
     def histomorphometry(self, days: int = 365) -> dict[str, float]:
         """The vertebral trabecular compartment's rates over the last `days` days, in the agents' measures."""
         L = self.layer
-        act, res, form = L.mean_over(days)
-        surface_um2 = L.surface_mm2[0] * UM2_PER_MM2
+        act, res, form = (L.by_compartment(x)[0] for x in L.mean_over(days))
+        surface_mm2 = L.by_compartment(L.surface_mm2)[0]
+        eroded, osteoid = (L.by_compartment(x)[0] for x in L.surfaces_mm2())
+        surface_um2 = surface_mm2 * UM2_PER_MM2
         return {
-            "activations_per_mm2_per_year": act[0] * DAYS_PER_YEAR / L.surface_mm2[0],
-            "resorbed_um_per_year": res[0] * DAYS_PER_YEAR / surface_um2,   # µm³ per µm² of BS per year
-            "formed_um_per_year": form[0] * DAYS_PER_YEAR / surface_um2,
-            "eroded_surface_pct": 100.0 * L.eroded_surface_mm2[0] / L.surface_mm2[0],
-            "osteoid_surface_pct": 100.0 * L.osteoid_surface_mm2[0] / L.surface_mm2[0],
+            "activations_per_mm2_per_year": act * DAYS_PER_YEAR / surface_mm2,
+            "resorbed_um_per_year": res * DAYS_PER_YEAR / surface_um2,   # µm³ per µm² of BS per year
+            "formed_um_per_year": form * DAYS_PER_YEAR / surface_um2,
+            "eroded_surface_pct": 100.0 * eroded / surface_mm2,
+            "osteoid_surface_pct": 100.0 * osteoid / surface_mm2,
         }
 
 

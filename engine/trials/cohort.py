@@ -1,6 +1,9 @@
 """Virtual patients of a trial: characteristics sampled from the population, parameters with
 inter-individual variability, and seeds, all derived from the trial seed.
 
+Each patient's agent volume is a biopsy taken where it falls (`geometry.drug_reach: sampled`): a share of them
+(a RANKL binder's `out_of_reach_fraction`) lies where the binder does not reach, as in the trial biopsies.
+
 Patient i of every arm is the same virtual person (same seed, same uniform draws, hence the same age,
 baseline T-score, geometry and parameter deviations, mapped through the arm's population if it has
 its own): arms differ by their regimen only, as in a crossover of identical twins (common random
@@ -96,6 +99,8 @@ def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | Non
                 data["geometry"]["voxel_size_um"] = trial.resolution.voxel_size_um
             if trial.resolution.volume_size_um is not None:
                 data["geometry"]["volume_size_um"] = list(trial.resolution.volume_size_um)
+            # a trial's biopsies fall where they fall: a share of them where a RANKL binder does not reach
+            data["geometry"]["drug_reach"] = "sampled"
             duration = data["duration_days"]
             data["outputs"].update(snapshot_every_days=duration, checkpoint_every_days=duration, timeseries_every_days=1)
             chars: dict = {}

@@ -21,11 +21,17 @@ pharmacokinetics:
 @pytest.mark.parametrize("entry, message", [
     ("{clearance: 0.2}", "unknown denosumab PK parameter 'clearance'; allowed: bioavailability"),
     ("{linear_clearance_L_per_day: -1}", "linear_clearance_L_per_day must be > 0"),
+    ("{out_of_reach_fraction: 1.0}", "out_of_reach_fraction must be >= 0 and < 1"),
 ])
 def test_bad_overrides_are_refused(entry, message):
     with pytest.raises(ScenarioError) as info:
         scenario_from_text(SMALL_SCENARIO + f"pharmacokinetics:\n  denosumab: {entry}\n", source="s.yaml")
     assert "pharmacokinetics.denosumab" in str(info.value) and message in str(info.value)
+
+
+def test_a_share_may_be_zero():
+    scenario = scenario_from_text(SMALL_SCENARIO + "pharmacokinetics:\n  denosumab: {out_of_reach_fraction: 0}\n").scenario
+    assert scenario.pharmacokinetics["denosumab"]["out_of_reach_fraction"] == 0
 
 
 def test_every_drug_takes_overrides():
