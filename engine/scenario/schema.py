@@ -89,6 +89,14 @@ class Patient(_Strict):
     body_weight_kg: float | None = Field(
         None, gt=25, le=250, description=("Body weight (kg); scales denosumab clearances and volumes allometrically. "
                                           "Omit for the PK tables' reference adult (66 kg)."))
+    serum_ctx_ng_per_ml: float | None = Field(
+        None, gt=0, le=10, description=("Her own fasting serum beta-CTX before treatment (ng/mL): the serum CTX "
+                                        "readouts scale her changes to it, and the assay reports values below its "
+                                        "limit (0.049 ng/mL) at the limit. Omit for the reference of healthy women "
+                                        "of the trials' age, 0.387 ng/mL (engine.skeleton.serum)."))
+    serum_p1np_ug_per_l: float | None = Field(
+        None, gt=0, le=1000, description=("Her own serum total P1NP before treatment (µg/L), as serum_ctx_ng_per_ml "
+                                          "(assay limit 5 µg/L). Omit for the reference, 47.7 µg/L."))
 
 
 class DoseEntry(_Strict):

@@ -56,6 +56,11 @@ class PatientSkeleton:
         self.sites = {site: np.array([p.site == site for p in self.layer.parts])
                       for site in ("lumbar_spine", "total_hip")}
         self.serum = {p.name: p.value for p in SERUM}
+        own = getattr(physiology, "patient", None)  # her own pre-treatment marker levels, when the scenario gives them
+        for key, reference in (("serum_ctx_ng_per_ml", "ctx_reference_ng_per_ml"),
+                               ("serum_p1np_ug_per_l", "p1np_reference_ug_per_l")):
+            if getattr(own, key, None):
+                self.serum[reference] = float(getattr(own, key))
         self.held_formed_um3: list[np.ndarray] = []  # formation on each held (spin-up) day, for finish_spin_up
 
     def run_step(self, holding: bool = False) -> None:
@@ -96,6 +101,8 @@ class PatientSkeleton:
 
     def readouts(self) -> dict[str, float]:
         L, s = self.layer, self.serum
+        # changes are relative to her own baseline (the reference, or patient.serum_ctx_ng_per_ml), so the assay
+        # floor is reached at a deeper suppression when she starts higher
         ctx = serum_marker(float(L.resorbed_um3.sum()), float(L.baseline_resorbed_um3.sum()),
                            s["ctx_reference_ng_per_ml"], s["ctx_non_skeletal_fraction"], s["ctx_lloq_ng_per_ml"])
         p1np = serum_marker(float(L.formed_um3.sum()), float(L.baseline_formed_um3.sum()),

@@ -21,6 +21,7 @@ import numpy as np
 from engine.parameters import values
 from engine.scenario.loader import LoadedScenario, set_dotted
 from engine.pharmacology.registry import parameter_tables as drug_parameter_tables
+from engine.skeleton.serum import SERUM
 from engine.trials.schema import Population, Trial
 
 #: Lumbar-spine BMD: young-adult SD ≈ 10.5 % of the young-adult mean (NHANES III / Hologic reference:
@@ -29,6 +30,12 @@ T_SCORE_SD_FRACTION = 0.105
 #: Trabecular BV/TV of young adult (premenopausal) women, iliac crest ≈ 0.22–0.25 (Recker 2004 JBMR
 #: 19:1628; Parfitt 1983). Assumption: spine BMD scales with trabecular BV/TV at fixed mineralization.
 YOUNG_ADULT_BV_TV = 0.24
+
+
+#: The value a patient key takes when the scenario omits it (engine.skeleton.serum): the cohort mean of a trial's
+#: variability of that key (a population mean ± SD; `build_cohort`).
+PATIENT_REFERENCES = {"patient.serum_ctx_ng_per_ml": SERUM.ctx_reference_ng_per_ml.value,
+                      "patient.serum_p1np_ug_per_l": SERUM.p1np_reference_ug_per_l.value}
 
 
 #: Natural menopause happens at ≥ 40 y (before 40 it is premature ovarian insufficiency; ESHRE 2016
@@ -137,6 +144,9 @@ def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | Non
                     typical = data.get("pharmacokinetics", {}).get(drug, {}).get(name, pk_tables[drug][name])
                 else:
                     typical = _get(data, v.parameter)
+                    if typical is None:  # a patient key the scenario leaves at its reference (PATIENT_REFERENCES):
+                        # a cited mean ± SD, so the log-normal's median is set where its mean is the reference
+                        typical = PATIENT_REFERENCES[v.parameter] / np.sqrt(1.0 + (v.cv_pct / 100.0) ** 2)
                 value = float(typical * np.exp(omega * z))
                 set_dotted(data, v.parameter, value)
                 chars[v.parameter] = value

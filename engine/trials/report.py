@@ -15,12 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from engine.io.published import MONTH_DAYS
+from engine.skeleton.serum import SERUM
 from engine.trials.loader import LoadedTrial
+from engine.trials.schema import LLOQ_READOUTS
 from engine.trials.tolerance import row_tolerance
 
 PLOTTED = (("lumbar_spine_bmd_change_pct", "lumbar-spine DXA BMD, % change"),
            ("total_hip_bmd_change_pct", "total-hip DXA BMD, % change"),
            ("serum_ctx_change_pct", "serum CTX, % change"), ("serum_p1np_change_pct", "serum P1NP, % change"),
+           ("serum_ctx_ng_per_ml", "serum CTX (ng/mL; assay limit dashed)"),
            ("serum_denosumab_ng_per_ml", "serum denosumab (ng/mL)"),
            ("biopsy_bmd_change_pct", "biopsy (agent volume) BMD, % change"))
 PASS_RULE = ("a timepoint passes when the published interval (95 % CI or range; the single value if none is "
@@ -55,6 +58,10 @@ def compare(loaded: LoadedTrial, summaries: dict) -> list[dict]:
             n = s.get(f"{row.readout}_n", s["n"])
             entry.update(day=int(s["day"][i]), simulated=float(s[f"{row.readout}_mean"][i]), n=int(n[i]),
                          ci=(float(s[f"{row.readout}_ci95_low"][i]), float(s[f"{row.readout}_ci95_high"][i])))
+            if row.statistic == "below_lloq_pct":  # the share of patients at the assay floor, Wilson CI
+                key = f"{row.readout}_below_lloq_pct"
+                entry.update(simulated=float(s[key][i]), ci=(float(s[f"{key}_ci95_low"][i]),
+                                                             float(s[f"{key}_ci95_high"][i])))
             if row.statistic == "median" and f"{row.readout}_median" in s:
                 # the median's 95 % CI, by its large-sample SE: √(π/2) × the mean's (normal data)
                 median = float(s[f"{row.readout}_median"][i])
@@ -108,8 +115,8 @@ def _plot(loaded: LoadedTrial, summaries: dict, readout: str, label: str, path: 
             ax.plot(months, s[f"{readout}_median"], lw=1.0, ls="--", color=line.get_color(), label=f"{arm} median, 5-95 %")
             ax.fill_between(months, s[f"{readout}_p05"], s[f"{readout}_p95"], color=line.get_color(), alpha=0.08)
     for row in (loaded.trial.published.rows if loaded.trial.published else ()):
-        if row.readout != readout or row.arm not in colours or row.versus:  # differences are in the table only
-            continue
+        if row.readout != readout or row.arm not in colours or row.versus or row.statistic == "below_lloq_pct":
+            continue  # differences and shares of patients are in the table only
         err = None
         if row.ci95:
             err = [[row.mean - row.ci95[0]], [row.ci95[1] - row.mean]]
@@ -121,6 +128,8 @@ def _plot(loaded: LoadedTrial, summaries: dict, readout: str, label: str, path: 
                     capsize=3, label=None)
     if readout == "serum_denosumab_ng_per_ml":
         ax.set_yscale("log")
+    elif readout in LLOQ_READOUTS:  # values below the assay's limit are reported at it
+        ax.axhline(SERUM[LLOQ_READOUTS[readout]].value, color="0.3", lw=0.9, ls="--")
     else:
         ax.axhline(0, color="0.5", lw=0.7)
     ax.set_xlabel("months")

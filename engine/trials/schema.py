@@ -35,8 +35,12 @@ ArmName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", max_len
 #: readouts a trial summarises per arm and compares with published rows (names of /timeseries)
 #: what a trial keeps per patient: the patient-level readouts (whole-skeleton layer) first, then the biopsy's
 TRIAL_READOUTS = ("lumbar_spine_bmd_change_pct", "total_hip_bmd_change_pct", "serum_ctx_change_pct",
-                  "serum_p1np_change_pct", "serum_denosumab_ng_per_ml", "biopsy_bmd_change_pct", "biopsy_ctx_change_pct",
-                  "biopsy_p1np_change_pct", "bv_tv")
+                  "serum_p1np_change_pct", "serum_ctx_ng_per_ml", "serum_p1np_ug_per_l", "serum_denosumab_ng_per_ml",
+                  "biopsy_bmd_change_pct", "biopsy_ctx_change_pct", "biopsy_p1np_change_pct", "bv_tv")
+#: readouts an assay reports at its lower limit of quantification when below it -> that limit's SERUM row
+LLOQ_READOUTS = {"serum_ctx_ng_per_ml": "ctx_lloq_ng_per_ml", "serum_p1np_ug_per_l": "p1np_lloq_ug_per_l"}
+#: patient keys a trial may vary (numbers the scenario may leave out: then the reference value is the typical one)
+PATIENT_VARIABLES = ("patient.serum_ctx_ng_per_ml", "patient.serum_p1np_ug_per_l")
 
 
 class _Strict(BaseModel):
@@ -86,9 +90,10 @@ class Variability(_Strict):
     """Log-normal inter-individual variability: value_i = value × exp(eta_i), eta_i ~ N(0, ω²),
     ω² = ln(1 + CV²) (the usual NONMEM/mrgsolve convention)."""
 
-    parameter: str = Field(description=("Dotted scenario path of a number: biology.<name> or "
+    parameter: str = Field(description=("Dotted scenario path of a number: biology.<name>, "
                                          "pharmacokinetics.<drug>.<name> (denosumab, alendronate, zoledronate, "
-                                         "teriparatide)."))
+                                         "teriparatide), or a patient's own marker baseline "
+                                         "(patient.serum_ctx_ng_per_ml, patient.serum_p1np_ug_per_l)."))
     cv_pct: float = Field(gt=0, le=200, description="Coefficient of variation in % (log-normal).")
     source: str = Field(min_length=1, description="Where the CV comes from (citation, or 'assumption: why').")
 
@@ -99,10 +104,12 @@ class Variability(_Strict):
         from engine.pharmacology.registry import parameter_tables as drug_parameter_tables
         biology = [f"biology.{n}" for n in numeric_parameters()]
         pk = [f"pharmacokinetics.{drug}.{p.name}" for drug, table in drug_parameter_tables().items() for p in table]
-        if value not in biology + pk:
+        known = biology + pk + list(PATIENT_VARIABLES)
+        if value not in known:
             import difflib
-            close = difflib.get_close_matches(value, biology + pk, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'?" if close else "allowed: biology.<parameter> or pharmacokinetics.<drug>.<parameter>"
+            close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+            hint = (f"did you mean '{close[0]}'?" if close else "allowed: biology.<parameter>, "
+                    "pharmacokinetics.<drug>.<parameter> or " + ", ".join(PATIENT_VARIABLES))
             raise ValueError(f"unknown parameter; {hint}")
         return value
 
@@ -117,11 +124,14 @@ class PublishedRow(_Strict):
     readout: Literal[TRIAL_READOUTS] = Field(description="Readout compared.")
     month: float = Field(ge=0, description="Timepoint (months since the first day; 1 month = 30.44 days).")
     mean: float = Field(description="Published arm value: the mean, or the median when `statistic: median`.")
-    statistic: Literal["mean", "median", "peak"] = Field(
+    statistic: Literal["mean", "median", "peak", "below_lloq_pct"] = Field(
         "mean", description=("How the publication summarised the arm: mean (default) or median of the per-patient "
-                             "values, summarised the same way in the simulated arm; or 'peak': the largest arm mean "
+                             "values, summarised the same way in the simulated arm; 'peak': the largest arm mean "
                              "between `month` and `until_month` (e.g. the size of a rebound overshoot whose "
-                             "timing the publication does not pin down), with its 95 % CI on that day."))
+                             "timing the publication does not pin down), with its 95 % CI on that day; "
+                             "'below_lloq_pct': the % of patients whose assay reports the readout at its lower "
+                             "limit of quantification (serum_ctx_ng_per_ml, serum_p1np_ug_per_l), with a Wilson "
+                             "95 % CI."))
     until_month: float | None = Field(None, ge=0, description="End of the window of a `statistic: peak` row (months).")
     versus: str | None = Field(None, description=("Another arm: the row is the difference arm − versus (e.g. a "
                                                   "'BMD vs placebo' row), compared with the simulated difference."))
@@ -142,6 +152,8 @@ class PublishedRow(_Strict):
                 raise ValueError("statistic 'peak' compares one arm, not a difference 'versus' another arm")
         elif self.until_month is not None:
             raise ValueError("until_month is only used with statistic 'peak'")
+        if self.statistic == "below_lloq_pct" and self.readout not in LLOQ_READOUTS:
+            raise ValueError(f"statistic 'below_lloq_pct' needs a readout with an assay limit: {', '.join(LLOQ_READOUTS)}")
         return self
 
 

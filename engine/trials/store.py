@@ -5,8 +5,10 @@
     /arms/<arm>/patients/<id>/       attrs: seed, index, characteristics (JSON), wall_s, results_file
                                      datasets: day, <readout> (one per TRIAL_READOUTS; attrs units)
     /arms/<arm>/summary/             day, n, <readout>_mean, _sd, _ci95_low, _ci95_high, _n (patients with it:
-                                     biopsy readouts only for those with an agent volume), _median, _p05, _p95
-                                     (written at the end); every dataset has a `units` attribute
+                                     biopsy readouts only for those with an agent volume), _median, _p05, _p95,
+                                     and for assay readouts (serum_ctx_ng_per_ml, serum_p1np_ug_per_l)
+                                     _below_lloq_pct with _ci95_low/_high (written at the end); every dataset
+                                     has a `units` attribute
     /failures                        attrs per patient id: seed, arm, error (the latest failure)
 
 Each patient is flushed as soon as it arrives, so a crash of the trial process loses only the
@@ -25,7 +27,8 @@ from scipy import stats
 from engine import __version__
 from engine.io.provenance import write_provenance
 from engine.readouts import readout_table
-from engine.trials.schema import TRIAL_READOUTS
+from engine.skeleton.serum import SERUM
+from engine.trials.schema import LLOQ_READOUTS, TRIAL_READOUTS
 
 
 class TrialStore:
@@ -103,6 +106,8 @@ class TrialStore:
                 summary.update({f"{name}_mean": mean, f"{name}_sd": sd, f"{name}_ci95_low": low,
                                 f"{name}_ci95_high": high, f"{name}_n": n})
                 summary.update(percentiles(table, name))
+                if name in LLOQ_READOUTS:
+                    summary.update(below_lloq(table, name, SERUM[LLOQ_READOUTS[name]].value))
                 counts = n if counts is None else np.maximum(counts, n)
             summary["n"] = counts
             group = self.file.require_group(f"arms/{arm}")
@@ -114,10 +119,26 @@ class TrialStore:
                 sgroup[key] = value
                 readout = next((name for name in TRIAL_READOUTS if key.startswith(name + "_")), None)
                 sgroup[key].attrs["units"] = ("day" if key == "day" else "1" if key == "n" or key.endswith("_n")
+                                              else "percent" if "_below_lloq_pct" in key
                                               else units[readout][0] if readout else "1")
             out[arm] = summary
         self.file.flush()
         return out
+
+
+def below_lloq(table: np.ndarray, name: str, lloq: float) -> dict[str, np.ndarray]:
+    """% of the patients whose value is reported at the assay's lower limit (the layer reports anything below it
+    at it, `engine.skeleton.serum`), with a Wilson 95 % CI (a proportion near 0 or 1 from tens of patients)."""
+    finite = np.isfinite(table)
+    n = finite.sum(axis=0)
+    k = (finite & (table <= lloq * (1.0 + 1e-9))).sum(axis=0)
+    z = stats.norm.ppf(0.975)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return {f"{name}_below_lloq_pct": 100.0 * p, f"{name}_below_lloq_pct_ci95_low": 100.0 * (centre - half),
+            f"{name}_below_lloq_pct_ci95_high": 100.0 * (centre + half)}
 
 
 def percentiles(table: np.ndarray, name: str) -> dict[str, np.ndarray]:

@@ -118,3 +118,38 @@ def test_a_peak_row_takes_the_largest_arm_mean_in_its_window():
     (row,) = compare(loaded, {"denosumab_stop_after_2y": arm})
     assert row["simulated"] == 55.0 and row["ci"] == (52.0, 58.0) and row["pass"]
     assert abs(row["day"] - 27 * MONTH_DAYS) < 7
+
+
+def test_a_below_lloq_row_needs_an_assay_readout():
+    from engine.trials.schema import PublishedRow
+    with pytest.raises(ValueError, match="needs a readout with an assay limit"):
+        PublishedRow(arm="a", readout="serum_ctx_change_pct", statistic="below_lloq_pct", month=1, mean=50, row="§2 x")
+    PublishedRow(arm="a", readout="serum_ctx_ng_per_ml", statistic="below_lloq_pct", month=1, mean=50, row="§2 x")
+
+
+def test_share_below_the_lloq_and_its_wilson_interval():
+    """Counted against a plain loop; the interval is Wilson's (Agresti & Coull 1998 Am Stat 52:119, Table 1's
+    form): for 3 of 10 it is [10.8, 60.3] %."""
+    import numpy as np
+    from engine.trials.store import below_lloq
+    lloq = 0.049
+    table = np.array([[0.049, 0.3], [0.049, 0.049], [0.2, np.nan], [0.1, 0.049]])
+    out = below_lloq(table, "serum_ctx_ng_per_ml", lloq)
+    expected = [100.0 * sum(v <= lloq for v in col if v == v) / sum(v == v for v in col) for col in table.T]
+    np.testing.assert_allclose(out["serum_ctx_ng_per_ml_below_lloq_pct"], expected)
+    three_of_ten = below_lloq(np.array([[lloq]] * 3 + [[0.2]] * 7), "x", lloq)
+    assert round(float(three_of_ten["x_below_lloq_pct_ci95_low"][0]), 1) == 10.8
+    assert round(float(three_of_ten["x_below_lloq_pct_ci95_high"][0]), 1) == 60.3
+
+
+def test_patient_marker_baselines_vary_around_the_reference():
+    """freedom_3y varies each woman's own CTX around the reference (CV 51 %, targets.md §10): the scenario
+    leaves the key out, so the cohort's mean is engine.skeleton.serum's 0.387 ng/mL (a mean ± SD)."""
+    import numpy as np
+    from engine.trials.cohort import build_cohort
+    from engine.api import scenario as load_scenario
+    loaded = load_trial("scenarios/trials/freedom_3y.yaml")
+    base = load_scenario("scenarios/trials/freedom_patient.yaml")
+    cohort = build_cohort(loaded.trial, base, patients_per_arm=400)
+    ctx = np.array([p.scenario["patient"]["serum_ctx_ng_per_ml"] for p in cohort if p.arm == "placebo"])
+    assert abs(np.mean(ctx) / 0.387 - 1) < 0.1 and abs(np.std(ctx) / np.mean(ctx) - 0.51) < 0.1
