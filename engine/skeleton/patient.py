@@ -193,19 +193,20 @@ class SkeletonModel:
 LAYER_ALONE_READOUTS = (*SKELETON_READOUTS, "serum_denosumab_ng_per_ml")
 
 
-def layer_curves(scenario, base_dir=".", last_day: int | None = None,
-                 every_days: int = 1) -> tuple[list[int], list[dict[str, float]]]:
+def layer_curves(scenario, base_dir=".", last_day: int | None = None, every_days: int = 1,
+                 also_days=()) -> tuple[list[int], list[dict[str, float]]]:
     """The patient's layer alone: spun up, then stepped to `last_day` (default the scenario's duration); the
-    readouts of day 0, every `every_days`-th day and the last day. Trial patients without a volume, the
-    notebook API and sweeps all run it this way."""
+    readouts of day 0, every `every_days`-th day, the `also_days` and the last day. Trial patients without a
+    volume, the notebook API and sweeps all run it this way."""
     model = SkeletonModel(scenario, base_dir)
     model.spin_up()
     last = scenario.duration_days if last_day is None else int(last_day)
+    also = set(int(d) for d in also_days)
     days, rows = [], []
     for day in range(last + 1):
         if day:
             model.step()
-        if day % every_days == 0 or day == last:
+        if day % every_days == 0 or day == last or day in also:
             days.append(day)
             rows.append(model.readouts())
     return days, rows

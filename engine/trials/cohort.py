@@ -59,6 +59,15 @@ class PatientSpec:
     characteristics: dict        # sampled values, for trial.h5 and the report
     scenario: dict = field(repr=False)   # full scenario (JSON-able), validated on the worker
     volume: bool = True          # False: the whole-skeleton layer alone (no agent volume)
+    also_days: tuple[int, ...] = ()  # days kept besides every report_every_days-th: the published rows' days
+
+
+def published_days(trial: Trial) -> tuple[int, ...]:
+    """The days the published rows compare (a row's month × 30.44 d, rounded): kept in every patient's series
+    even off the report grid, so a day-3 row compares day 3 and not the nearest weekly day."""
+    from engine.io.published import MONTH_DAYS
+    rows = trial.published.rows if trial.published else ()
+    return tuple(sorted({int(round(r.month * MONTH_DAYS)) for r in rows}))
 
 
 def _uniform(u: float, bounds):
@@ -80,6 +89,7 @@ def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | Non
     volumes = trial.volumes_per_arm if volumes_per_arm is None else volumes_per_arm
     base_data = base.scenario.model_dump(mode="json")
     pk_tables = {drug: values(table) for drug, table in drug_parameter_tables().items()}
+    row_days = published_days(trial)
     # person i: one generator per index, from the trial seed (SeedSequence spawn keys)
     draws = []
     for i in range(n):
@@ -152,7 +162,7 @@ def build_cohort(trial: Trial, base: LoadedScenario, patients_per_arm: int | Non
                 chars[v.parameter] = value
             volume = volumes is None or i < volumes
             cohort.append(PatientSpec(arm=arm_name, index=i, patient_id=f"{arm_name}-{i:04d}", seed=d["seed"],
-                                      characteristics=chars, scenario=data, volume=volume))
+                                      characteristics=chars, scenario=data, volume=volume, also_days=row_days))
     return cohort
 
 

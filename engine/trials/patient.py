@@ -23,7 +23,8 @@ class PatientFailed(RuntimeError):
 
 def run_patient(spec, out_root: str, report_every_days: int, numba_threads: int = 1) -> dict:
     """Simulate `spec` (a PatientSpec) into OUT_ROOT/<patient_id>/ and return its summary:
-    patient_id, arm, index, seed, characteristics, day (every `report_every_days` and the last day),
+    patient_id, arm, index, seed, characteristics, day (every `report_every_days`, the published rows' days
+    `spec.also_days` and the last day),
     one array per TRIAL_READOUTS, wall_s and the results file."""
     import numba
 
@@ -37,11 +38,12 @@ def run_patient(spec, out_root: str, report_every_days: int, numba_threads: int 
     loaded = scenario_from_dict(spec.scenario, source=f"patient {spec.patient_id}")
     if not getattr(spec, "volume", True):
         return _skeleton_only(spec, loaded, report_every_days, t0)
+    also = np.asarray(getattr(spec, "also_days", ()), np.int64)
     out_dir = Path(out_root) / spec.patient_id
     summary = run(loaded, out_dir, progress=False, log=lambda *a: None, overwrite=True, plot=False)
     with h5py.File(summary.results_path, "r") as f:
         days = f["timeseries/day"][:]
-        keep = (days % report_every_days == 0) | (days == days[-1])
+        keep = (days % report_every_days == 0) | (days == days[-1]) | np.isin(days, also)
         series = {name: f["timeseries"][name][:][keep].astype(np.float64) for name in TRIAL_READOUTS}
     return {"patient_id": spec.patient_id, "arm": spec.arm, "index": spec.index, "seed": spec.seed,
             "characteristics": spec.characteristics, "day": days[keep].astype(np.int64), **series,
@@ -52,7 +54,8 @@ def _skeleton_only(spec, loaded, report_every_days: int, t0: float) -> dict:
     """The patient's whole-skeleton layer alone: every patient-level readout; the biopsy's are NaN."""
     from engine.skeleton.patient import layer_curves
 
-    days, rows = layer_curves(loaded.scenario, loaded.base_dir, every_days=report_every_days)
+    days, rows = layer_curves(loaded.scenario, loaded.base_dir, every_days=report_every_days,
+                              also_days=getattr(spec, "also_days", ()))
     series = {name: np.array([r.get(name, np.nan) for r in rows], np.float64) for name in TRIAL_READOUTS}
     return {"patient_id": spec.patient_id, "arm": spec.arm, "index": spec.index, "seed": spec.seed,
             "characteristics": spec.characteristics, "day": np.array(days, np.int64), **series,
