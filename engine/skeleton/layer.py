@@ -9,9 +9,10 @@ Each day, in the agents' order (`engine.model.BoneModel.step`):
 1. Signalling. Marrow-mean total RANKL and OPG of the patient's trabecular bone, from osteocyte secretion
    over the marrow volume (`engine.signalling`'s steady state integrated over the volume: k·∫c = ∫s), times
    the day's systemic factors; the drug field is the regimen's free RANKL binder × the compartment's
-   access (0 in the parts the binder does not reach: `split_by_drug_reach`, which runs each compartment as
-   two parts, each with its own precursors, sites and cohorts, as the agents' BMUs out of reach); binding is the same closed form (`kernels.binding.free_ligand_competitive`), RANK occupancy
-   θ = L/(L + K_RANK).
+   access (0 in the parts the binder does not reach: `split_by_drug_reach` runs each compartment as two
+   parts, each with its own precursors, sites and cohorts; an agent volume is one or the other,
+   `geometry.drug_reach`); binding is the same closed form (`kernels.binding.free_ligand_competitive`), RANK
+   occupancy θ = L/(L + K_RANK).
 2. Precursors: one `PrecursorPool` per compartment at its θ (the agents' class itself).
 3. Activation: new BMUs at activation_per_mm2_per_year/365.25 × quiescent surface × committed precursors
    × the primed activation sites' factor (`agents.activation_sites`, one per compartment) (the agents'
@@ -141,9 +142,13 @@ class SkeletonLayer:
         self.modeling_fold = np.array([p.modeling_formation_fold for p in self.parts])
         trabecular = np.array([p.kind == "trabecular" for p in self.parts])
         # the marrow whose RANKL a compartment sees: its own for cancellous bone, the first cancellous
-        # compartment's for cortical canals (compartments.py)
-        first = int(np.argmax(trabecular)) if trabecular.any() else 0
-        self._signal_from = np.where(trabecular, np.arange(k), first)
+        # compartment's for cortical canals (compartments.py), within the same reach of a RANKL binder
+        n_base = len(self.base_names)
+        self._signal_from = np.arange(k)
+        for c in np.flatnonzero(~trabecular):
+            group = np.arange(c - c % n_base, c - c % n_base + n_base)
+            cancellous = group[trabecular[group]]
+            self._signal_from[c] = cancellous[0] if cancellous.size else group[0]
         self.initial_bone_mm3 = bone_mm3.copy()
         self.osteocytes = bone_mm3 * seeded_osteocytes_per_mm3_bone(b)  # living ones, as the agents place them
         geometry = {p.name: p.value for p in AGENT_GEOMETRY}

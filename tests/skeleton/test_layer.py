@@ -165,3 +165,25 @@ def test_denosumab_suppresses_markers_and_raises_bmd():
     assert rows[2]["serum_ctx_change_pct"] < -50  # within days (§2 'Serum CTX fall')
     assert rows[10]["serum_p1np_change_pct"] > -25 and rows[-1]["serum_p1np_change_pct"] < -50  # P1NP lags (coupling)
     assert rows[-1]["lumbar_spine_bmd_change_pct"] > 1.0 and rows[-1]["total_hip_bmd_change_pct"] > 1.0
+
+
+def test_parts_out_of_the_binders_reach_are_the_untreated_layer_at_their_share():
+    """split_by_drug_reach: with a share s out of reach, every extensive quantity is (1 − s) × the layer where the
+    drug reaches everything + s × the same layer without the drug (each part is its own state; only the RANKL
+    totals are shared, and the drug does not change them)."""
+    s, blocked = 0.13, dict(POSTMENOPAUSAL, binder_nM=5.0)
+    parts = (Compartment("t", "trabecular", 10.0, 12.6, 1.0, "rest"), Compartment("c", "cortical", 30.0, 2.3, 1.0, "rest"))
+    split = SkeletonLayer(BiologyParameters(), 0.2, parts=parts, out_of_reach_fraction=s)
+    reached = SkeletonLayer(BiologyParameters(), 0.2, parts=parts)
+    untreated = SkeletonLayer(BiologyParameters(), 0.2, parts=parts)
+    assert split.names == ("t", "c", "t_out_of_reach", "c_out_of_reach") and split.base_names == ("t", "c")
+    np.testing.assert_allclose(split.by_compartment(split.bone_mm3), reached.bone_mm3)
+    for day in range(300):
+        drug = blocked if day >= 200 else POSTMENOPAUSAL
+        split.run_step(**drug)
+        reached.run_step(**drug)
+        untreated.run_step(**POSTMENOPAUSAL)
+    for name in ("resorbed_um3", "formed_um3", "mineral", "bone_mm3"):
+        expected = (1 - s) * getattr(reached, name) + s * getattr(untreated, name)
+        np.testing.assert_allclose(split.by_compartment(getattr(split, name)), expected, rtol=1e-9, err_msg=name)
+    assert reached.resorbed_um3.sum() < 0.05 * untreated.resorbed_um3.sum()  # the drug does block where it reaches
