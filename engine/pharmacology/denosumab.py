@@ -22,22 +22,23 @@ volumes allometrically (`weight_scaled`).
 Exposure of the marrow. Serum denosumab is ~46 nM at Cmax and its RANKL K_D is ~3 pM. Only a share of the
 serum's free antibody reaches RANKL where osteoclasts form (`marrow_to_serum_ratio`, 0.16: calibrated on the
 month-6 pre-dose CTX and bracketed by antibody biodistribution to bone, ~7 %, and continuum models' access
-factor, targets.md §9); with full access RANKL stayed blocked to the end of every interval.
-
-Sites out of reach. Where the antibody reaches, it leaves free RANKL at ~0.01 % of untreated between doses
-(46 nM × 0.16 against a K_D of 3 pM), so resorption there falls ~99.9 %; serum CTX then sat at the assay
-floor in every patient, while FREEDOM found it below the floor in only 39-68 % of patients at months 1-3
-(targets.md §2). A share of the skeleton's remodeling sites (`out_of_reach_fraction`, 0.13, calibrated on
-that fact) is therefore out of the antibody's reach: there RANKL signals as untreated, with precursors,
-activation and osteoclast survival of their own (`engine.processes.activation`, and parts of every
-compartment in the whole-skeleton layer, `engine.skeleton.layer.split_by_drug_reach`). Which sites they are
-is not known; the share is what the markers need, and it also lets serum P1NP stay ~24 % of baseline after
-3 years as FREEDOM's did (a prediction, §2). The marrow
+factor, targets.md §9); with full access RANKL stayed blocked to the end of every interval. The marrow
 concentration is uniform over the simulated volume (a mm-sized volume is small next to the distances an
 antibody spreads over) and enters the grid as the drug field that binds RANKL in the local equilibrium
 (`engine.kernels.binding`, K_D `rankl_kd_nM` of this table). Osteoclastogenesis responds only to the free
 RANKL that remains, through the agents' rules (activation, fusion of precursors into osteoclasts); no rule
 scales cells by drug concentration.
+
+Sites out of reach. Where the antibody reaches, it leaves free RANKL at ~0.01 % of untreated between doses
+(46 nM × 0.16 against a K_D of 3 pM), so resorption there falls ~99.9 %; serum CTX then sat at the assay
+floor in every patient, while FREEDOM found it below the floor in only 39-68 % of patients at months 1-3
+(targets.md §2). A share of the skeleton's remodeling sites (`out_of_reach_fraction`, 0.13, calibrated on
+that fact) is therefore out of the antibody's reach: there RANKL signals as untreated. The whole-skeleton
+layer runs every compartment as a reached and an unreached part (`engine.skeleton.layer.split_by_drug_reach`);
+an agent volume, a biopsy, lies in one or the other (`geometry.drug_reach`: reached by default, `sampled` in
+virtual trials, whose biopsies then look like FREEDOM's: most silent, a few remodeling). Which sites they are
+is not known; the share is what the markers need, and it also lets serum P1NP stay ~24 % of baseline after
+3 years as FREEDOM's did (a prediction, §2).
 
 What happens when the drug is stopped (the mechanism, not a rebound term). While RANKL is blocked,
 precursors stop leaving the pool by differentiation but keep arriving, so the pool grows to about
@@ -112,7 +113,8 @@ DENOSUMAB_PK = ParameterTable(
                "FREEDOM biopsies: eroded surface -80 % and double labels in 19 % of denosumab vs 94 % of placebo "
                "biopsies (§8a, Reid 2010)"),
               ("the share of the skeleton's remodeling sites the antibody does not reach: there RANKL signals as "
-               "untreated (their own precursors, activation and osteoclast survival). Where such sites are is "
+               "untreated (layer: a part of every compartment; agents: a whole volume, geometry.drug_reach). "
+               "Where such sites are is "
                "not known (candidates: remodeling compartments under a canopy, Hauge 2001 JBMR 16:1575; poorly "
                "perfused marrow); the share is what the markers require"), minimum_inclusive=True, maximum=1.0),
 )
