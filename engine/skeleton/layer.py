@@ -144,11 +144,10 @@ class SkeletonLayer:
         # the marrow whose RANKL a compartment sees: its own for cancellous bone, the first cancellous
         # compartment's for cortical canals (compartments.py), within the same reach of a RANKL binder
         n_base = len(self.base_names)
-        self._signal_from = np.arange(k)
-        for c in np.flatnonzero(~trabecular):
-            group = np.arange(c - c % n_base, c - c % n_base + n_base)
-            cancellous = group[trabecular[group]]
-            self._signal_from[c] = cancellous[0] if cancellous.size else group[0]
+        base_trabecular = trabecular[:n_base]  # the parts repeat the compartments in order (split_by_drug_reach)
+        first = int(np.argmax(base_trabecular)) if base_trabecular.any() else 0
+        base_from = np.where(base_trabecular, np.arange(n_base), first)
+        self._signal_from = np.arange(k) // n_base * n_base + np.tile(base_from, k // n_base)
         self.initial_bone_mm3 = bone_mm3.copy()
         self.osteocytes = bone_mm3 * seeded_osteocytes_per_mm3_bone(b)  # living ones, as the agents place them
         geometry = {p.name: p.value for p in AGENT_GEOMETRY}

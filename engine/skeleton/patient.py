@@ -56,11 +56,12 @@ class PatientSkeleton:
         self.sites = {site: np.array([p.site == site for p in self.layer.parts])
                       for site in ("lumbar_spine", "total_hip")}
         self.serum = {p.name: p.value for p in SERUM}
-        own = getattr(physiology, "patient", None)  # her own pre-treatment marker levels, when the scenario gives them
+        # her own pre-treatment marker levels, when the scenario gives them
         for key, reference in (("serum_ctx_ng_per_ml", "ctx_reference_ng_per_ml"),
                                ("serum_p1np_ug_per_l", "p1np_reference_ug_per_l")):
-            if getattr(own, key, None):
-                self.serum[reference] = float(getattr(own, key))
+            own = getattr(physiology.patient, key)
+            if own is not None:
+                self.serum[reference] = float(own)
         self.held_formed_um3: list[np.ndarray] = []  # formation on each held (spin-up) day, for finish_spin_up
 
     def run_step(self, holding: bool = False) -> None:

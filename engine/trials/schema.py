@@ -154,6 +154,9 @@ class PublishedRow(_Strict):
             raise ValueError("until_month is only used with statistic 'peak'")
         if self.statistic == "below_lloq_pct" and self.readout not in LLOQ_READOUTS:
             raise ValueError(f"statistic 'below_lloq_pct' needs a readout with an assay limit: {', '.join(LLOQ_READOUTS)}")
+        if self.statistic == "below_lloq_pct" and self.versus:
+            raise ValueError("statistic 'below_lloq_pct' is a share of one arm's patients, not a difference 'versus' "
+                             "another arm")
         return self
 
 

@@ -132,13 +132,12 @@ def below_lloq(table: np.ndarray, name: str, lloq: float) -> dict[str, np.ndarra
     finite = np.isfinite(table)
     n = finite.sum(axis=0)
     k = (finite & (table <= lloq * (1.0 + 1e-9))).sum(axis=0)
-    z = stats.norm.ppf(0.975)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(n > 0, k / np.maximum(n, 1), np.nan)
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return {f"{name}_below_lloq_pct": 100.0 * p, f"{name}_below_lloq_pct_ci95_low": 100.0 * (centre - half),
-            f"{name}_below_lloq_pct_ci95_high": 100.0 * (centre + half)}
+    share, low, high = (np.full(table.shape[1], np.nan) for _ in range(3))
+    for day in np.flatnonzero(n):
+        share[day] = k[day] / n[day]
+        low[day], high[day] = stats.binomtest(int(k[day]), int(n[day])).proportion_ci(method="wilson")
+    return {f"{name}_below_lloq_pct": 100.0 * share, f"{name}_below_lloq_pct_ci95_low": 100.0 * low,
+            f"{name}_below_lloq_pct_ci95_high": 100.0 * high}
 
 
 def percentiles(table: np.ndarray, name: str) -> dict[str, np.ndarray]:

@@ -124,6 +124,9 @@ def test_a_below_lloq_row_needs_an_assay_readout():
     from engine.trials.schema import PublishedRow
     with pytest.raises(ValueError, match="needs a readout with an assay limit"):
         PublishedRow(arm="a", readout="serum_ctx_change_pct", statistic="below_lloq_pct", month=1, mean=50, row="§2 x")
+    with pytest.raises(ValueError, match="not a difference 'versus'"):
+        PublishedRow(arm="a", versus="b", readout="serum_ctx_ng_per_ml", statistic="below_lloq_pct", month=1,
+                     mean=50, row="§2 x")
     PublishedRow(arm="a", readout="serum_ctx_ng_per_ml", statistic="below_lloq_pct", month=1, mean=50, row="§2 x")
 
 
