@@ -3,10 +3,18 @@
     .venv/bin/python benchmarks/bench_rebound.py [--patients-per-arm 100] [--workers 2]
 
 Runs `scenarios/trials/denosumab_discontinuation.yaml` (60 mg q6m for 24 months, then stopped; women of
-mean age 59, the Bone 2011 cohort) on the whole-skeleton layer once per `biology.rebound_mechanism`
-(`engine.agents.activation_sites`): 'precursor_gate' (osteoclast precursors not consumed under blockade)
-and 'activation_sites' (that plus primed activation sites piling up unused). Neither is fitted to these
-numbers (the sites' wait is 1/Ac.f, see its source). For each: the size and month of the CTX overshoot
+mean age 59, the Bone 2011 cohort) on the whole-skeleton layer once per `biology.rebound_mechanism`:
+'precursor_gate' (osteoclast precursors not consumed under blockade, `engine.agents.precursor_pool`),
+'activation_sites' (that plus primed activation sites piling up unused, `engine.agents.activation_sites`)
+and 'osteocyte_opg' (that plus the osteocytes' OPG falling while little new bone is made,
+`engine.agents.osteocyte_opg`). None is fitted to these numbers (the sites' wait is 1/Ac.f, the young
+osteocytes' OPG time an assumption; see their sources).
+
+OPG's operating point decides whether 'osteocyte_opg' can act: at the model's (marrow OPG ~4 pM, K_D 1 nM)
+OPG binds under 1 % of RANKL. Two more columns therefore run 'precursor_gate' and 'osteocyte_opg' at a
+hypothetical operating point where OPG binds half the RANKL: K_D(RANKL:OPG) = 0.004 nM (the 4 pM marrow
+OPG the OPG secretion is derived from) and osteocyte RANKL secretion doubled, so free RANKL and RANK
+occupancy are unchanged in the untreated patient. Not a calibration: a what-if for the mechanism. For each: the size and month of the CTX overshoot
 (largest arm mean after month 24), CTX at month 30 and 36, the last month CTX is more than 10 % above
 baseline, P1NP's peak, BMD lost in the first 12 months off (months 24 → 36)
 and LS BMD at month 48, each against §4:
@@ -17,7 +25,7 @@ and LS BMD at month 48, each against §4:
 - BMD lost in the first 12 months off: LS −6.6 %, TH −5.3 % (Miller 2008, phase 2, after 24 months on; a
   different cohort, so a looser comparison);
 - month-48 LS BMD back near month 0 (Bone 2011).
-Writes outputs/benchmarks/bench_rebound.md. About 2 minutes per mechanism with 100 patients per arm on 2 cores.
+Writes outputs/benchmarks/bench_rebound.md. About 2 minutes per column with 100 patients per arm on 2 cores.
 """
 
 from __future__ import annotations
@@ -33,20 +41,29 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from engine.agents.activation_sites import MECHANISMS  # noqa: E402
 from engine.io.published import MONTH_DAYS  # noqa: E402
+from engine.scenario.biology import BiologyParameters  # noqa: E402
 from engine.trials.loader import load_trial  # noqa: E402
 from engine.trials.report import compare  # noqa: E402
 from engine.trials.runner import run_trial  # noqa: E402
 
 TRIAL = REPO / "scenarios" / "trials" / "denosumab_discontinuation.yaml"
-MECHANISMS = ("precursor_gate", "activation_sites")
+
+#: OPG binding half the RANKL (module docstring): K_D at the marrow OPG, RANKL secretion × (1 + OPG/K_D)
+OPG_MATTERS = {"rankl_opg_kd_nM": 0.004,
+               "osteocyte_rankl_secretion_molecules_per_day":
+                   2.0 * BiologyParameters().osteocyte_rankl_secretion_molecules_per_day}
+VARIANTS = [(m, m, {}) for m in MECHANISMS] + [
+    (f"{m} (OPG binds half the RANKL)", m, OPG_MATTERS) for m in ("precursor_gate", "osteocyte_opg")]
 ARM = "denosumab_stop_after_2y"
 
 
-def with_mechanism(loaded, mechanism: str):
+def with_mechanism(loaded, mechanism: str, biology: dict | None = None):
     base = loaded.base
     data = base.scenario.model_dump()
     data["biology"]["rebound_mechanism"] = mechanism
+    data["biology"].update(biology or {})
     scenario = type(base.scenario).model_validate(data)
     return dataclasses.replace(loaded, base=dataclasses.replace(base, scenario=scenario))
 
@@ -101,27 +118,30 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     loaded = load_trial(TRIAL)
     results, rows = {}, {}
-    for mechanism in MECHANISMS:
+    names = [name for name, _, _ in VARIANTS]
+    for name, mechanism, biology in VARIANTS:
         with tempfile.TemporaryDirectory() as tmp:
-            summaries = run_trial(with_mechanism(loaded, mechanism), Path(tmp), workers=args.workers,
+            summaries = run_trial(with_mechanism(loaded, mechanism, biology), Path(tmp), workers=args.workers,
                                   patients_per_arm=args.patients_per_arm, volumes_per_arm=0, progress=False,
                                   log=lambda *_: None).summaries
-        results[mechanism] = readouts(summaries[ARM])
-        results[mechanism]["ls_month24_vs_placebo"] = (at(summaries[ARM], "lumbar_spine_bmd_change_pct", 24)
-                                                       - at(summaries["placebo"], "lumbar_spine_bmd_change_pct", 24))
-        rows[mechanism] = compare(loaded, summaries)
-        print(f"{mechanism}: " + ", ".join(f"{k} {v:.1f}" for k, v in results[mechanism].items()), flush=True)
+        results[name] = readouts(summaries[ARM])
+        results[name]["ls_month24_vs_placebo"] = (at(summaries[ARM], "lumbar_spine_bmd_change_pct", 24)
+                                                  - at(summaries["placebo"], "lumbar_spine_bmd_change_pct", 24))
+        rows[name] = compare(loaded, summaries)
+        print(f"{name}: " + ", ".join(f"{k} {v:.1f}" for k, v in results[name].items()), flush=True)
     lines = ["# Rebound after stopping denosumab: mechanisms vs targets.md §4", "",
              f"`benchmarks/bench_rebound.py`: {TRIAL.name}, {args.patients_per_arm} patients per arm, whole-skeleton "
-             "layer, arm means (denosumab 60 mg q6m × 4, stopped at month 24).", "",
-             "| readout (arm mean) | published (§4) | " + " | ".join(MECHANISMS) + " |",
-             "|---|---|" + "---|" * len(MECHANISMS)]
+             "layer, arm means (denosumab 60 mg q6m × 4, stopped at month 24). The last two columns are a what-if "
+             "at a hypothetical OPG operating point (K_D(RANKL:OPG) 0.004 nM, RANKL secretion × 2; the script's "
+             "docstring says why), not the model's.", "",
+             "| readout (arm mean) | published (§4) | " + " | ".join(names) + " |",
+             "|---|---|" + "---|" * len(names)]
     for key, published in PUBLISHED.items():
-        lines.append(f"| {key} | {published} | " + " | ".join(f"{results[m][key]:.1f}" for m in MECHANISMS) + " |")
+        lines.append(f"| {key} | {published} | " + " | ".join(f"{results[m][key]:.1f}" for m in names) + " |")
     lines += ["", "Trial rows (pass rule of `bmu trial`):", "",
-              "| row | month | published | " + " | ".join(MECHANISMS) + " |", "|---|---|---|" + "---|" * len(MECHANISMS)]
-    for i, row in enumerate(rows[MECHANISMS[0]]):
-        cells = [f"{rows[m][i]['simulated']:.1f} ({'pass' if rows[m][i]['pass'] else 'miss'})" for m in MECHANISMS]
+              "| row | month | published | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
+    for i, row in enumerate(rows[names[0]]):
+        cells = [f"{rows[m][i]['simulated']:.1f} ({'pass' if rows[m][i]['pass'] else 'miss'})" for m in names]
         lines.append(f"| {row['arm']}: {row['readout']} ({row['statistic']}) | {row['month']:g} | {row['published']:.1f} | "
                      + " | ".join(cells) + " |")
     args.out.parent.mkdir(parents=True, exist_ok=True)

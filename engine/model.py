@@ -15,6 +15,7 @@ class in `engine.processes` or its own package, with a docstring naming what it 
     BMU phases          reversal, osteoblast recruitment, formation, finish          (processes.bmu_phases)
     osteoblast fates    osteocyte / lining cell / apoptosis                          (processes.osteoblast_fates)
     marker fluxes       the day's resorbed and formed matrix (CTX, P1NP proxies)     (processes.markers)
+    young osteocytes    OPG-making osteocytes follow formation (rebound 'osteocyte_opg', agents.osteocyte_opg)
     mineralization      primary and secondary mineralization of every voxel          (processes.mineralization)
     whole skeleton      the same rules in their expected-value limit, per compartment (engine.skeleton)
 Readouts (`engine.readouts`) are taken by the runner after the step.
@@ -37,6 +38,7 @@ import numpy as np
 from engine.agents.cell_index import CellIndex
 from engine.agents.osteoblast import Osteoblast
 from engine.agents.osteocyte import Osteocyte, seeded_osteocytes_per_mm3_bone
+from engine.agents.osteocyte_opg import YoungOsteocyteOPG
 from engine.agents.precursor_pool import PrecursorPool
 from engine.grid.voxel_grid import VoxelGrid, build_grid
 from engine.kernels.surfaces import BONE_LEVEL, count_marrow_neighbours
@@ -132,6 +134,7 @@ class BoneModel(mesa.Model):
         self.resorption = Resorption(self, self.bmus, self.bone_drug, self.cells)
         self.bmu_phases = BMUPhases(self, self.bmus, self.osteoblast_fates)
         self.markers = MarkerFluxes()
+        self.young_osteocytes = YoungOsteocyteOPG(self.biology)
         self.mineralization = Mineralization(self.grid, self.biology)
         # the patient's whole skeleton, in the expected-value limit of the same rules (deterministic)
         self.skeleton = (PatientSkeleton(self.biology, self.physiology, self.exposure,
@@ -193,8 +196,8 @@ class BoneModel(mesa.Model):
         # systemic modifiers act on every cell's own (basal) secretion: the patient's physiology and the
         # delayed RANKL rise under teriparatide
         rankl_factor = systemic.rankl_factor(self.physiology, self.exposure)
-        self.signalling.update(positions, rankl * rankl_factor, opg * self.physiology.opg_expression_factor,
-                               solve_opg)
+        opg_factor = self.physiology.opg_expression_factor * self.young_osteocytes.opg_factor
+        self.signalling.update(positions, rankl * rankl_factor, opg * opg_factor, solve_opg)
         self._grid_fields_day = None
 
     def sync_grid_fields(self) -> None:
@@ -236,6 +239,7 @@ class BoneModel(mesa.Model):
                                  self.exposure.fold("osteoblast_recruitment_fold_max"))
         self.osteoblast_fates.run_step()
         self.markers.run_step(self.resorption.resorbed_um3, self.bmu_phases.formed_um3)
+        self.young_osteocytes.advance(self.bmu_phases.formed_um3, holding=self.day <= 0)
         self.mineralization.run_step()
         if self.skeleton is not None:
             self.skeleton.run_step(holding=self.day <= 0)

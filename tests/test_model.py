@@ -99,3 +99,17 @@ def test_source_cache_follows_osteocyte_changes(model):
     assert model.signalling.marrow_mean("rankl_nM") > before
     cell.remove()
     assert len(model.osteocyte_positions()) == len(model.osteocytes)
+
+
+def test_young_osteocytes_scale_the_agents_opg_field():
+    """rebound_mechanism 'osteocyte_opg': every osteocyte's OPG secretion × the young osteocytes' factor
+    (`engine.agents.osteocyte_opg`), RANKL untouched; other mechanisms leave the factor at 1."""
+    from tests.conftest import SMALL_SCENARIO
+    model = BoneModel(scenario_from_text(SMALL_SCENARIO + "biology: {rebound_mechanism: osteocyte_opg}\n").scenario)
+    opg, rankl = model.signalling.opg_total_nM.sum(), model.signalling.rankl_total_nM.sum()
+    model.young_osteocytes.relative = 0.4
+    model._update_fields()
+    tol = model.scenario.numerics.field_solver_rtol
+    assert model.signalling.opg_total_nM.sum() == pytest.approx(0.4 * opg, rel=tol)
+    assert model.signalling.rankl_total_nM.sum() == pytest.approx(rankl, rel=tol)
+    assert BoneModel(scenario_from_text(SMALL_SCENARIO).scenario).young_osteocytes.opg_factor == 1.0

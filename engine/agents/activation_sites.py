@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MECHANISMS = ("precursor_gate", "activation_sites")
+MECHANISMS = ("precursor_gate", "activation_sites", "osteocyte_opg")  # biology.rebound_mechanism
 
 
 class ActivationSites:

@@ -275,7 +275,8 @@ def marrow_signal(bone_mm3, initial_bone_mm3, trabecular_bv_tv, osteocytes, rank
                   kd_binder_nM, kd_rank_nM, rank_occupancy):
     """RANK occupancy per compartment (written into `rank_occupancy`): marrow-mean total RANKL and OPG from the
     osteocytes per marrow volume (the steady state of the agents' field integrated over the marrow; BV/TV
-    follows the bone, marrow fills what is lost), times the day's systemic factors; the compartment's share of
+    follows the bone, marrow fills what is lost), times the day's systemic factors (`opg_factor` per
+    compartment: the systemic factor times the young osteocytes', `agents.osteocyte_opg`); the compartment's share of
     the drug (`drug_access`); competitive binding (`kernels.binding.free_ligand_competitive`); θ = L/(L + K)."""
     k = bone_mm3.shape[0]
     rankl = np.empty(k)
@@ -285,7 +286,7 @@ def marrow_signal(bone_mm3, initial_bone_mm3, trabecular_bv_tv, osteocytes, rank
         marrow_mm3 = bone_mm3[c] * (1.0 - bv_tv) / bv_tv
         per_litre = osteocytes[c] / (marrow_mm3 * 1e-6)
         rankl[c] = per_litre * rankl_nM_per_cell_litre * rankl_factor
-        opg[c] = per_litre * opg_nM_per_cell_litre * opg_factor
+        opg[c] = per_litre * opg_nM_per_cell_litre * opg_factor[c]
     for c in range(k):
         j = signal_from[c]
         free = free_ligand_competitive(rankl[j], opg[j], binder_nM * drug_access[c], kd_opg_nM, kd_binder_nM)

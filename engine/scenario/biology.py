@@ -175,17 +175,23 @@ class BiologyParameters(BaseModel):
         source=("Parfitt 2002 Bone 30:5 ('Targeted and nontargeted bone remodeling'); Burr 2002 Bone 30:2 "
                 "(about 30 % of remodeling repairs microdamage / follows osteocyte death)"),
         description="Share of activations sent to sites flagged by osteocyte death (when any are pending).")
-    rebound_mechanism: Literal["precursor_gate", "activation_sites"] = Field(
+    rebound_mechanism: Literal["precursor_gate", "activation_sites", "osteocyte_opg"] = Field(
         "activation_sites",
-        description=("What makes resorption overshoot when a RANKL blocker wears off (engine.agents.activation_sites): "
+        description=("What makes resorption overshoot when a RANKL blocker wears off (engine.agents.activation_sites, "
+                     "engine.agents.osteocyte_opg): "
                      "'precursor_gate' = osteoclast precursors not consumed under blockade (always present); "
-                     "'activation_sites' = that plus primed activation sites that pile up unused under blockade."),
+                     "'activation_sites' = that plus primed activation sites that pile up unused under blockade; "
+                     "'osteocyte_opg' = that plus osteocyte OPG falling while little new bone (young osteocytes) "
+                     "is made."),
         json_schema_extra={"unit": "-", "source": (
             "Default 'activation_sites': the mechanism shown to drive the rebound in vivo (El-Masri 2024 Bone Res "
             "12:62: RANKL-expressing activation sites accumulate during OPG:Fc; targets.md §9); the precursor "
             "pool alone gives a spike of weeks, not the months-long overshoot of targets.md §4 "
-            "(benchmarks/bench_rebound.py compares them). Osteomorph recycling and a falling osteocyte OPG "
-            "(§9) are not modelled")})
+            "(benchmarks/bench_rebound.py compares them). 'osteocyte_opg' (Fu 2023 JCI Insight 8:e167790, "
+            "§9) is offered to test: at the marrow OPG of §8b OPG binds under 1 % of RANKL, so it changes the "
+            "overshoot by < 1 % point; only where OPG binds half the RANKL (a what-if in bench_rebound.py) does it "
+            "add ~26 points, and it then also weakens suppression on treatment. Osteomorph recycling (McDonald "
+            "2021) is not modelled")})
     activation_site_wait_days: float = _param(
         940.0, unit="day",
         source=("Assumption: a primed site is found by a BMU no faster than any point of the quiescent surface, "
@@ -195,6 +201,14 @@ class BiologyParameters(BaseModel):
                 "the BMD loss that follows (targets.md §4) are predictions (benchmarks/bench_rebound.py)"),
         description=("Mean time a primed activation site waits for its BMU in the untreated patient "
                      "(rebound_mechanism 'activation_sites'): how long a backlog made under blockade lasts."))
+    osteocyte_opg_expression_days: float = _param(
+        365.0, unit="day",
+        source=("Fu 2023 JCI Insight 8:e167790 (OPG is made by young osteocytes: more prevalent near the newest "
+                "cortical surface; long-term, not short-term, denosumab lowered osteocyte OPG; targets.md §9 "
+                "'Osteocyte OPG under RANKL blockade'); how long: assumption, not fitted (a year: longer than a "
+                "BMU's formation period, so a few months of blockade change little, as 'short-term' did not)"),
+        description=("Mean time a newly buried osteocyte keeps making OPG (rebound_mechanism 'osteocyte_opg', "
+                     "engine.agents.osteocyte_opg): how fast the osteocytes' OPG follows formation."))
     osteocyte_lifespan_years: float = _param(
         25.0, unit="year",
         source="Frost 1960 Henry Ford Hosp Med Bull 8:208 (osteocyte half-life of decades); from-memory",

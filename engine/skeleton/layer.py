@@ -8,7 +8,9 @@ run gives smooth, deterministic patient curves. All arrays have the compartments
 Each day, in the agents' order (`engine.model.BoneModel.step`):
 1. Signalling. Marrow-mean total RANKL and OPG of the patient's trabecular bone, from osteocyte secretion
    over the marrow volume (`engine.signalling`'s steady state integrated over the volume: k·∫c = ∫s), times
-   the day's systemic factors; the drug field is the regimen's free RANKL binder × the compartment's
+   the day's systemic factors and, for OPG, the young osteocytes' factor of the compartment whose
+   osteocytes make it (`agents.osteocyte_opg`, 1 unless `rebound_mechanism` is 'osteocyte_opg';
+   advanced after the day's formation); the drug field is the regimen's free RANKL binder × the compartment's
    access (0 in the parts the binder does not reach: `split_by_drug_reach` runs each compartment as two
    parts, each with its own precursors, sites and cohorts; an agent volume is one or the other,
    `geometry.drug_reach`); binding is the same closed form (`kernels.binding.free_ligand_competitive`), RANK
@@ -60,6 +62,7 @@ import numpy as np
 from scipy.special import gammaincc
 
 from engine.agents.activation_sites import ActivationSites
+from engine.agents.osteocyte_opg import YoungOsteocyteOPG
 from engine.agents.osteocyte import seeded_osteocytes_per_mm3_bone
 from engine.agents.precursor_pool import PrecursorPool
 from engine.kernels.cohorts import advance_pools, cohort_day, marrow_signal, surfaces_mm2
@@ -156,6 +159,7 @@ class SkeletonLayer:
         self.fusion_site_ratio = np.where(trabecular, geometry["osteoclast_site_occupancy_ratio"], 1.0)
         self.precursors = PrecursorPool(b, 1.0, np.ones(k))  # one pool per compartment
         self.sites = ActivationSites(b, np.ones(k))          # primed activation sites, per compartment
+        self.young_osteocytes = YoungOsteocyteOPG(b, np.ones(k))  # OPG-making osteocytes, per compartment
         # marrow RANKL and OPG (nM) per osteocyte per litre of marrow: secretion / decay (`kernels.cohorts.marrow_signal`)
         # the agents' mineralization constants for dt = 1 day (`kernels.remodeling.mineralize`): lag, primary, secondary
         self._mineralization_rates = (1.0 - math.exp(-1.0 / b.mineralization_lag_days),
@@ -334,7 +338,8 @@ class SkeletonLayer:
         # 1-2. signalling and precursors
         rankl_per_cell, opg_per_cell = self._per_cell_nM
         marrow_signal(self.bone_mm3, self.initial_bone_mm3, self.trabecular_bv_tv, self.osteocytes, rankl_per_cell,
-                      opg_per_cell, rankl_factor, opg_factor, self._signal_from, binder_nM, self.drug_access,
+                      opg_per_cell, rankl_factor, opg_factor * self.young_osteocytes.opg_factor, self._signal_from,
+                      binder_nM, self.drug_access,
                       b.rankl_opg_kd_nM, binder_kd_nM, b.rankl_rank_kd_nM, self.rank_occupancy)
         pool = self.precursors
         advance_pools(pool.relative_size, pool.committed_stages, pool._day_propagator, pool._rate, self.rank_occupancy,
@@ -378,6 +383,7 @@ class SkeletonLayer:
                    self.activations, self.resorbed_um3, swept, self.formed_um3)
         if self.bp_drugs:
             self._release(swept / UM2_PER_MM2, self.resorbed_um3, quiescent, bone_before)
+        self.young_osteocytes.advance(self.formed_um3, holding)
         self.history.append((self.activations.copy(), self.resorbed_um3.copy(), self.formed_um3.copy()))
 
     # --- spin-up and baselines ----------------------------------------------------------------------

@@ -198,14 +198,16 @@ def test_marrow_signal_is_the_binding_closed_form_on_osteocyte_totals():
     signal_from = np.array([0, 1, 0, 0])
     access = rng.uniform(0, 1, K)
     occupancy = np.empty(K)
-    marrow_signal(bone, initial, 0.2, osteocytes, 3e-7, 5e-7, 2.0, 0.8, signal_from, 0.01, access, 1.0, 0.003,
-                  0.5, occupancy)
+    opg_factor = 0.8 * rng.uniform(0.2, 1.0, K)  # systemic × each compartment's young osteocytes
+    # K_D(OPG) 0.001 nM: OPG binds a good share of the RANKL here, so a wrong compartment's factor shows
+    marrow_signal(bone, initial, 0.2, osteocytes, 3e-7, 5e-7, 2.0, opg_factor, signal_from, 0.01, access, 0.001,
+                  0.003, 0.5, occupancy)
     bv_tv = np.clip(0.2 * bone / initial, 1e-6, 1 - 1e-6)
     per_litre = osteocytes / (bone * (1 - bv_tv) / bv_tv * 1e-6)
-    rankl, opg = per_litre * 3e-7 * 2.0, per_litre * 5e-7 * 0.8
+    rankl, opg = per_litre * 3e-7 * 2.0, per_litre * 5e-7 * opg_factor
     for c in range(K):
         j = signal_from[c]
-        free = free_ligand_competitive(rankl[j], opg[j], 0.01 * access[c], 1.0, 0.003)
+        free = free_ligand_competitive(rankl[j], opg[j], 0.01 * access[c], 0.001, 0.003)
         assert occupancy[c] == pytest.approx(free / (0.5 + free), rel=1e-12)
 
 

@@ -117,3 +117,27 @@ def test_activation_sites_make_the_overshoot_last(stopped, stopped_precursor_gat
     assert ctx > 5.0 and ctx > ctx_gate + 5.0, (ctx, ctx_gate)
     ls, ls_gate = (r["lumbar_spine_bmd_change_pct"][-1] for r in (stopped, stopped_precursor_gate))
     assert ls < ls_gate - 0.3, (ls, ls_gate)
+
+
+OPG_BINDS_HALF_THE_RANKL = ("biology: {rebound_mechanism: %s, rankl_opg_kd_nM: 0.004, "
+                            "osteocyte_rankl_secretion_molecules_per_day: 1416.0}\n")
+"""A hypothetical operating point (benchmarks/bench_rebound.py): K_D at the 4 pM marrow OPG the OPG secretion
+is derived from, RANKL secretion doubled (708 × (1 + OPG/K_D)) so the untreated RANK occupancy is unchanged."""
+
+
+def test_osteocyte_opg_follows_formation_and_adds_to_the_rebound_only_where_opg_matters(stopped_precursor_gate):
+    """`engine.agents.osteocyte_opg` (Fu 2023, targets.md §9): two years of denosumab cut formation, so the
+    young osteocytes' OPG falls; after stopping, RANKL meets less OPG.
+    - At the model's operating point (4 pM OPG, K_D 1 nM) OPG binds < 1 % of RANKL, so the mechanism may move the
+      CTX peak by at most 1 % point (0.4 % of RANKL freed can move θ by no more than that).
+    - Where OPG binds half the RANKL, the same fall (to ~0.7 of untreated) frees ~15 % more RANKL: the peak must
+      rise by more than 10 % points over the precursor gate at that operating point (measured: +28)."""
+    stop = DENOSUMAB_Q6M.format(dose_mg=60, interval_days=182.5, doses=4)
+    missed = int(4 * 182.5)
+    window = slice(missed, missed + 365)
+    inert = run(stop + "biology: {rebound_mechanism: osteocyte_opg}\n")
+    peak, peak_gate = (np.max(r["serum_ctx_change_pct"][window]) for r in (inert, stopped_precursor_gate))
+    assert abs(peak - peak_gate) < 1.0, (peak, peak_gate)
+    acting, gate = (run(stop + OPG_BINDS_HALF_THE_RANKL % m) for m in ("osteocyte_opg", "precursor_gate"))
+    peak, peak_gate = (np.max(r["serum_ctx_change_pct"][window]) for r in (acting, gate))
+    assert peak > peak_gate + 10.0, (peak, peak_gate)
