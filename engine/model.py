@@ -7,7 +7,8 @@ class in `engine.processes` or its own package, with a docstring naming what it 
     drug exposure       the regimen's doses through each drug's PK -> what bone sees  (engine.pharmacology)
     signalling          osteocyte RANKL/OPG -> fields (quasi-steady) -> binding       (engine.signalling)
     surface census      bone surface by remodeling phase                             (processes.surface_census)
-    precursors          precursor pool and commitment chain at today's RANK occupancy (agents.precursor_pool)
+    precursors          precursor pool and commitment chain at today's RANK occupancy (agents.precursor_pool);
+                        recycling osteoclasts' osteomorphs (rebound 'osteomorph_recycling', agents.osteomorphs)
     drug held in bone   bisphosphonate uptake onto the surface                       (processes.bone_drug)
     osteocyte turnover  osteocyte deaths flag the surface above them                 (processes.osteocyte_turnover)
     activation          new BMUs; teriparatide's reactivated lining cells            (processes.activation)
@@ -37,8 +38,10 @@ import numpy as np
 
 from engine.agents.cell_index import CellIndex
 from engine.agents.osteoblast import Osteoblast
+from engine.agents.osteoclast import Osteoclast
 from engine.agents.osteocyte import Osteocyte, seeded_osteocytes_per_mm3_bone
 from engine.agents.osteocyte_opg import YoungOsteocyteOPG
+from engine.agents.osteomorphs import Osteomorphs
 from engine.agents.precursor_pool import PrecursorPool
 from engine.grid.voxel_grid import VoxelGrid, build_grid
 from engine.kernels.surfaces import BONE_LEVEL, count_marrow_neighbours
@@ -123,6 +126,7 @@ class BoneModel(mesa.Model):
         # the day's processes, in the order `step` runs them
         marrow_mm3 = float(self.grid.marrow_fraction().sum(dtype=np.float64)) * self.grid.voxel_volume_mm3
         self.precursors = PrecursorPool(self.biology, marrow_mm3)
+        self.precursors.osteomorphs = Osteomorphs(self.biology)
         self.bmus = BMURegistry()
         self.census = SurfaceCensus(self.grid, self.bmus)
         self.bone_drug = BisphosphonatesInBone(self.grid, self.exposure.bone_seeking)
@@ -186,6 +190,10 @@ class BoneModel(mesa.Model):
         """Unique ids of the osteocytes, in the order of `osteocyte_positions()`."""
         return self.cells.osteocyte_ids()
 
+    def osteoclast_nuclei(self) -> int:
+        """Nuclei of all osteoclasts in the volume."""
+        return int(sum(c.nuclei for c in self.agents_by_type.get(Osteoclast, ())))
+
     def osteoblast_working_life_days(self) -> float:
         """Today's mean osteoblast working life (`processes.systemic`)."""
         return systemic.osteoblast_working_life_days(self.biology, self.physiology, self.exposure)
@@ -229,6 +237,9 @@ class BoneModel(mesa.Model):
         self.census.run_step()
         self.precursors.advance(self.signalling.marrow_mean("rank_occupancy"),
                                 self.physiology.precursor_supply_factor)
+        if self.precursors.osteomorphs.active:
+            self.precursors.osteomorphs.advance(self.osteoclast_nuclei(), self.precursors.rank_occupancy,
+                                                self.precursors.committed_relative, holding=self.day <= 0)
         self.bone_drug.run_step(self.census.surface_voxels)
         self.osteocyte_turnover.run_step(self.rng, self.physiology.osteocyte_lifespan_factor)
         self.activation.run_step(holding=self.day <= 0)

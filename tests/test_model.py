@@ -113,3 +113,23 @@ def test_young_osteocytes_scale_the_agents_opg_field():
     assert model.signalling.opg_total_nM.sum() == pytest.approx(0.4 * opg, rel=tol)
     assert model.signalling.rankl_total_nM.sum() == pytest.approx(rankl, rel=tol)
     assert BoneModel(scenario_from_text(SMALL_SCENARIO).scenario).young_osteocytes.opg_factor == 1.0
+
+
+def test_osteomorphs_are_fed_by_the_agents_osteoclast_nuclei():
+    """rebound_mechanism 'osteomorph_recycling': the volume's osteoclast nuclei feed the pool each day (held
+    while the spin-up holds the patient), and the osteoclasts' fusion reads the precursors plus re-fusing
+    osteomorphs (`PrecursorPool.fusing_relative`), activation the precursors alone."""
+    from tests.conftest import SMALL_SCENARIO
+    model = BoneModel(scenario_from_text(SMALL_SCENARIO + "biology: {rebound_mechanism: osteomorph_recycling}\n")
+                      .scenario)
+    morphs = model.precursors.osteomorphs
+    assert morphs.active
+    model.spin_up(3)
+    assert morphs.held[0].days == 3 and morphs.untreated is None
+    model.step()
+    assert morphs.untreated is not None and morphs.last_nuclei == model.osteoclast_nuclei()
+    pool = model.precursors
+    s = model.biology.osteomorph_share_of_fusion
+    assert pool.fusing_relative == pytest.approx((1 - s) * pool.committed_relative
+                                                 + s * morphs.untreated[2] * morphs.refusing, rel=1e-12)
+    assert not BoneModel(scenario_from_text(SMALL_SCENARIO).scenario).precursors.osteomorphs.active

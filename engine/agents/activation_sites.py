@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MECHANISMS = ("precursor_gate", "activation_sites", "osteocyte_opg")  # biology.rebound_mechanism
+MECHANISMS = ("precursor_gate", "activation_sites", "osteocyte_opg", "osteomorph_recycling")  # biology.rebound_mechanism
 
 
 class ActivationSites:

@@ -49,7 +49,7 @@ class Osteoclast(mesa.Agent):
         mean_occupancy = model.precursors.rank_occupancy
         # committed precursors fuse where RANKL is: the chain's output, shared out by local RANKL
         local = model.local_rank_occupancy(self.voxel) / mean_occupancy if mean_occupancy > 0 else 0.0
-        self.nuclei += int(rng.poisson(b.osteoclast_fusion_per_day * local * model.precursors.committed_relative))
+        self.nuclei += int(rng.poisson(b.osteoclast_fusion_per_day * local * model.precursors.fusing_relative))
         self.nuclei -= int(rng.binomial(self.nuclei, 1.0 - math.exp(-1.0 / b.osteoclast_nucleus_lifespan_days)))
         lifespan = b.osteoclast_lifespan_days * model.physiology.osteoclast_lifespan_factor
         # survival reads the marrow-mean occupancy: the cell's own field cell may be all bone once it has dug in

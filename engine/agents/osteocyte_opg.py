@@ -15,9 +15,10 @@ formed (`osteoblast_to_osteocyte_fraction` of the osteoblasts, in proportion to 
 makes OPG for a mean `osteocyte_opg_expression_days` after it is buried (exponential). So the OPG-making
 osteocytes y follow the matrix formed F (µm³ a day, BMUs and modeling units together):
     dy/dt = F − y/T        (y in µm³ of formation per day, times T)
-and every osteocyte's OPG secretion is scaled by y / y₀, y₀ = the mean formation while the patient is held
-untreated (spin-up, day ≤ 0), when y is held at that mean (so the factor is 1 at day 0, whatever her
-turnover, and the calibration of `osteocyte_opg_secretion_molecules_per_day`, a marrow-mean OPG, holds).
+and every osteocyte's OPG secretion is scaled by y / y₀, y₀ = the mean formation over the last days the
+patient is held untreated (spin-up, day ≤ 0; `held_mean`), when y is held at that mean (so the factor is 1
+at day 0, whatever her turnover, and the calibration of `osteocyte_opg_secretion_molecules_per_day`, a
+marrow-mean OPG, holds).
 Integrated exactly over a day with F held: y ← F·T + (y − F·T)·e^(−1/T) (written relative to y₀·T).
 
 What it can do depends on OPG's operating point: at the marrow OPG of targets.md §8b (~4 pM) and a K_D of
@@ -32,6 +33,8 @@ import math
 
 import numpy as np
 
+from engine.agents.held_mean import HeldMean
+
 MECHANISM = "osteocyte_opg"
 
 
@@ -44,25 +47,28 @@ class YoungOsteocyteOPG:
         self.expression_days = biology.osteocyte_opg_expression_days
         array = np.ndim(relative) > 0
         self.relative = np.array(relative, np.float64) if array else float(relative)
-        self.untreated_formed_um3 = np.zeros_like(self.relative) if array else 0.0  # y₀: mean F while held
-        self.held_days = 0
+        self.held_formed_um3 = HeldMean()      # formation while held untreated (spin-up)
+        self.untreated_formed_um3 = None       # y₀: its mean over the held window, taken on the first day after
 
     def advance(self, formed_um3, holding: bool) -> None:
         """One day with `formed_um3` of matrix formed (per volume, or an array per compartment). `holding`:
-        the patient is held untreated (spin-up): y₀ is the running mean of F and the factor stays 1."""
+        the patient is held untreated (spin-up): F is recorded for y₀ and the factor stays 1."""
         if not self.active:
             return
-        formed = np.asarray(formed_um3, np.float64) if np.ndim(self.relative) else float(formed_um3)
+        array = np.ndim(self.relative) > 0
+        formed = np.asarray(formed_um3, np.float64) if array else float(formed_um3)
         if holding:
-            self.held_days += 1
-            self.untreated_formed_um3 = self.untreated_formed_um3 + (formed - self.untreated_formed_um3) / self.held_days
-            self.relative = np.ones_like(self.relative) if np.ndim(self.relative) else 1.0
+            self.held_formed_um3.add(formed)
+            self.untreated_formed_um3 = None
+            self.relative = np.ones_like(self.relative) if array else 1.0
             return
-        target = np.where(self.untreated_formed_um3 > 0,
-                          formed / np.maximum(self.untreated_formed_um3, 1e-300), 1.0)
+        if self.untreated_formed_um3 is None:
+            self.untreated_formed_um3 = self.held_formed_um3.value
+        y0 = self.untreated_formed_um3
+        target = np.where(np.asarray(y0) > 0, formed / np.maximum(y0, 1e-300), 1.0)
         keep = math.exp(-1.0 / self.expression_days)
         relative = target + (self.relative - target) * keep
-        self.relative = relative if np.ndim(self.relative) else float(relative)
+        self.relative = relative if array else float(relative)
 
     @property
     def opg_factor(self):

@@ -48,6 +48,7 @@ class PrecursorPool:
         # steady state for u = p at θ = θ_ref; shape (n,), or (pools, n)
         self.committed_stages = np.multiply.outer(self.relative_size / self._rate, np.ones(n))
         self.rank_occupancy = biology.reference_rank_occupancy  # marrow-mean θ of the last day (osteoclasts read it)
+        self.osteomorphs = None  # `engine.agents.osteomorphs.Osteomorphs`: recycling osteoclasts add to fusion
 
     @property
     def committed_relative(self):
@@ -55,6 +56,13 @@ class PrecursorPool:
         a float, or an array for array pools."""
         out = self._rate * self.committed_stages[..., -1]
         return float(out) if np.ndim(out) == 0 else out
+
+    @property
+    def fusing_relative(self):
+        """The cells that fuse into osteoclasts, relative: the committed precursors, with re-fusing
+        osteomorphs when `osteomorphs` is set (`engine.agents.osteomorphs`; activation reads the precursors)."""
+        out = self.committed_relative
+        return out if self.osteomorphs is None else self.osteomorphs.fusing(out)
 
     @property
     def reference_count(self) -> float:

@@ -340,7 +340,7 @@ def surfaces_mm2(res_footprint_um2, res_fraction, rev_footprint_um2, form_footpr
 
 
 @njit(cache=True)
-def cohort_day(day_index, quiescent_mm2, committed, site_factor, rank_occupancy, bp_effect, contact_loss_per_day,
+def cohort_day(day_index, quiescent_mm2, committed, fusing, site_factor, rank_occupancy, bp_effect, contact_loss_per_day,
                fusion_site_ratio, osteocytes, bone_total_mm3, mineral_total_mm3,
                res_bmus, res_survival, res_nuclei, res_fraction, res_volume_um3, res_footprint_um2,
                rev_bmus, rev_volume_um3, rev_footprint_um2, reversal_pmf,
@@ -355,7 +355,8 @@ def cohort_day(day_index, quiescent_mm2, committed, site_factor, rank_occupancy,
                activations, resorbed_um3, swept_um2, formed_um3):
     """The whole-skeleton layer's day after signalling (`engine.skeleton.layer.SkeletonLayer.run_step`, whose
     docstring states the rules), in the agents' order: activation on quiescent surface (× the primed
-    activation sites' factor); the resorption cohort
+    activation sites' factor; `committed` precursors found BMUs, `fusing` cells fuse into osteoclasts: the
+    same unless osteomorphs recycle, `agents.osteomorphs`); the resorption cohort
     of RESORPTION_SLOTS days ago leaves for reversal and today's takes its slot; every resorption cohort
     (`resorb_cohorts`); BMUs that lost their last osteoclast enter reversal (`spread_over_delays`); osteocytes
     die (lifespan) and leave with resorbed bone; the reversal slot due today starts a formation cohort
@@ -386,7 +387,7 @@ def cohort_day(day_index, quiescent_mm2, committed, site_factor, rank_occupancy,
         res_fraction[c, slot] = 1.0
         res_volume_um3[c, slot] = 0.0
         res_footprint_um2[c, slot] = 0.0
-        fusion[c] = fusion_per_day * fusion_site_ratio[c] * committed[c]
+        fusion[c] = fusion_per_day * fusion_site_ratio[c] * fusing[c]
         signal = rank_occupancy[c] / reference_occupancy
         hazard[c] = (1.0 / osteoclast_lifespan_days + withdrawal_per_day * max(1.0 - signal / survival_fraction, 0.0)
                      + contact_loss_per_day[c] + bp_max_apoptosis_per_day * bp_effect[c])

@@ -175,14 +175,15 @@ class BiologyParameters(BaseModel):
         source=("Parfitt 2002 Bone 30:5 ('Targeted and nontargeted bone remodeling'); Burr 2002 Bone 30:2 "
                 "(about 30 % of remodeling repairs microdamage / follows osteocyte death)"),
         description="Share of activations sent to sites flagged by osteocyte death (when any are pending).")
-    rebound_mechanism: Literal["precursor_gate", "activation_sites", "osteocyte_opg"] = Field(
+    rebound_mechanism: Literal["precursor_gate", "activation_sites", "osteocyte_opg", "osteomorph_recycling"] = Field(
         "activation_sites",
         description=("What makes resorption overshoot when a RANKL blocker wears off (engine.agents.activation_sites, "
-                     "engine.agents.osteocyte_opg): "
+                     "engine.agents.osteocyte_opg, engine.agents.osteomorphs): "
                      "'precursor_gate' = osteoclast precursors not consumed under blockade (always present); "
                      "'activation_sites' = that plus primed activation sites that pile up unused under blockade; "
                      "'osteocyte_opg' = that plus osteocyte OPG falling while little new bone (young osteocytes) "
-                     "is made."),
+                     "is made; 'osteomorph_recycling' = that plus osteoclasts recycling by fission into osteomorphs, "
+                     "which pile up under blockade and re-fuse without the precursors' commitment lag."),
         json_schema_extra={"unit": "-", "source": (
             "Default 'activation_sites': the mechanism shown to drive the rebound in vivo (El-Masri 2024 Bone Res "
             "12:62: RANKL-expressing activation sites accumulate during OPG:Fc; targets.md §9); the precursor "
@@ -190,8 +191,10 @@ class BiologyParameters(BaseModel):
             "(benchmarks/bench_rebound.py compares them). 'osteocyte_opg' (Fu 2023 JCI Insight 8:e167790, "
             "§9) is offered to test: at the marrow OPG of §8b OPG binds under 1 % of RANKL, so it changes the "
             "overshoot by < 1 % point; only where OPG binds half the RANKL (a what-if in bench_rebound.py) does it "
-            "add ~26 points, and it then also weakens suppression on treatment. Osteomorph recycling (McDonald "
-            "2021) is not modelled")})
+            "add ~26 points, and it then also weakens suppression on treatment. 'osteomorph_recycling' "
+            "(McDonald 2021 Cell 184:1330, §9) amplifies every rise of osteoclasts once RANKL returns (half "
+            "the fusing cells recycled: a loop gain of 0.5) and overshoots the label's 40-60 % (bench_rebound.py); "
+            "its share of fusion is an assumption")})
     activation_site_wait_days: float = _param(
         940.0, unit="day",
         source=("Assumption: a primed site is found by a BMU no faster than any point of the quiescent surface, "
@@ -201,6 +204,28 @@ class BiologyParameters(BaseModel):
                 "the BMD loss that follows (targets.md §4) are predictions (benchmarks/bench_rebound.py)"),
         description=("Mean time a primed activation site waits for its BMU in the untreated patient "
                      "(rebound_mechanism 'activation_sites'): how long a backlog made under blockade lasts."))
+    osteomorph_refusion_per_day: float = _param(
+        1.0, unit="1/day",
+        source=("McDonald 2021 Cell 184:1330 (intravital imaging: RANKL-stimulated osteoclasts split into "
+                "osteomorphs that fuse with neighbouring osteoclasts within hours; targets.md §9 'Osteomorphs'); "
+                "rate: assumption (about a day at the untreated RANK occupancy)"),
+        description=("Rate at which an osteomorph fuses back into an osteoclast at the untreated RANK occupancy "
+                     "(rebound_mechanism 'osteomorph_recycling', engine.agents.osteomorphs); scales with θ."))
+    osteomorph_lifespan_days: float = _param(
+        30.0, unit="day",
+        source=("Not measured (McDonald 2021 show osteomorphs accumulating under OPG:Fc in mice, over weeks); "
+                "assumption: as long as the monocyte-lineage precursors they resemble (precursor_lifespan_days). "
+                "Not fitted. It hardly matters here: the pile made at the first dose drains by re-fusion at the "
+                "residual RANK occupancy between doses (base patient stopped after 2 years: CTX peak 64.7 % at "
+                "30 d, 64.8 % at 730 d)"),
+        description="Mean lifetime of an osteomorph that does not re-fuse (rebound_mechanism 'osteomorph_recycling').")
+    osteomorph_share_of_fusion: float = _param(
+        0.5, unit="1", le=1.0,
+        source=("McDonald 2021 Cell 184:1330 (osteoclasts recycle; the share of fusing cells that are recycled "
+                "is not reported); assumption: half"),
+        description=("Share of the committed cells that found BMUs and fuse into osteoclasts that are re-fusing "
+                     "osteomorphs in the untreated steady state, the rest new precursors "
+                     "(rebound_mechanism 'osteomorph_recycling')."))
     osteocyte_opg_expression_days: float = _param(
         365.0, unit="day",
         source=("Fu 2023 JCI Insight 8:e167790 (OPG is made by young osteocytes: more prevalent near the newest "

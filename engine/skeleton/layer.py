@@ -15,7 +15,9 @@ Each day, in the agents' order (`engine.model.BoneModel.step`):
    parts, each with its own precursors, sites and cohorts; an agent volume is one or the other,
    `geometry.drug_reach`); binding is the same closed form (`kernels.binding.free_ligand_competitive`), RANK
    occupancy θ = L/(L + K_RANK).
-2. Precursors: one `PrecursorPool` per compartment at its θ (the agents' class itself).
+2. Precursors: one `PrecursorPool` per compartment at its θ (the agents' class itself); with
+   `rebound_mechanism: osteomorph_recycling`, re-fusing osteomorphs join its output for fusion
+   (`agents.osteomorphs`, fed by the cohorts' expected osteoclast nuclei).
 3. Activation: new BMUs at activation_per_mm2_per_year/365.25 × quiescent surface × committed precursors
    × the primed activation sites' factor (`agents.activation_sites`, one per compartment) (the agents'
    Poisson rate, taken as its mean). Quiescent surface = BS − footprints of active BMUs.
@@ -63,6 +65,7 @@ from scipy.special import gammaincc
 
 from engine.agents.activation_sites import ActivationSites
 from engine.agents.osteocyte_opg import YoungOsteocyteOPG
+from engine.agents.osteomorphs import Osteomorphs
 from engine.agents.osteocyte import seeded_osteocytes_per_mm3_bone
 from engine.agents.precursor_pool import PrecursorPool
 from engine.kernels.cohorts import advance_pools, cohort_day, marrow_signal, surfaces_mm2
@@ -160,6 +163,7 @@ class SkeletonLayer:
         self.precursors = PrecursorPool(b, 1.0, np.ones(k))  # one pool per compartment
         self.sites = ActivationSites(b, np.ones(k))          # primed activation sites, per compartment
         self.young_osteocytes = YoungOsteocyteOPG(b, np.ones(k))  # OPG-making osteocytes, per compartment
+        self.osteomorphs = Osteomorphs(b, np.ones(k))              # recycling osteoclasts, per compartment
         # marrow RANKL and OPG (nM) per osteocyte per litre of marrow: secretion / decay (`kernels.cohorts.marrow_signal`)
         # the agents' mineralization constants for dt = 1 day (`kernels.remodeling.mineralize`): lag, primary, secondary
         self._mineralization_rates = (1.0 - math.exp(-1.0 / b.mineralization_lag_days),
@@ -346,6 +350,12 @@ class SkeletonLayer:
                       b.reference_rank_occupancy, b.precursor_lifespan_days, b.precursor_differentiation_per_day,
                       supply_factor, self.committed)
         pool.rank_occupancy = self.rank_occupancy
+        if self.osteomorphs.active:  # re-fusing osteomorphs join the committed precursors (agents.osteomorphs)
+            nuclei = (self.res_bmus * self.res_survival * self.res_nuclei).sum(axis=1) * max(1, round(b.osteoclasts_per_new_bmu))
+            self.osteomorphs.advance(nuclei, self.rank_occupancy, self.committed, holding)
+            self.fusing = self.osteomorphs.fusing(self.committed)
+        else:
+            self.fusing = self.committed
         self.sites.advance(self.committed, holding)
         # 3. activation on quiescent surface (bisphosphonate uptake first, as the agents' day)
         eroded, osteoid = self.surfaces_mm2()
@@ -356,7 +366,7 @@ class SkeletonLayer:
         effect = self.bp_exposure / (1.0 + self.bp_exposure)
         # 4-7. activation, osteoclasts, reversal, osteocytes, formation, mineralization: one compiled pass
         swept = np.empty(k)
-        cohort_day(self.day_index, quiescent, self.committed, self.sites.activation_factor, self.rank_occupancy,
+        cohort_day(self.day_index, quiescent, self.committed, self.fusing, self.sites.activation_factor, self.rank_occupancy,
                    effect, self.contact_loss_per_day,
                    self.fusion_site_ratio, self.osteocytes, self._bone_total_mm3, self._mineral_total_mm3,
                    self.res_bmus, self.res_survival, self.res_nuclei, self.res_fraction, self.res_volume_um3,
