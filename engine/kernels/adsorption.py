@@ -45,3 +45,17 @@ def adsorb_to_surface(bone, label, osteoid, bound, amount, active_fold):
                 if w > 0.0:
                     bound[z, y, x] = np.float32(float(bound[z, y, x]) + w * per_weight)
     return total
+
+
+@njit(cache=True)
+def bury_covered(bone, adsorbed, buried):
+    """Drug adsorbed on voxels that are no longer exposed (formation covered them) is buried: moved from
+    `adsorbed` to `buried` (float32 fields like `bone`). Resorption releases both; only the buried part acts
+    on osteoclasts that are already resorbing (`processes.bone_drug`)."""
+    nz, ny, nx = bone.shape
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                if adsorbed[z, y, x] > 0.0 and not is_exposed(bone, z, y, x):
+                    buried[z, y, x] = np.float32(float(buried[z, y, x]) + float(adsorbed[z, y, x]))
+                    adsorbed[z, y, x] = np.float32(0.0)

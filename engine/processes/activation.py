@@ -8,9 +8,13 @@ RANK occupancy), times the primed activation sites' factor (1 unless `rebound_me
 Each starts at a site flagged by a dead osteocyte (a share `targeted_remodeling_fraction`, raised by a
 backlog of primed sites, while any flagged sites are pending) or at a random quiescent surface voxel
 weighted by local RANK occupancy (stochastic remodeling), with `osteoclasts_per_new_bmu` osteoclasts side
-by side across a random heading along the surface.
+by side across a random heading along the surface. A bisphosphonate adsorbed at the chosen site keeps the
+BMU from starting with probability E (`processes.bone_drug.founding_effect`: its founding osteoclasts take
+the drug up first), so bisphosphonates lower the activation frequency (Chavassieux 1997 J Clin Invest
+100:1475). The draw is made only when a bisphosphonate is in the regimen (other runs keep their stream).
 Reads: surface census, precursor pool, osteocyte turnover's flagged sites, signalling (RANK occupancy),
-grid.bone_fraction, grid.bmu_label. Writes: new BMUs in the registry, new osteoclasts (agents).
+the bisphosphonate held at the site (processes.bone_drug), grid.bone_fraction, grid.bmu_label.
+Writes: new BMUs in the registry, new osteoclasts (agents).
 
 `LiningCellReactivation` (every day): modeling-based formation (MBF). Each lining position of the quiescent
 surface (one per `lining_cell_area_um2`) is reactivated with probability 1 − exp(−rate) a day, taking one
@@ -63,8 +67,14 @@ class Activation:
         for _ in range(n_new):
             targeted = bool(self.turnover.targeted_sites) and rng.random() < targeted_share
             site = self.turnover.take_site() if targeted else self.random_site()
-            if site is not None:
+            if site is not None and self.founded(site):
                 self.start_bmu(site, targeted)
+
+    def founded(self, site) -> bool:
+        """Whether a BMU's founding osteoclasts survive the bisphosphonate adsorbed at `site` (probability
+        1 − E, `BisphosphonatesInBone.founding_effect`); no draw without a bisphosphonate."""
+        drug = self.model.bone_drug
+        return not drug.drugs or self.model.rng.random() >= drug.founding_effect(site)
 
     def random_site(self):
         """A quiescent surface voxel, chosen with probability proportional to its local RANK occupancy."""

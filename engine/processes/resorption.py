@@ -63,12 +63,12 @@ class Resorption:
         footprint = np.zeros(n, np.int64)
         attached = np.zeros(n, np.bool_)
         drug = self.bone_drug
-        released = np.zeros((n, len(drug.drugs)))
+        released = np.zeros((n, 2 * len(drug.drugs)))  # adsorbed, then buried, per drug
         g = self.grid
         resorb_and_advance(g.bone_fraction, g.mineral_fraction, g.osteoid_fraction, g.bmu_label, positions, headings,
                            labels, volumes, turn, radius, b.bmu_advance_um_per_day / h, int(np.ceil(2 * radius)),
                            MAX_PASSES, touched, n_touched, removed, removed_mineral, footprint, attached,
-                           drug.bound_drug_fmol, released)
+                           drug.drug_fmol, released)
         if drug.drugs:
             drug.expose(clasts, released, removed)
         for i, oc in enumerate(clasts):

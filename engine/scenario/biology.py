@@ -191,7 +191,7 @@ class BiologyParameters(BaseModel):
             "(benchmarks/bench_rebound.py compares them). 'osteocyte_opg' (Fu 2023 JCI Insight 8:e167790, "
             "§9) is offered to test: at the marrow OPG of §8b OPG binds under 1 % of RANKL, so it changes the "
             "overshoot by < 1 % point; only where OPG binds half the RANKL (a what-if in bench_rebound.py) does it "
-            "add ~26 points, and it then also weakens suppression on treatment. 'osteomorph_recycling' "
+            "add ~28 points, and it then also weakens suppression on treatment. 'osteomorph_recycling' "
             "(McDonald 2021 Cell 184:1330, §9) amplifies every rise of osteoclasts once RANKL returns (half "
             "the fusing cells recycled: a loop gain of 0.5) and overshoots the label's 40-60 % (bench_rebound.py); "
             "its share of fusion is an assumption")})

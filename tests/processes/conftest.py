@@ -33,7 +33,7 @@ class Host(mesa.Model):
         self.clock = 0
         self.precursors = PrecursorPool(self.biology, 1.0)
         self.physiology = SimpleNamespace(osteoclast_lifespan_factor=1.0)
-        self.bone_drug = SimpleNamespace(action={"max_apoptosis_per_day": 0.0})
+        self.bone_drug = SimpleNamespace(action={"max_apoptosis_per_day": 0.0}, drugs=())
 
     def local_rank_occupancy(self, voxel) -> float:
         return self.biology.reference_rank_occupancy
