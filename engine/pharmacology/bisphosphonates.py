@@ -164,7 +164,7 @@ def _pk(drug: str):
 
 register(DrugModule(
     name="alendronate",
-    description="oral nitrogen-containing bisphosphonate: binds bone, poisons the osteoclasts that resorb it",
+    description="oral nitrogen-containing bisphosphonate: binds bone; keeps new BMUs from starting, poisons osteoclasts that reach buried drug",
     routes=("oral",),
     dose_mg_range=(1.0, 140.0),
     usual_dose="70 mg weekly or 10 mg daily, oral (Schnitzer 2000)",
@@ -179,7 +179,7 @@ register(DrugModule(
 ))
 register(DrugModule(
     name="zoledronate",
-    description="intravenous nitrogen-containing bisphosphonate: binds bone, poisons the osteoclasts that resorb it",
+    description="intravenous nitrogen-containing bisphosphonate: binds bone; keeps new BMUs from starting, poisons osteoclasts that reach buried drug",
     routes=("intravenous",),
     dose_mg_range=(0.5, 10.0),
     usual_dose="5 mg IV once a year (HORIZON-PFT, Black 2007)",

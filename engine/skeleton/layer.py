@@ -19,12 +19,13 @@ Each day, in the agents' order (`engine.model.BoneModel.step`):
    `rebound_mechanism: osteomorph_recycling`, re-fusing osteomorphs join its output for fusion
    (`agents.osteomorphs`, fed by the cohorts' expected osteoclast nuclei).
 3. Activation: new BMUs at activation_per_mm2_per_year/365.25 × quiescent surface × committed precursors
-   × the primed activation sites' factor (`agents.activation_sites`, one per compartment) (the agents'
-   Poisson rate, taken as its mean). Quiescent surface = BS − footprints of active BMUs.
+   × the primed activation sites' factor (`agents.activation_sites`, one per compartment) × (1 − the share
+   a bisphosphonate on the surface keeps from starting, `hold_bisphosphonates`) (the agents' Poisson rate
+   and founding draw, taken as their mean). Quiescent surface = BS − footprints of active BMUs.
 4. Osteoclasts (per cohort of BMUs activated the same day): `osteoclasts_per_new_bmu` cells founded with
    `osteoclast_founding_nuclei` nuclei; expected nuclei per live cell gain fusion (rate × committed
    precursors) and lose nucleus deaths; a cell survives the day with exp(−hazard), hazard = 1/lifespan
-   (× physiology) + the RANKL-withdrawal hazard + contact loss + the bisphosphonate hazard; each
+   (× physiology) + the RANKL-withdrawal hazard + contact loss; each
    live cell resorbs nuclei × rate and sweeps 2 × radius × BMU advance of surface a day (its footprint).
    A BMU is in resorption while one of its cells lives: 1 − (1 − S)^k of the cohort.
 5. BMU phases: BMUs that lost their last osteoclast enter reversal for the agents' delay distribution
@@ -174,6 +175,7 @@ class SkeletonLayer:
                              b.osteocyte_opg_secretion_molecules_per_day / b.opg_decay_per_day / AVOGADRO_PER_MOL * 1e9)
         self.rank_occupancy = np.zeros(k)
         self.committed = np.ones(k)
+        self.fusing = self.committed  # cells that fuse into osteoclasts: the committed ones, plus osteomorphs
         # resorption cohorts (ring buffers indexed by activation day)
         self.res_bmus = np.zeros((k, RESORPTION_SLOTS))
         self.res_survival = np.zeros((k, RESORPTION_SLOTS))
@@ -283,9 +285,11 @@ class SkeletonLayer:
         skeletal uptake binds the compartment's share of the skeleton's surface (`SKELETAL_SURFACE_MM2`, as the
         agents), `active_surface_uptake_fold` more densely on eroded and osteoid surface, which formation then
         buries; resorption releases what is on the surface it sweeps and, from buried bone, in proportion to
-        the volume; the released concentration over the resorbed volume is the osteoclasts' exposure (E =
-        x/(1+x)): resorption × (1 − E) and an extra apoptosis hazard `max_apoptosis_per_day` × E; what is
-        released binds again at the skeletal uptake fraction (recycling)."""
+        the volume; what is released binds again at the skeletal uptake fraction (recycling). The drug acts
+        as in `engine.pharmacology.bisphosphonates`: the quiescent surface's drug over its outer
+        `DRUG_LAYER_UM` keeps `max_founding_effect` × E of new BMUs from starting (E = x/(1+x)); the buried
+        drug, spread over the bone formed while it was held, lowers resorption per nucleus by that bone's
+        share × E (no apoptosis hazard here: `run_step` says why)."""
         k = len(self.parts)
         self.bp_drugs = tuple(drugs)
         self.bp_ec50_uM = np.asarray(ec50_uM, dtype=np.float64)
@@ -359,7 +363,8 @@ class SkeletonLayer:
                       supply_factor, self.committed)
         pool.rank_occupancy = self.rank_occupancy
         if self.osteomorphs.active:  # re-fusing osteomorphs join the committed precursors (agents.osteomorphs)
-            nuclei = (self.res_bmus * self.res_survival * self.res_nuclei).sum(axis=1) * max(1, round(b.osteoclasts_per_new_bmu))
+            cells_per_bmu = max(1, round(b.osteoclasts_per_new_bmu))
+            nuclei = (self.res_bmus * self.res_survival * self.res_nuclei).sum(axis=1) * cells_per_bmu
             self.osteomorphs.advance(nuclei, self.rank_occupancy, self.committed, holding)
             self.fusing = self.osteomorphs.fusing(self.committed)
         else:
@@ -376,7 +381,7 @@ class SkeletonLayer:
         # which lowers the expected resorption by that share × E. Its apoptosis hazard is left out here: in the
         # agents only the few cells that reach such bone die of it, while a hazard shared by every cohort would
         # shorten every BMU (with 15 % of bone formed on treatment, a 20-day osteoclast would survive 5 %
-        # instead of 85 %); the agents' biopsies on alendronate keep their erosion depth (−6 %)
+        # instead of 85 %); the agents' biopsies on alendronate keep their erosion depth (+1 % at month 24)
         effect = self.bp_exposure / (1.0 + self.bp_exposure)
         site_factor = self.sites.activation_factor
         if self.bp_drugs:
