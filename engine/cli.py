@@ -37,7 +37,7 @@ examples:
   bmu run scenarios/denosumab_60mg_q6m_3y.yaml             FREEDOM-like regimen, 3 years
   bmu run scenarios/denosumab_dose_ranging.yaml --arm 14mg_q6m   one arm of a scenario with arms
   bmu run scenarios/denosumab_dose_ranging.yaml            every arm, then OUT/arms.png comparing them
-  bmu run scenarios/alendronate_70mg_weekly_3y.yaml        bisphosphonate bound in bone poisons osteoclasts
+  bmu run scenarios/alendronate_70mg_weekly_3y.yaml        bisphosphonate on the surface: fewer BMUs start
   bmu run scenarios/teriparatide_20ug_daily_2y.yaml        anabolic: P1NP rises before CTX
   bmu run scenarios/sequences.yaml --arm denosumab_then_zoledronate   drugs in sequence (6 arms in the file)
   bmu run scenarios/glucocorticoid_users.yaml              a population condition, with three regimens
