@@ -1,9 +1,10 @@
 """The two solvers agree: an ensemble of agent volumes of one patient against the whole-skeleton layer's
 trabecular compartment built for the same bone (its BV/TV and BS/BV as the volumes measure them).
 
-Ensemble: volumes of 600 µm (the same geometry; seeds 1-12 untreated, 1-6 on denosumab, whose volumes
-barely remodel), spun up 300 days (the layer too) and observed 180 days from a first denosumab dose or
-none. A 600 µm volume holds ~0.04 mm³ of bone and one open cavity ~0.002 mm³, so its BMD swings by ±5 % in
+Ensemble: volumes of 600 µm (the same geometry; seeds 1-12 untreated, 1-6 on denosumab or on zoledronate,
+whose volumes barely remodel), spun up 300 days (the layer too) and observed 180 days from a first dose or
+none. The zoledronate arm checks the bisphosphonate rules of both solvers (founding on the surface drug,
+buried drug while resorbing: `engine.pharmacology.bisphosphonates`). A 600 µm volume holds ~0.04 mm³ of bone and one open cavity ~0.002 mm³, so its BMD swings by ±5 % in
 180 days with the cavities open at the end: 12 volumes put the untreated mean within ~±3.5 %. Compared per unit of bone surface (so the volume's size cancels):
 activations per mm² per year, ES/BS and OS/BS (day 180), matrix formed and resorbed per µm² per year, and
 the volumetric BMD change at day 180. Agreement: the layer lies within the ensemble's 95 % CI (mean ± t(5)
@@ -23,7 +24,7 @@ from engine.skeleton.compartments import VOXEL_MEASURE_PER_TRUE_AREA, Compartmen
 from engine.skeleton.layer import SkeletonLayer
 from engine.units import DAYS_PER_YEAR
 
-SEEDS = {"untreated": range(1, 13), "denosumab": range(1, 7)}
+SEEDS = {"untreated": range(1, 13), "denosumab": range(1, 7), "zoledronate": range(1, 7)}
 SPIN_UP_DAYS = 300
 DAYS = 180
 TEXT = """\
@@ -37,6 +38,7 @@ geometry:
 patient: {sex: female, age_years: 60, years_since_menopause: 8}
 """
 DENOSUMAB = "regimen: [{drug: denosumab, dose_mg: 60, route: subcutaneous}]\n"
+ZOLEDRONATE = "regimen: [{drug: zoledronate, dose_mg: 5, route: intravenous}]\n"
 FLOORS = {"activations_per_mm2_per_year": 1.0, "eroded_surface_pct": 2.0, "osteoid_surface_pct": 4.0,
           "formed_um_per_year": 2.0, "resorbed_um_per_year": 2.0, "bmd_change_pct": 1.0}
 
@@ -74,7 +76,10 @@ def layer_like(rows, text):
     from engine.skeleton.patient import SkeletonModel
     alone = SkeletonModel(scenario_from_text(text).scenario)
     skeleton = alone.skeleton
+    held = skeleton.layer
     skeleton.layer = SkeletonLayer(model.biology, bv_tv, bs_bv / VOXEL_MEASURE_PER_TRUE_AREA, parts=part)
+    if held.bp_drugs:  # the regimen's bisphosphonates, as PatientSkeleton holds them
+        skeleton.layer.hold_bisphosphonates(held.bp_drugs, held.bp_ec50_uM, held.bp_action)
     skeleton.sites = {"lumbar_spine": np.array([True]), "total_hip": np.array([True])}
     alone.spin_up(SPIN_UP_DAYS)
     for _ in range(DAYS):
@@ -103,7 +108,8 @@ def compare(rows, layer):
     return table
 
 
-@pytest.mark.parametrize("arm, regimen", [("untreated", ""), ("denosumab", DENOSUMAB)], ids=["untreated", "denosumab"])
+@pytest.mark.parametrize("arm, regimen", [("untreated", ""), ("denosumab", DENOSUMAB), ("zoledronate", ZOLEDRONATE)],
+                         ids=["untreated", "denosumab", "zoledronate"])
 def test_layer_agrees_with_an_agent_ensemble(arm, regimen):
     text = TEXT + regimen
     rows = agent_ensemble(text, SEEDS[arm])
