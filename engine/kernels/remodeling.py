@@ -420,8 +420,9 @@ def _closer(d, flat, best_d, best_flat):
 
 
 @njit(parallel=True, cache=True)
-def nearest_marrow(bone, positions, search, out):
-    """For each voxel in positions (n, 3), the nearest voxel less than half bone within `search` voxels
+def nearest_marrow(bone, enclosed, positions, search, out):
+    """For each voxel in positions (n, 3), the nearest voxel less than half bone and not `enclosed` (a bool
+    mask of bone's shape, or an empty array for none: marrow pockets counted as bone) within `search` voxels
     (in each axis: the cube of half-width `search`).
 
     out[i] = (z, y, x), or (-1, -1, -1) when there is none that close (the caller falls back to a full
@@ -431,6 +432,7 @@ def nearest_marrow(bone, positions, search, out):
     a few voxels from a surface, so this visits a few hundred voxels instead of the whole cube.
     """
     nz, ny, nx = bone.shape
+    masked = enclosed.size > 0
     for ii in prange(positions.shape[0]):
         i = np.int64(ii)
         z0 = positions[i, 0]
@@ -448,7 +450,8 @@ def nearest_marrow(bone, positions, search, out):
                             continue
                         d = (z - z0) * (z - z0) + (y - y0) * (y - y0) + (x - x0) * (x - x0)
                         flat = (z * ny + y) * nx + x
-                        if _closer(d, flat, best, best_flat) and bone[z, y, x] < BONE_LEVEL:
+                        if (_closer(d, flat, best, best_flat) and bone[z, y, x] < BONE_LEVEL
+                                and not (masked and enclosed[z, y, x])):
                             best = d
                             best_flat = flat
             if best < (r + 1) * (r + 1):

@@ -33,7 +33,8 @@ class OsteocyteTurnover:
         if deaths == 0:
             return
         dead = set(rng.choice(self.cells.osteocyte_ids(), size=deaths, replace=False).tolist())
-        for cell in [c for uid, c in living.items() if uid in dead]:
+        # in creation order (ids grow with creation, as the dict's order), without a pass over every osteocyte
+        for cell in [living[uid] for uid in sorted(dead)]:
             site = self.signalling.nearest_marrow_voxel(cell.voxel)
             z, y, x = nearest_exposed(self.grid.bone_fraction, float(site[0]), float(site[1]), float(site[2]), 3)
             if z >= 0:

@@ -163,14 +163,19 @@ def test_resorption_deepens_from_the_surface_only():
     assert footprint > 0
 
 
-def test_nearest_marrow_matches_brute_force():
+@pytest.mark.parametrize("with_pockets", [False, True], ids=["no-mask", "enclosed-mask"])
+def test_nearest_marrow_matches_brute_force(with_pockets):
+    """Against a brute-force search; with an `enclosed` mask its voxels are not marrow (pockets counted as
+    bone), as the caller's transport bone fraction counts them."""
     bone = random_bone(2)
     rng = np.random.default_rng(3)
     pos = rng.integers(0, bone.shape, size=(200, 3)).astype(np.int64)
     bone[:, :, :9] = np.maximum(bone[:, :, :9], 0.9)  # deep bone: some positions find nothing within 4
+    enclosed = rng.random(bone.shape) < 0.3 if with_pockets else np.zeros((0, 0, 0), bool)
     out = np.empty_like(pos)
-    nearest_marrow(bone, pos, 4, out)
-    marrow = np.argwhere(bone < BONE_LEVEL)
+    nearest_marrow(bone, enclosed, pos, 4, out)
+    seen = np.where(enclosed, np.float32(1.0), bone) if with_pockets else bone
+    marrow = np.argwhere(seen < BONE_LEVEL)
     for p, o in zip(pos, out):
         d2 = ((marrow - p) ** 2).sum(axis=1)
         inside = np.abs(marrow - p).max(axis=1) <= 4
@@ -178,7 +183,7 @@ def test_nearest_marrow_matches_brute_force():
             assert tuple(o) == (-1, -1, -1)
             continue
         best = d2[inside].min()
-        assert ((o - p) ** 2).sum() == best and bone[tuple(o)] < BONE_LEVEL
+        assert ((o - p) ** 2).sum() == best and seen[tuple(o)] < BONE_LEVEL
         # ties: the first in z, y, x order (argwhere lists voxels in that order)
         assert tuple(o) == tuple(marrow[inside & (d2 == best)][0])
 
