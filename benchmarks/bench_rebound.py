@@ -5,19 +5,22 @@
 Runs `scenarios/trials/denosumab_discontinuation.yaml` (60 mg q6m for 24 months, then stopped; women of
 mean age 59, the Bone 2011 cohort) on the whole-skeleton layer once per `biology.rebound_mechanism`:
 'precursor_gate' (osteoclast precursors not consumed under blockade, `engine.agents.precursor_pool`),
-'activation_sites' (that plus primed activation sites piling up unused, `engine.agents.activation_sites`)
-and 'osteocyte_opg' (that plus the osteocytes' OPG falling while little new bone is made,
-`engine.agents.osteocyte_opg`). None is fitted to these numbers (the sites' wait is 1/Ac.f, the young
-osteocytes' OPG time an assumption; see their sources).
+'activation_sites' (that plus primed activation sites piling up unused, `engine.agents.activation_sites`),
+'osteocyte_opg' (that plus the osteocytes' OPG falling while little new bone is made,
+`engine.agents.osteocyte_opg`) and 'osteomorph_recycling' (that plus osteoclasts recycling through
+osteomorphs that re-fuse when RANKL returns, `engine.agents.osteomorphs`). None is fitted to these numbers
+(the sites' wait is 1/Ac.f; the young osteocytes' OPG time and the osteomorphs' rates are assumptions;
+see their sources).
 
 OPG's operating point decides whether 'osteocyte_opg' can act: at the model's (marrow OPG ~4 pM, K_D 1 nM)
 OPG binds under 1 % of RANKL. Two more columns therefore run 'precursor_gate' and 'osteocyte_opg' at a
 hypothetical operating point where OPG binds half the RANKL: K_D(RANKL:OPG) = 0.004 nM (the 4 pM marrow
 OPG the OPG secretion is derived from) and osteocyte RANKL secretion doubled, so free RANKL and RANK
-occupancy are unchanged in the untreated patient. Not a calibration: a what-if for the mechanism. For each: the size and month of the CTX overshoot
-(largest arm mean after month 24), CTX at month 30 and 36, the last month CTX is more than 10 % above
-baseline, P1NP's peak, BMD lost in the first 12 months off (months 24 → 36)
-and LS BMD at month 48, each against §4:
+occupancy are unchanged in the untreated patient. Not a calibration: a what-if for the mechanism.
+
+For each column: the size and month of the CTX overshoot (largest arm mean after month 24), CTX at month 30
+and 36, the last month CTX is more than 10 % above baseline, P1NP's peak, BMD lost in the first 12 months
+off (months 24 → 36) and LS BMD at month 48, each against §4:
 - overshoot 40-60 % above pretreatment (Prolia USPI, older edition);
 - CTX above baseline within 3 months of the missed dose, above baseline by 6 months (Bone 2011;
   Cummings 2018), back to baseline by month 48 (Bone 2011) or within 12 months (label; the two conflict,

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-MECHANISMS = ("precursor_gate", "activation_sites", "osteocyte_opg", "osteomorph_recycling")  # biology.rebound_mechanism
+#: the choices of biology.rebound_mechanism
+MECHANISMS = ("precursor_gate", "activation_sites", "osteocyte_opg", "osteomorph_recycling")
 
 
 class ActivationSites:

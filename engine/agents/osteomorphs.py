@@ -14,16 +14,19 @@ k_f · θ/θ₀ (k_f = `osteomorph_refusion_per_day`, θ the RANK occupancy) and
 `osteomorph_lifespan_days`:
     dO/dt = released − O · (k_f θ/θ₀ + k_d)
 Relative to the untreated steady state (p = O / O₀, O₀ = ī₀ / (k_f + k_d), ī₀ the mean release over the
-last days the patient is held untreated, `held_mean`; θ₀, c₀ likewise), integrated exactly over a day with today's rates held:
+last days the patient is held untreated, `held_mean`; θ₀, c₀ likewise), integrated exactly over a day with
+today's rates held:
     dp/dt = (i/ī₀) (k_f + k_d) − p (k_f θ/θ₀ + k_d).
 The cells that fuse into osteoclasts (the fusion rate's committed-cell factor) are then a share
 s = `osteomorph_share_of_fusion` of re-fusing osteomorphs, the rest new precursors from the commitment chain (c):
     c_fuse = (1 − s) · c + s · c₀ · p · θ/θ₀          (= c at the untreated steady state)
 New BMUs are still founded by committed precursors (c): osteomorphs fuse with neighbouring osteoclasts, as
 imaged. (Letting them found BMUs too made the loop osteomorphs → nuclei → osteomorphs unstable: more fusion
-and more osteoclasts each raise the nuclei, a loop gain of ~2s.) So under blockade the osteoclasts' nuclei pile
-up as osteomorphs and die with k_d; when RANKL returns, what is left fuses at once, ahead of the new precursors. How much is left after years of blockade depends on the
-osteomorphs' lifespan, which is not known (bench_rebound.py measures the default and a long-lived what-if).
+and more osteoclasts each raise the nuclei, a loop gain of ~2s.) So under blockade the osteoclasts' nuclei
+pile up as osteomorphs; between doses they drain by re-fusion at the residual RANK occupancy (and die with
+k_d), so little of that pile is left after years of blockade, whatever the lifespan (30 or 730 days give
+the same overshoot). What makes the overshoot here is the loop once RANKL returns: every new osteoclast's
+fission feeds more fusion (bench_rebound.py).
 """
 
 from __future__ import annotations

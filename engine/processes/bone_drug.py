@@ -22,7 +22,8 @@ import math
 import numpy as np
 
 from engine.kernels.adsorption import adsorb_to_surface, bury_covered
-from engine.pharmacology.bisphosphonates import (BISPHOSPHONATE_ACTION, SKELETAL_SURFACE_MM2, UMOL_TO_FMOL)
+from engine.pharmacology.bisphosphonates import (BISPHOSPHONATE_ACTION, SKELETAL_SURFACE_MM2, UMOL_TO_FMOL,
+                                                 osteoclast_effect)
 from engine.parameters import values
 
 
@@ -76,8 +77,7 @@ class BisphosphonatesInBone:
             return 0.0
         z, y, x = site
         conc_uM = self.adsorbed_fmol[:, z, y, x].astype(np.float64) / self.voxel_um3 * 1e6
-        exposure = float((conc_uM / self._ec50_uM).sum())
-        return self.action["max_founding_effect"] * exposure / (1.0 + exposure)
+        return self.action["max_founding_effect"] * osteoclast_effect(float((conc_uM / self._ec50_uM).sum()))
 
     def expose(self, clasts, released: np.ndarray, removed_voxels: np.ndarray) -> None:
         """Exposure follows released buried fmol over resorbed µm³ (= mol/L; ×1e6 → µM), scaled by each drug's
