@@ -125,7 +125,7 @@ def iterations_to_tolerance(max_sor_sweeps: int) -> list[dict]:
         sig.factor = cell_voxels
         sig.cell_size_um = model.grid.voxel_size_um * cell_voxels
         phi = np.empty(tuple(n // cell_voxels for n in model.grid.shape))
-        coarse_marrow_fraction(model.grid.bone_fraction, cell_voxels, phi)
+        coarse_marrow_fraction(model.grid.bone_fraction, np.zeros((0, 0, 0), bool), cell_voxels, phi)
         sig.marrow = phi
         for name, k, d in (("RANKL", b.rankl_decay_per_day, b.rankl_diffusivity_um2_per_s),
                            ("OPG", b.opg_decay_per_day, b.opg_diffusivity_um2_per_s)):

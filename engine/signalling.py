@@ -33,13 +33,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from engine.grid.voxel_grid import VoxelGrid
 from engine.kernels.binding import bind_rankl
+from engine.kernels.connectivity import enclosed_runs
 from engine.kernels.fields import coarse_marrow_fraction
 from engine.kernels.multigrid import Hierarchy, prolong, restrict, solve_mgcg
 from engine.kernels.remodeling import nearest_marrow
+from engine.kernels.source_cache import blocks_shape, stale_sources, update_marrow_mask
 from engine.kernels.surfaces import BONE_LEVEL
 from engine.pharmacology.registry import NO_BINDER_KD_NM
 from engine.scenario.biology import BiologyParameters
@@ -63,19 +64,13 @@ class SolveStats:
 def enclosed_marrow(bone_fraction: np.ndarray) -> np.ndarray:
     """Voxels with some marrow (bone fraction < 1) whose face-connected marrow region touches no face of the
     volume: pockets closed off inside bone. If no region reaches a face (a volume wrapped in bone), the
-    largest region is kept open instead."""
-    labels, n = ndimage.label(bone_fraction < 1.0)
-    if n == 0:
-        return np.zeros(bone_fraction.shape, bool)
-    faces = np.concatenate([labels[0].ravel(), labels[-1].ravel(), labels[:, 0].ravel(), labels[:, -1].ravel(),
-                            labels[:, :, 0].ravel(), labels[:, :, -1].ravel()])
-    open_region = np.zeros(n + 1, bool)
-    open_region[faces] = True
-    if not open_region[1:].any():
-        sizes = np.bincount(labels.ravel(), minlength=n + 1)
-        open_region[int(np.argmax(sizes[1:])) + 1] = True
-    open_region[0] = True  # label 0: whole bone voxels, left as they are
-    return ~open_region[labels]
+    largest region is kept open instead.
+
+    Runs of marrow joined by union-find (`kernels.connectivity.enclosed_runs`), cheap enough for the fields
+    to follow the bone daily."""
+    enclosed = np.empty(bone_fraction.shape, np.bool_)
+    enclosed_runs(bone_fraction, enclosed)
+    return enclosed
 
 
 def upsample(arr: np.ndarray, factor: int, out: np.ndarray) -> None:
@@ -111,6 +106,11 @@ class SignallingFields:
         self.stats = SolveStats()
         self._bound_drug = None
         self._source_voxels = np.empty((0, 3), np.int64)
+        # the last source placement: today's marrow mask and each osteocyte's nearest marrow voxel, by voxel
+        self._marrow_mask = np.zeros(grid.shape, np.bool_)
+        self._gained_blocks = np.zeros(blocks_shape(grid.shape), np.uint8)
+        self._placed_keys = np.empty(0, np.int64)
+        self._placed_voxels = np.empty((0, 3), np.int64)
         self.refresh_geometry()
 
     def refresh_geometry(self) -> None:
@@ -120,17 +120,10 @@ class SignallingFields:
         self.enclosed = enclosed_marrow(self.grid.bone_fraction)
         self.enclosed_any = bool(self.enclosed.any())
         marrow = np.empty(tuple(n // self.factor for n in self.grid.shape))
-        coarse_marrow_fraction(self.transport_bone_fraction(), self.factor, marrow)
+        coarse_marrow_fraction(self.grid.bone_fraction, self.enclosed if self.enclosed_any else _NO_MASK,
+                              self.factor, marrow)
         self.marrow = marrow
         self._means = {}
-
-    def transport_bone_fraction(self) -> np.ndarray:
-        """Today's bone fraction with the enclosed pockets of the last refresh counted as bone."""
-        bone = self.grid.bone_fraction
-        enclosed = getattr(self, "enclosed", None)
-        if enclosed is None or not enclosed.any():
-            return bone
-        return np.where(enclosed, np.float32(1.0), bone)
 
     def nearest_marrow_voxels(self, positions: np.ndarray) -> np.ndarray:
         """(n, 3) nearest voxel less than half bone, outside enclosed pockets, for each voxel in positions (n, 3);
@@ -155,6 +148,29 @@ class SignallingFields:
             none = deep[:, 0] < 0  # no marrow anywhere: the source stays at the cell
             deep[none] = positions[missing][none]
             out[missing] = deep
+        return out
+
+    def source_voxels(self, positions: np.ndarray) -> np.ndarray:
+        """`nearest_marrow_voxels(positions)` for the osteocytes' sources, searched again only for osteocytes
+        new since the last call or whose answer today's bone may have changed (`kernels.source_cache`); the
+        rest keep theirs, which is still exact."""
+        positions = np.ascontiguousarray(positions, dtype=np.int64).reshape(-1, 3)
+        update_marrow_mask(self.grid.bone_fraction, self.enclosed if self.enclosed_any else _NO_MASK,
+                           self._marrow_mask, self._gained_blocks)
+        keys = np.ravel_multi_index((positions[:, 0], positions[:, 1], positions[:, 2]), self.grid.shape)
+        out = np.empty_like(positions)
+        search = np.ones(len(keys), np.bool_)
+        if self._placed_keys.size:
+            at = np.minimum(np.searchsorted(self._placed_keys, keys), self._placed_keys.size - 1)
+            known = np.flatnonzero(self._placed_keys[at] == keys)
+            out[known] = self._placed_voxels[at[known]]
+            stale = np.empty(known.size, np.bool_)
+            stale_sources(positions[known], out[known], self._marrow_mask, self._gained_blocks, stale)
+            search[known] = stale
+        if search.any():
+            out[search] = self.nearest_marrow_voxels(positions[search])
+        self._placed_keys, first = np.unique(keys, return_index=True)
+        self._placed_voxels = out[first]
         return out
 
     def nearest_marrow_voxel(self, voxel) -> tuple[int, int, int]:
@@ -194,7 +210,7 @@ class SignallingFields:
         The multigrid levels are built for today's marrow (about a millisecond) and dropped after the
         solves, so a checkpoint holds only the fields."""
         b = self.biology
-        self._source_voxels = self.nearest_marrow_voxels(positions)
+        self._source_voxels = self.source_voxels(positions)
         hierarchy = Hierarchy(self.marrow)
         rhs_l = self._rhs(positions, rankl_molecules_per_day, b.rankl_diffusivity_um2_per_s)
         it_l, res_l = solve_mgcg(hierarchy, self.rankl_total_nM, rhs_l,

@@ -30,6 +30,9 @@ class CellIndex:
         self.lining: dict[int, object] = {}  # unique_id -> lining cell (lining-cell reactivation draws from them)
         self.osteocytes: dict[int, object] = {}  # unique_id -> osteocyte, in creation order
         self.osteocyte_voxels = PositionTable()
+        # per osteocyte (z, y, x, RANKL, OPG), kept as cells come, go and change their secretion, so the source
+        # arrays are one conversion instead of a walk over every osteocyte's attributes
+        self._source_rows: dict[int, tuple] = {}
         self._sources = None  # cached (positions, rankl, opg, ids); None = rebuild
 
     def flat(self, voxel) -> int:
@@ -61,15 +64,18 @@ class CellIndex:
         self.osteocytes[cell.unique_id] = cell
         self.osteocyte_voxels.add(cell.unique_id, cell.voxel)
         self.add_occupant(cell)
-        self._sources = None
+        self.secretion_changed(cell)
 
     def remove_osteocyte(self, cell) -> None:
         del self.osteocytes[cell.unique_id]
+        del self._source_rows[cell.unique_id]
         self.osteocyte_voxels.remove(cell.unique_id)
         self.remove_occupant(cell)
         self._sources = None
 
-    def secretion_changed(self) -> None:
+    def secretion_changed(self, cell) -> None:
+        self._source_rows[cell.unique_id] = (*cell.voxel, cell.rankl_secretion_molecules_per_day,
+                                             cell.opg_secretion_molecules_per_day)
         self._sources = None
 
     # --- reading ---------------------------------------------------------------------------------
@@ -86,12 +92,10 @@ class CellIndex:
         """(positions (n, 3), RANKL and OPG secretion (molecules/day), unique ids) of the osteocytes, in
         creation order."""
         if self._sources is None:
-            cells = list(self.osteocytes.values())
-            positions = np.array([c.voxel for c in cells], dtype=np.int64).reshape(-1, 3)
-            rankl = np.array([c.rankl_secretion_molecules_per_day for c in cells], dtype=np.float64)
-            opg = np.array([c.opg_secretion_molecules_per_day for c in cells], dtype=np.float64)
-            ids = np.array([c.unique_id for c in cells], dtype=np.int64)
-            self._sources = (positions, rankl, opg, ids)
+            rows = np.array(list(self._source_rows.values()), dtype=np.float64).reshape(-1, 5)
+            positions = rows[:, :3].astype(np.int64)  # voxel indices, exact in float64
+            ids = np.fromiter(self._source_rows.keys(), dtype=np.int64, count=len(self._source_rows))
+            self._sources = (positions, np.ascontiguousarray(rows[:, 3]), np.ascontiguousarray(rows[:, 4]), ids)
         return self._sources
 
     def osteocyte_positions(self) -> np.ndarray:

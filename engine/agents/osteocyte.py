@@ -31,7 +31,7 @@ class Osteocyte(mesa.Agent):
     @rankl_secretion_molecules_per_day.setter
     def rankl_secretion_molecules_per_day(self, value: float) -> None:
         self._rankl = float(value)
-        self.model.cells.secretion_changed()
+        self.model.cells.secretion_changed(self)
 
     @property
     def opg_secretion_molecules_per_day(self) -> float:
@@ -40,7 +40,7 @@ class Osteocyte(mesa.Agent):
     @opg_secretion_molecules_per_day.setter
     def opg_secretion_molecules_per_day(self, value: float) -> None:
         self._opg = float(value)
-        self.model.cells.secretion_changed()
+        self.model.cells.secretion_changed(self)
 
     def remove(self) -> None:
         """Dies (its lacuna resorbed, or apoptosis) and leaves the cell index."""

@@ -259,11 +259,14 @@ def red_black_sor_sweep(c, phi, rhs, alpha, omega):
 
 
 @njit(parallel=True, cache=True)
-def coarse_marrow_fraction(bone, factor, out):
+def coarse_marrow_fraction(bone, enclosed, factor, out):
     """out = the mean of the marrow fraction 1 − bone (float32, as `VoxelGrid.marrow_fraction`) over each
-    factor³ block of voxels: the field grid's marrow fraction, in one pass without temporaries."""
+    factor³ block of voxels: the field grid's marrow fraction, in one pass without temporaries. Voxels in
+    `enclosed` (a bool mask of bone's shape, or an empty array for none: closed marrow pockets) count as
+    bone."""
     cz, cy, cx = out.shape
     scale = 1.0 / factor**3
+    masked = enclosed.size > 0
     for zc in prange(cz):
         for yc in range(cy):
             for xc in range(cx):
@@ -271,7 +274,8 @@ def coarse_marrow_fraction(bone, factor, out):
                 for z in range(zc * factor, zc * factor + factor):
                     for y in range(yc * factor, yc * factor + factor):
                         for x in range(xc * factor, xc * factor + factor):
-                            total += np.float32(1.0) - bone[z, y, x]
+                            if not (masked and enclosed[z, y, x]):
+                                total += np.float32(1.0) - bone[z, y, x]
                 out[zc, yc, xc] = total * scale
 
 

@@ -144,12 +144,18 @@ def test_operator_diagonal_matches_the_matrix_diagonal():
     np.testing.assert_allclose(diag.ravel(), sparse_matrix(phi, 0.03).diagonal(), rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("masked", [False, True], ids=["no-mask", "enclosed-mask"])
 @pytest.mark.parametrize("factor", [1, 2, 3])
-def test_coarse_marrow_fraction_is_the_block_mean_of_one_minus_bone(factor):
-    bone = np.random.default_rng(8).random((6, 12, 18)).astype(np.float32)  # sizes the factors divide
+def test_coarse_marrow_fraction_is_the_block_mean_of_one_minus_bone(factor, masked):
+    """With an `enclosed` mask its voxels count as bone (closed marrow pockets)."""
+    rng = np.random.default_rng(8)
+    bone = rng.random((6, 12, 18)).astype(np.float32)  # sizes the factors divide
+    enclosed = rng.random(bone.shape) < 0.3 if masked else np.zeros((0, 0, 0), bool)
     out = np.empty((6 // factor, 12 // factor, 18 // factor))
-    coarse_marrow_fraction(bone, factor, out)
+    coarse_marrow_fraction(bone, enclosed, factor, out)
     marrow = (np.float32(1.0) - bone).astype(np.float64)
+    if masked:
+        marrow[enclosed] = 0.0
     nz, ny, nx = out.shape
     expected = marrow.reshape(nz, factor, ny, factor, nx, factor).mean(axis=(1, 3, 5))
     np.testing.assert_allclose(out, expected, rtol=1e-12)

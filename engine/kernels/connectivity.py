@@ -1,0 +1,111 @@
+"""Marrow connectivity: which marrow voxels reach a face of the volume.
+
+A marrow pocket that remodeling closed off inside bone exchanges with nothing (`engine.signalling`), so the
+fields need the voxels with marrow that no face-connected path of marrow links to a face of the volume.
+`scipy.ndimage.label` answers it by labelling every voxel (9 ms per call at 10⁶ voxels with the gather of the
+labels); this kernel labels runs of marrow along x instead (union-find), ~1 ms, so the fields can follow the
+bone every day. Its twin in the tests labels voxels with scipy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _root(parent, i):
+    """The root of run i's set, halving the path on the way (union-find)."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@njit(cache=True)
+def _join_rows(parent, starts, ends, a0, a1, b0, b1):
+    """Union every run of row a (runs a0..a1) with every run of row b (b0..b1) that shares an x with it: face
+    neighbours across the two rows. Both rows' runs are sorted by x, so one merge pass finds the overlaps."""
+    i = a0
+    j = b0
+    while i < a1 and j < b1:
+        if starts[i] <= ends[j] and starts[j] <= ends[i]:
+            ri = _root(parent, i)
+            rj = _root(parent, j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+        if ends[i] < ends[j]:
+            i += 1
+        else:
+            j += 1
+
+
+@njit(cache=True)
+def enclosed_runs(bone, enclosed):
+    """enclosed = voxels with marrow (bone < 1) that no face-connected (6-neighbour) path of such voxels links
+    to a face of the volume; if no marrow reaches a face (a volume wrapped in bone), every region but the
+    largest. Returns the number of marrow voxels that reach a face.
+
+    How: the marrow of each x-row is cut into runs (one sequential pass over the voxels); runs of face-adjacent
+    rows that overlap in x are joined (union-find); a set is open when one of its runs touches a face. This
+    touches each voxel twice in memory order, instead of a flood fill's random walk over the voxels."""
+    nz, ny, nx = bone.shape
+    max_runs = nz * ny * ((nx + 1) // 2)
+    starts = np.empty(max_runs, np.int32)
+    ends = np.empty(max_runs, np.int32)  # inclusive
+    row_first = np.empty(nz * ny + 1, np.int64)
+    n = 0
+    for z in range(nz):
+        for y in range(ny):
+            row_first[z * ny + y] = n
+            x = 0
+            while x < nx:
+                if bone[z, y, x] < 1.0:
+                    x0 = x
+                    while x < nx and bone[z, y, x] < 1.0:
+                        x += 1
+                    starts[n] = x0
+                    ends[n] = x - 1
+                    n += 1
+                else:
+                    x += 1
+    row_first[nz * ny] = n
+    parent = np.arange(n)
+    for z in range(nz):
+        for y in range(ny):
+            row = z * ny + y
+            a0 = row_first[row]
+            a1 = row_first[row + 1]
+            if a0 == a1:
+                continue
+            if y > 0:
+                _join_rows(parent, starts, ends, a0, a1, row_first[row - 1], row_first[row])
+            if z > 0:
+                _join_rows(parent, starts, ends, a0, a1, row_first[row - ny], row_first[row - ny + 1])
+    open_set = np.zeros(n, np.bool_)
+    size = np.zeros(n, np.int64)
+    for z in range(nz):
+        for y in range(ny):
+            row = z * ny + y
+            edge_row = z == 0 or z == nz - 1 or y == 0 or y == ny - 1
+            for i in range(row_first[row], row_first[row + 1]):
+                r = _root(parent, i)
+                size[r] += ends[i] - starts[i] + 1
+                if edge_row or starts[i] == 0 or ends[i] == nx - 1:
+                    open_set[r] = True
+    reached = 0
+    for i in range(n):
+        if open_set[i]:
+            reached += size[i]
+    if reached == 0 and n > 0:
+        open_set[np.argmax(size)] = True
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                enclosed[z, y, x] = False
+            row = z * ny + y
+            for i in range(row_first[row], row_first[row + 1]):
+                if not open_set[_root(parent, i)]:
+                    for x in range(starts[i], ends[i] + 1):
+                        enclosed[z, y, x] = True
+    return reached
