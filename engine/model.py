@@ -216,12 +216,14 @@ class BoneModel(mesa.Model):
 
     def _signal(self) -> None:
         """Signalling: the drug field from today's exposure; transport re-solved every `field_update_days`
-        (OPG every `opg_update_every` of those), local binding every day."""
+        (`spin_up_field_update_days` during the spin-up; OPG every `opg_update_every` of those), local binding
+        every day."""
         self.signalling.drug_total_nM.fill(0.0 if self.volume_out_of_reach else self.exposure.marrow_rankl_binder_nM)
         n = self.scenario.numerics
-        if self.clock % n.field_update_days == 0:
+        every = n.spin_up_field_update_days if self.day <= 0 else n.field_update_days
+        if self.clock % every == 0:
             self.signalling.refresh_geometry()
-            self._update_fields(solve_opg=self.clock % (n.field_update_days * n.opg_update_every) == 0)
+            self._update_fields(solve_opg=self.clock % (every * n.opg_update_every) == 0)
         else:
             self.signalling.rebind()
             self._grid_fields_day = None

@@ -4,6 +4,9 @@ Each day:
 1. Sources. Each osteocyte secretes RANKL and OPG (molecules/day). The secretion reaches the marrow
    at the bone surface nearest to the osteocyte, through its lacuno-canalicular network (assumption;
    osteocyte RANKL acting at the surface: Nakashima 2011 Nat Med 17:1231, Xiong 2011 Nat Med 17:1235).
+   On the field grid it enters the cell of that voxel, or, when that cell is less than half marrow
+   (`SOURCE_CELL_MIN_MARROW`: a cavity just opened in bone), the neighbouring cell with the most marrow,
+   the open marrow the sliver drains into (item 4 says why).
    Marrow means the marrow that reaches a face of the volume (and through it the rest of the skeleton's
    marrow and blood): pockets that remodeling closed off inside bone (`enclosed_marrow`) count as bone for
    sources and transport. Why: a pocket exchanges with nothing, so a source that lands in it piles up there
@@ -23,6 +26,16 @@ Each day:
    (`engine.kernels.binding`), and RANK occupancy on precursors follows from free RANKL. Totals are
    uniform within a field cell, so binding is solved once per field cell: identical to solving it
    per voxel, and factor³ times cheaper.
+4. Reading. Cells at the bone (osteoclasts fusing precursors, activation choosing a site) read the RANK
+   occupancy of the marrow around them: the marrow-weighted mean over the 3×3×3 field cells around theirs
+   (`near_rank_occupancy`, `kernels.fields.marrow_weighted_box_mean`), not their own cell's value.
+   Why, with item 1's sources: a field cell that a cavity has just opened holds a sliver of marrow whose
+   concentration scales as 1/φ (its face conductances shrink with φ), and an osteoclast digging into bone
+   sits in cells that were bone at the last solve. Read in its own cell, the osteoclast saw 0 (a stale
+   field) or a spike made by the osteocytes whose nearest marrow it had just dug (a daily field), so the
+   biology depended on how often the fields were solved: osteoclasts' RANKL 1.2× vs 2.2× the marrow mean,
+   formation +3.5 standard errors when solved daily. Read in the marrow around it, with sources in open
+   cells, it is 2.3× the mean either way and no readout moves beyond noise (`benchmarks/bench_field_cadence.py`).
 
 The bound/free fields live on the field grid (`self.coarse`); `write_grid_fields` copies them into the
 VoxelGrid's voxel-resolution arrays (zero in bone voxels) when those are read (snapshots, the view).
@@ -37,16 +50,18 @@ import numpy as np
 from engine.grid.voxel_grid import VoxelGrid
 from engine.kernels.binding import bind_rankl
 from engine.kernels.connectivity import enclosed_runs
-from engine.kernels.fields import coarse_marrow_fraction
+from engine.kernels.fields import coarse_marrow_fraction, marrow_weighted_box_mean, move_to_open_cells
 from engine.kernels.multigrid import Hierarchy, prolong, restrict, solve_mgcg
 from engine.kernels.remodeling import nearest_marrow
 from engine.kernels.source_cache import blocks_shape, stale_sources, update_marrow_mask
-from engine.kernels.surfaces import BONE_LEVEL
 from engine.pharmacology.registry import NO_BINDER_KD_NM
 from engine.scenario.biology import BiologyParameters
 from engine.units import AVOGADRO_PER_MOL, SECONDS_PER_DAY, UM3_PER_LITRE
 
 NEAREST_MARROW_SEARCH_VOXELS = 12
+#: a source whose field cell has less marrow than this enters the neighbouring cell with the most marrow
+#: (`kernels.fields.move_to_open_cells`; module docstring, item 1)
+SOURCE_CELL_MIN_MARROW = 0.5
 _NO_MASK = np.zeros((0, 0, 0), np.bool_)  # `kernels.remodeling.nearest_marrow`'s "no enclosed pockets"
 
 
@@ -104,6 +119,8 @@ class SignallingFields:
         self.coarse = {name: np.zeros(coarse_shape) for name in
                        ("rankl_nM", "opg_nM", "rankl_opg_nM", "rankl_drug_nM", "rank_occupancy")}
         self.stats = SolveStats()
+        # RANK occupancy in the marrow around each field cell: what cells at the bone read (`occupancy_at`)
+        self.near_rank_occupancy = np.zeros(coarse_shape)
         self._bound_drug = None
         self._source_voxels = np.empty((0, 3), np.int64)
         # the last source placement: today's marrow mask and each osteocyte's nearest marrow voxel, by voxel
@@ -111,6 +128,7 @@ class SignallingFields:
         self._gained_blocks = np.zeros(blocks_shape(grid.shape), np.uint8)
         self._placed_keys = np.empty(0, np.int64)
         self._placed_voxels = np.empty((0, 3), np.int64)
+        self._has_marrow = False
         self.refresh_geometry()
 
     def refresh_geometry(self) -> None:
@@ -169,37 +187,46 @@ class SignallingFields:
             search[known] = stale
         if search.any():
             out[search] = self.nearest_marrow_voxels(positions[search])
+        self._has_marrow = bool(self._marrow_mask.any())  # no voxel less than half bone: no source lands
         self._placed_keys, first = np.unique(keys, return_index=True)
         self._placed_voxels = out[first]
         return out
+
+    def place_sources(self, positions: np.ndarray) -> None:
+        """Where today's sources enter the field grid (module docstring, item 1): the field cell of each
+        osteocyte's nearest marrow voxel, or its neighbour with the most marrow when that cell is a sliver."""
+        self._source_voxels = self.source_voxels(positions)
+        self._source_cells = self._source_voxels // self.factor
+        move_to_open_cells(self._source_cells, self.marrow, SOURCE_CELL_MIN_MARROW)
 
     def nearest_marrow_voxel(self, voxel) -> tuple[int, int, int]:
         """The marrow voxel nearest to a voxel (itself if it is marrow)."""
         return tuple(int(v) for v in self.nearest_marrow_voxels(np.array([voxel]))[0])
 
     def occupancy_at(self, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """RANK occupancy in the field cells of voxels (z, y, x) (arrays)."""
+        """RANK occupancy in the marrow around the field cells of voxels (z, y, x) (arrays): what a cell at the
+        bone there reads (module docstring, item 4)."""
         f = self.factor
-        return self.coarse["rank_occupancy"][z // f, y // f, x // f]
+        return self.near_rank_occupancy[z // f, y // f, x // f]
 
     def local_rank_occupancy(self, voxel) -> float:
+        """`occupancy_at` for one voxel."""
         f = self.factor
-        return float(self.coarse["rank_occupancy"][voxel[0] // f, voxel[1] // f, voxel[2] // f])
+        return float(self.near_rank_occupancy[voxel[0] // f, voxel[1] // f, voxel[2] // f])
 
     def _alpha(self, decay_per_day: float, diffusivity_um2_per_s: float) -> float:
         return decay_per_day * self.cell_size_um**2 / (diffusivity_um2_per_s * SECONDS_PER_DAY)
 
     def _rhs(self, positions: np.ndarray, molecules_per_day: np.ndarray, diffusivity_um2_per_s: float) -> np.ndarray:
         """h²/D times the source density (nM/day per total cell volume) on the field grid."""
-        rhs = np.zeros(self.marrow.shape)
-        if len(positions) == 0 or not (self.grid.bone_fraction < BONE_LEVEL).any():
-            return rhs
-        cells = self._source_voxels // self.factor
-        flat = np.ravel_multi_index((cells[:, 0], cells[:, 1], cells[:, 2]), rhs.shape)
-        rhs = np.bincount(flat, weights=molecules_per_day, minlength=rhs.size).reshape(rhs.shape)
+        if len(positions) == 0 or not self._has_marrow:
+            return np.zeros(self.marrow.shape)
+        cells = self._source_cells
+        flat = np.ravel_multi_index((cells[:, 0], cells[:, 1], cells[:, 2]), self.marrow.shape)
+        rhs = np.bincount(flat, weights=molecules_per_day, minlength=self.marrow.size).reshape(self.marrow.shape)
         cell_litre = self.cell_size_um**3 / UM3_PER_LITRE
-        source_nM_per_day = rhs / AVOGADRO_PER_MOL / cell_litre * 1e9
-        return source_nM_per_day * self.cell_size_um**2 / (diffusivity_um2_per_s * SECONDS_PER_DAY)
+        return rhs * (1e9 / AVOGADRO_PER_MOL / cell_litre * self.cell_size_um**2
+                      / (diffusivity_um2_per_s * SECONDS_PER_DAY))
 
     def update(self, positions: np.ndarray, rankl_molecules_per_day: np.ndarray,
                opg_molecules_per_day: np.ndarray, solve_opg: bool = True) -> SolveStats:
@@ -210,7 +237,7 @@ class SignallingFields:
         The multigrid levels are built for today's marrow (about a millisecond) and dropped after the
         solves, so a checkpoint holds only the fields."""
         b = self.biology
-        self._source_voxels = self.source_voxels(positions)
+        self.place_sources(positions)
         hierarchy = Hierarchy(self.marrow)
         rhs_l = self._rhs(positions, rankl_molecules_per_day, b.rankl_diffusivity_um2_per_s)
         it_l, res_l = solve_mgcg(hierarchy, self.rankl_total_nM, rhs_l,
@@ -260,6 +287,8 @@ class SignallingFields:
         bind_rankl(self.rankl_total_nM, self.opg_total_nM, self.drug_total_nM, self.marrow, b.rankl_opg_kd_nM,
                    self.drug_kd_nM, b.rankl_rank_kd_nM,
                    c["rankl_nM"], c["opg_nM"], c["rankl_opg_nM"], c["rankl_drug_nM"], c["rank_occupancy"])
+        self.near_rank_occupancy = np.empty_like(self.marrow)
+        marrow_weighted_box_mean(c["rank_occupancy"], self.marrow, self.near_rank_occupancy)
 
     def write_grid_fields(self) -> None:
         """Fill the VoxelGrid's field arrays (voxel resolution, 0 in pure bone voxels) from the field grid."""

@@ -30,16 +30,24 @@ def test_total_rankl_balances_secretion_and_decay():
     assert sig.rankl_total_nM[3, 1, 1] > sig.rankl_total_nM[7, 7, 7]
 
 
-def test_binding_follows_the_drug_field_and_occupancy_is_read_per_cell():
+def test_binding_follows_the_drug_field_and_occupancy_is_read_in_the_marrow_around():
     _, sig = _fields()
     sig.update(np.array([[5, 8, 8]]), np.array([1e6]), np.array([1e6]))
     free_before = sig.marrow_mean("rankl_nM")
     sig.drug_total_nM.fill(1.0)  # 1 nM of a binder with K_D 3 pM
     sig.rebind()
     assert sig.marrow_mean("rankl_nM") < 0.01 * free_before and sig.marrow_mean("rankl_drug_nM") > 0
+    # cells at the bone read the marrow-weighted mean over the 3x3x3 field cells around their own
+    occupancy, marrow = sig.coarse["rank_occupancy"], sig.marrow
+
+    def around(cz, cy, cx):
+        block = tuple(slice(max(c - 1, 0), c + 2) for c in (cz, cy, cx))
+        return (occupancy[block] * marrow[block]).sum() / marrow[block].sum()
+
     z, y, x = np.array([7, 12]), np.array([3, 9]), np.array([3, 15])
-    np.testing.assert_array_equal(sig.occupancy_at(z, y, x), sig.coarse["rank_occupancy"][z // 2, y // 2, x // 2])
-    assert sig.local_rank_occupancy((7, 3, 3)) == sig.coarse["rank_occupancy"][3, 1, 1]
+    np.testing.assert_allclose(sig.occupancy_at(z, y, x), [around(3, 1, 1), around(6, 4, 7)], rtol=1e-12)
+    assert sig.local_rank_occupancy((7, 3, 3)) == sig.occupancy_at(np.array([7]), np.array([3]), np.array([3]))[0]
+    assert sig.local_rank_occupancy((5, 3, 3)) > 0  # a voxel in bone (z < 6) next to marrow reads that marrow
 
 
 def test_sources_deeper_than_the_local_search_reach_the_nearest_marrow():

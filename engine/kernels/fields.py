@@ -279,6 +279,55 @@ def coarse_marrow_fraction(bone, enclosed, factor, out):
                 out[zc, yc, xc] = total * scale
 
 
+@njit(cache=True)
+def move_to_open_cells(cells, phi, min_marrow):
+    """Move each source cell (rows of `cells`, (n, 3) field-cell indices, in place) whose marrow fraction is below
+    `min_marrow` to the face neighbour with the most marrow, if that has more. Returns how many moved.
+
+    Why: the concentration a source raises in its cell scales as 1/φ (its face conductances shrink with φ), so
+    a source in a sliver of marrow (a cavity just opened in a field cell) reads as a spike that moves whenever
+    a cavity is dug; the neighbour is the open marrow the sliver drains into (`engine.signalling`)."""
+    nz, ny, nx = phi.shape
+    moved = 0
+    for i in range(cells.shape[0]):
+        z, y, x = cells[i, 0], cells[i, 1], cells[i, 2]
+        best = phi[z, y, x]
+        if best >= min_marrow:
+            continue
+        bz, by, bx = z, y, x
+        for k in range(6):
+            zz = z + (k == 0) - (k == 1)
+            yy = y + (k == 2) - (k == 3)
+            xx = x + (k == 4) - (k == 5)
+            if 0 <= zz < nz and 0 <= yy < ny and 0 <= xx < nx and phi[zz, yy, xx] > best:
+                best = phi[zz, yy, xx]
+                bz, by, bx = zz, yy, xx
+        if bz != z or by != y or bx != x:
+            cells[i, 0], cells[i, 1], cells[i, 2] = bz, by, bx
+            moved += 1
+    return moved
+
+
+@njit(parallel=True, cache=True)
+def marrow_weighted_box_mean(values, phi, out):
+    """out = Σ φ·values / Σ φ over each cell's 3×3×3 block of field cells (cut at the edges; 0 with no marrow
+    there): the value in the marrow around a cell, defined whether the cell itself is bone, a sliver of
+    marrow or open marrow."""
+    nz, ny, nx = phi.shape
+    for z in prange(nz):
+        for y in range(ny):
+            for x in range(nx):
+                total = 0.0
+                weight = 0.0
+                for zz in range(max(z - 1, 0), min(z + 2, nz)):
+                    for yy in range(max(y - 1, 0), min(y + 2, ny)):
+                        for xx in range(max(x - 1, 0), min(x + 2, nx)):
+                            w = phi[zz, yy, xx]
+                            total += w * values[zz, yy, xx]
+                            weight += w
+                out[z, y, x] = total / weight if weight > 0.0 else 0.0
+
+
 def relative_residual(c: np.ndarray, phi: np.ndarray, rhs: np.ndarray, alpha: float) -> float:
     """‖rhs − A·c‖₂ / ‖rhs‖₂ over the marrow domain (cells with φ > 0)."""
     ac = np.empty_like(c)

@@ -249,11 +249,13 @@ class BiologyParameters(BaseModel):
         3.0, unit="nuclei", source="Assumption: the smallest common osteoclast (a few fused precursors)",
         description="Nuclei of a newly formed osteoclast.")
     osteoclast_fusion_per_day: float = _param(
-        0.7, unit="nuclei/day per osteoclast at reference occupancy",
-        source=("Derived: with nucleus lifetime ~10 d this keeps ~7 nuclei per osteoclast, typical of human "
-                "osteoclasts (2-10+ nuclei); precursors keep fusing in (Jaworski 1981 J Anat 133:397; "
-                "McDonald 2021 Cell 184:1330)"),
-        description="Precursors fusing into an active osteoclast per day at reference RANK occupancy and pool.")
+        0.40, unit="nuclei/day per osteoclast at marrow-mean occupancy",
+        source=("Calibrated (engine/skeleton/README.md table): osteoclasts read the RANKL of the marrow around them, "
+                "2.22x the marrow mean on the default bone (engine.signalling, item 4), so 0.40 x 2.22 = 0.89 nuclei/day "
+                "keeps the fusion the BMUs were calibrated with (0.7 x 1.27 when they read their own field cell), "
+                "~9 nuclei with a 10-day nucleus life, typical of human osteoclasts (2-10+; Jaworski 1981 J Anat "
+                "133:397; precursors keep fusing in: McDonald 2021 Cell 184:1330)"),
+        description="Precursors fusing into an active osteoclast per day where RANK occupancy is the marrow mean.")
     osteoclast_nucleus_lifespan_days: float = _param(
         10.0, unit="day",
         source="targets.md §8b 'Osteoclast nucleus lifespan' (~1-2 weeks; Jaworski 1981 J Anat 133:397)",

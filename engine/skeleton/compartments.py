@@ -125,17 +125,18 @@ def compartments(trabecular_bs_bv_per_mm: float, table: ParameterTable = SKELETO
 AGENT_GEOMETRY = ParameterTable(
     Parameter("osteoclast_contact_loss_per_day", "-", "1/day", 0.0054,
               "calibrated on agent volumes: osteoclasts that lose contact with bone (a resorbed-through rod, the "
-              "edge of a plate) die (engine.agents.osteoclast.moved); 143 detachments in 26,714 osteoclast-days, "
+              "edge of a plate) die (engine.agents.osteoclast.moved); 150 detachments in 27,569 osteoclast-days, "
               "the default scenario's 1 mm³ volumes, seeds 1-8, the year after its 400-day spin-up "
               "(benchmarks/calibrate_skeleton.py). Was 0.016 from 600 µm cubes, whose faces cut osteoclasts off: "
               "the same patient gave 0.014 at 600 µm and 0.005 at 1 mm, and the layer stands for bone without faces",
               "trabecular compartments only: an osteon tunnels through solid cortex (assumption: 0 there)"),
-    Parameter("osteoclast_site_occupancy_ratio", "-", "1", 1.27,
-              "calibrated on agent volumes: RANK occupancy at the osteoclasts over the marrow mean, which scales "
-              "their fusion (engine.agents.osteoclast.step); they sit by the surface where osteocytes release RANKL. "
-              "Same runs (was 1.39 from 600 µm cubes)",
+    Parameter("osteoclast_site_occupancy_ratio", "-", "1", 2.22,
+              "calibrated on agent volumes: the RANK occupancy the osteoclasts read (the marrow around them, "
+              "engine.signalling item 4) over the marrow mean, which scales their fusion "
+              "(engine.agents.osteoclast.step); they sit by the surface where osteocytes release RANKL. Same runs "
+              "(1.27 when they read their own field cell, solved every 14 days; 1.39 from 600 µm cubes before)",
               "trabecular compartments; 1 in cortical ones (assumption)"),
-    Parameter("osteoclast_resorption_efficiency", "-", "1", 0.96,
+    Parameter("osteoclast_resorption_efficiency", "-", "1", 0.97,
               "calibrated on agent volumes: bone removed / nuclei × rate asked of the resorption kernel (its ball "
               "runs short of exposed bone), same runs (was 0.775 from 600 µm cubes)",
               "applied in every compartment (assumption for cortical cutting cones)"),

@@ -159,3 +159,44 @@ def test_coarse_marrow_fraction_is_the_block_mean_of_one_minus_bone(factor, mask
     nz, ny, nx = out.shape
     expected = marrow.reshape(nz, factor, ny, factor, nx, factor).mean(axis=(1, 3, 5))
     np.testing.assert_allclose(out, expected, rtol=1e-12)
+
+
+def test_move_to_open_cells_takes_the_neighbour_with_most_marrow():
+    """Numpy twin: a source cell below the threshold moves to its face neighbour with the most marrow (first in
+    the order z+, z−, y+, y−, x+, x− is kept on ties; it moves only to strictly more marrow); others stay."""
+    from engine.kernels.fields import move_to_open_cells
+    rng = np.random.default_rng(4)
+    phi = rng.random((6, 7, 8))
+    phi[rng.random(phi.shape) < 0.3] = 0.0
+    cells = np.argwhere(np.ones(phi.shape, bool))[rng.choice(phi.size, 60, replace=False)]
+    moved = cells.copy()
+    n = move_to_open_cells(moved, phi, 0.5)
+    expected = cells.copy()
+    for i, (z, y, x) in enumerate(cells):
+        if phi[z, y, x] >= 0.5:
+            continue
+        best, where = phi[z, y, x], (z, y, x)
+        for dz, dy, dx in ((1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1)):
+            q = (z + dz, y + dy, x + dx)
+            if all(0 <= q[k] < phi.shape[k] for k in range(3)) and phi[q] > best:
+                best, where = phi[q], q
+        expected[i] = where
+    np.testing.assert_array_equal(moved, expected)
+    assert n == int((moved != cells).any(axis=1).sum()) > 0
+
+
+def test_marrow_weighted_box_mean_against_numpy():
+    from scipy import ndimage
+
+    from engine.kernels.fields import marrow_weighted_box_mean
+    rng = np.random.default_rng(5)
+    phi = rng.random((5, 6, 7))
+    phi[rng.random(phi.shape) < 0.4] = 0.0
+    phi[0] = 0.0  # a plane of bone: its cells read the marrow next to them
+    values = rng.random(phi.shape)
+    out = np.empty_like(phi)
+    marrow_weighted_box_mean(values, phi, out)
+    footprint = np.ones((3, 3, 3))
+    total = ndimage.correlate(phi * values, footprint, mode="constant")
+    weight = ndimage.correlate(phi, footprint, mode="constant")
+    np.testing.assert_allclose(out, np.where(weight > 0, total / np.where(weight > 0, weight, 1), 0.0), rtol=1e-12)

@@ -2,7 +2,8 @@
 
 `Host` is a bare mesa.Model (agents need one) carrying only what cells read from their model: a 16³-voxel
 grid (bone below z = 8, marrow above: one flat surface), default biology, the cell index, a clock, and
-stand-ins for the precursor pool, physiology and bone drug at their reference values.
+stand-ins for the precursor pool, physiology and bone drug at their reference values, and the RANK occupancy
+osteoclasts read at the bone.
 """
 
 from types import SimpleNamespace
@@ -15,7 +16,9 @@ from engine.agents.cell_index import CellIndex
 from engine.agents.precursor_pool import PrecursorPool
 from engine.grid.voxel_grid import VoxelGrid
 from engine.processes.bmu_registry import BMURegistry
+from engine.parameters import values
 from engine.scenario.biology import BiologyParameters
+from engine.skeleton.compartments import AGENT_GEOMETRY
 
 N = 16
 SURFACE_Z = 8  # bone occupies z < 8
@@ -36,7 +39,9 @@ class Host(mesa.Model):
         self.bone_drug = SimpleNamespace(action={"max_apoptosis_per_day": 0.0}, drugs=())
 
     def local_rank_occupancy(self, voxel) -> float:
-        return self.biology.reference_rank_occupancy
+        """What osteoclasts read at the bone of the default volume: the reference occupancy × the measured site
+        ratio (`AGENT_GEOMETRY`; `engine.signalling`, item 4)."""
+        return self.biology.reference_rank_occupancy * values(AGENT_GEOMETRY)["osteoclast_site_occupancy_ratio"]
 
 
 @pytest.fixture
