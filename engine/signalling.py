@@ -50,7 +50,8 @@ import numpy as np
 from engine.grid.voxel_grid import VoxelGrid
 from engine.kernels.binding import bind_rankl
 from engine.kernels.connectivity import enclosed_runs
-from engine.kernels.fields import coarse_marrow_fraction, marrow_weighted_box_mean, move_to_open_cells
+from engine.kernels.fields import (coarse_marrow_fraction, marrow_weighted_box_mean, marrow_weighted_mean_around,
+                                   move_to_open_cells)
 from engine.kernels.multigrid import Hierarchy, prolong, restrict, solve_mgcg
 from engine.kernels.remodeling import nearest_marrow
 from engine.kernels.source_cache import blocks_shape, stale_sources, update_marrow_mask
@@ -119,8 +120,7 @@ class SignallingFields:
         self.coarse = {name: np.zeros(coarse_shape) for name in
                        ("rankl_nM", "opg_nM", "rankl_opg_nM", "rankl_drug_nM", "rank_occupancy")}
         self.stats = SolveStats()
-        # RANK occupancy in the marrow around each field cell: what cells at the bone read (`occupancy_at`)
-        self.near_rank_occupancy = np.zeros(coarse_shape)
+        self._near_rank_occupancy = None  # `near_rank_occupancy`, once asked for after a binding
         self._bound_drug = None
         self._source_voxels = np.empty((0, 3), np.int64)
         # the last source placement: today's marrow mask and each osteocyte's nearest marrow voxel, by voxel
@@ -203,6 +203,16 @@ class SignallingFields:
         """The marrow voxel nearest to a voxel (itself if it is marrow)."""
         return tuple(int(v) for v in self.nearest_marrow_voxels(np.array([voxel]))[0])
 
+    @property
+    def near_rank_occupancy(self) -> np.ndarray:
+        """RANK occupancy in the marrow around each field cell (module docstring, item 4), computed when first
+        asked for after a binding: activation asks for it a few times a year in a 1 mm³ volume, so a daily pass
+        over the field grid would cost more than every read."""
+        if self._near_rank_occupancy is None:
+            self._near_rank_occupancy = np.empty_like(self.marrow)
+            marrow_weighted_box_mean(self.coarse["rank_occupancy"], self.marrow, self._near_rank_occupancy)
+        return self._near_rank_occupancy
+
     def occupancy_at(self, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
         """RANK occupancy in the marrow around the field cells of voxels (z, y, x) (arrays): what a cell at the
         bone there reads (module docstring, item 4)."""
@@ -210,9 +220,10 @@ class SignallingFields:
         return self.near_rank_occupancy[z // f, y // f, x // f]
 
     def local_rank_occupancy(self, voxel) -> float:
-        """`occupancy_at` for one voxel."""
+        """`occupancy_at` for one voxel (an osteoclast's daily read: one cell's neighbourhood, not the grid)."""
         f = self.factor
-        return float(self.near_rank_occupancy[voxel[0] // f, voxel[1] // f, voxel[2] // f])
+        return float(marrow_weighted_mean_around(self.coarse["rank_occupancy"], self.marrow, int(voxel[0]) // f,
+                                                 int(voxel[1]) // f, int(voxel[2]) // f))
 
     def _alpha(self, decay_per_day: float, diffusivity_um2_per_s: float) -> float:
         return decay_per_day * self.cell_size_um**2 / (diffusivity_um2_per_s * SECONDS_PER_DAY)
@@ -287,8 +298,7 @@ class SignallingFields:
         bind_rankl(self.rankl_total_nM, self.opg_total_nM, self.drug_total_nM, self.marrow, b.rankl_opg_kd_nM,
                    self.drug_kd_nM, b.rankl_rank_kd_nM,
                    c["rankl_nM"], c["opg_nM"], c["rankl_opg_nM"], c["rankl_drug_nM"], c["rank_occupancy"])
-        self.near_rank_occupancy = np.empty_like(self.marrow)
-        marrow_weighted_box_mean(c["rank_occupancy"], self.marrow, self.near_rank_occupancy)
+        self._near_rank_occupancy = None  # computed when first read after this binding
 
     def write_grid_fields(self) -> None:
         """Fill the VoxelGrid's field arrays (voxel resolution, 0 in pure bone voxels) from the field grid."""

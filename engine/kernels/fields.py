@@ -308,24 +308,36 @@ def move_to_open_cells(cells, phi, min_marrow):
     return moved
 
 
+@njit(inline="always")
+def _marrow_weighted_around(values, phi, z, y, x):
+    nz, ny, nx = phi.shape
+    total = 0.0
+    weight = 0.0
+    for zz in range(max(z - 1, 0), min(z + 2, nz)):
+        for yy in range(max(y - 1, 0), min(y + 2, ny)):
+            for xx in range(max(x - 1, 0), min(x + 2, nx)):
+                w = phi[zz, yy, xx]
+                total += w * values[zz, yy, xx]
+                weight += w
+    return total / weight if weight > 0.0 else 0.0
+
+
+@njit(cache=True)
+def marrow_weighted_mean_around(values, phi, z, y, x):
+    """Σ φ·values / Σ φ over the 3×3×3 block of field cells around cell (z, y, x) (cut at the edges; 0 with no
+    marrow there): the value in the marrow around a cell, defined whether the cell itself is bone, a sliver of
+    marrow or open marrow."""
+    return _marrow_weighted_around(values, phi, z, y, x)
+
+
 @njit(parallel=True, cache=True)
 def marrow_weighted_box_mean(values, phi, out):
-    """out = Σ φ·values / Σ φ over each cell's 3×3×3 block of field cells (cut at the edges; 0 with no marrow
-    there): the value in the marrow around a cell, defined whether the cell itself is bone, a sliver of
-    marrow or open marrow."""
+    """`marrow_weighted_mean_around` of every cell (the same arithmetic, so both give identical values)."""
     nz, ny, nx = phi.shape
     for z in prange(nz):
         for y in range(ny):
             for x in range(nx):
-                total = 0.0
-                weight = 0.0
-                for zz in range(max(z - 1, 0), min(z + 2, nz)):
-                    for yy in range(max(y - 1, 0), min(y + 2, ny)):
-                        for xx in range(max(x - 1, 0), min(x + 2, nx)):
-                            w = phi[zz, yy, xx]
-                            total += w * values[zz, yy, xx]
-                            weight += w
-                out[z, y, x] = total / weight if weight > 0.0 else 0.0
+                out[z, y, x] = _marrow_weighted_around(values, phi, z, y, x)
 
 
 def relative_residual(c: np.ndarray, phi: np.ndarray, rhs: np.ndarray, alpha: float) -> float:
