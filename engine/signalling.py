@@ -102,6 +102,8 @@ def upsample(arr: np.ndarray, factor: int, out: np.ndarray) -> None:
 class SignallingFields:
     """Owns the field-grid state (warm starts) and updates the grid's signalling arrays."""
 
+    _scratch_hierarchy = None  # the multigrid levels, reused from day to day (not state: `engine.io.state`)
+
     def __init__(self, grid: VoxelGrid, biology: BiologyParameters, factor: int, rtol: float, max_iterations: int,
                  drug_kd_nM: float = NO_BINDER_KD_NM):
         self.grid = grid
@@ -245,11 +247,15 @@ class SignallingFields:
 
         OPG may be re-solved less often (`numerics.opg_update_every`): its decay length √(D/k) ≈ 1.6 mm
         exceeds typical volumes, so it averages sources over the whole volume and changes slowly.
-        The multigrid levels are built for today's marrow (about a millisecond) and dropped after the
-        solves, so a checkpoint holds only the fields."""
+        The multigrid levels are rebuilt in place for today's marrow (`Hierarchy.set_geometry`); they are
+        scratch (`_scratch_hierarchy`), left out of checkpoints, which hold only the fields."""
         b = self.biology
         self.place_sources(positions)
-        hierarchy = Hierarchy(self.marrow)
+        hierarchy = self._scratch_hierarchy
+        if hierarchy is None or tuple(hierarchy.shapes[0]) != self.marrow.shape:
+            hierarchy = self._scratch_hierarchy = Hierarchy(self.marrow)
+        else:
+            hierarchy.set_geometry(self.marrow)
         rhs_l = self._rhs(positions, rankl_molecules_per_day, b.rankl_diffusivity_um2_per_s)
         it_l, res_l = solve_mgcg(hierarchy, self.rankl_total_nM, rhs_l,
                                  self._alpha(b.rankl_decay_per_day, b.rankl_diffusivity_um2_per_s),

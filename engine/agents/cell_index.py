@@ -88,6 +88,15 @@ class CellIndex:
         """The lining cells in creation order (unique ids grow with creation, as Mesa's agent sets)."""
         return [self.lining[k] for k in sorted(self.lining)]
 
+    def lining_cells_at(self, ranks: np.ndarray) -> list:
+        """`lining_cells()[i]` for each i in `ranks`, found by selection (O(n)) instead of sorting them all:
+        lining-cell reactivation takes a few a day out of tens of thousands in a large volume."""
+        if len(ranks) == 0:
+            return []
+        ids = np.fromiter(self.lining.keys(), dtype=np.int64, count=len(self.lining))
+        ranks = np.asarray(ranks, dtype=np.int64)
+        return [self.lining[int(k)] for k in np.partition(ids, ranks)[ranks]]
+
     def sources(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(positions (n, 3), RANKL and OPG secretion (molecules/day), unique ids) of the osteocytes, in
         creation order."""

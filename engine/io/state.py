@@ -52,6 +52,9 @@ _COMPRESSION = dict(compression="gzip", compression_opts=4, shuffle=True, fletch
 
 
 _UNSET = {"u": 1}
+#: Attributes named so are work buffers their owner rebuilds when they are missing (its class holds a default,
+#: None): not state, not stored (`SignallingFields._scratch_hierarchy`: the multigrid levels).
+SCRATCH_PREFIX = "_scratch"
 
 
 class StateError(Exception):
@@ -115,7 +118,7 @@ class _Encoder:
         return top
 
     def state_of(self, obj, path: str) -> dict:
-        items = vars(obj).items()
+        items = [(k, v) for k, v in vars(obj).items() if not k.startswith(SCRATCH_PREFIX)]
         if isinstance(obj, mesa.Model):
             items = [(k, v) for k, v in items if k not in _MESA_MODEL_KEYS]
         return {k: self.value(v, f"{path}.{k}") for k, v in items}

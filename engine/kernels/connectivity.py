@@ -10,7 +10,7 @@ bone every day. Its twin in the tests labels voxels with scipy.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 @njit(cache=True)
@@ -99,13 +99,23 @@ def enclosed_runs(bone, enclosed):
             reached += size[i]
     if reached == 0 and n > 0:
         open_set[np.argmax(size)] = True
-    for z in range(nz):
+    closed = np.empty(n, np.bool_)
+    for i in range(n):
+        closed[i] = not open_set[_root(parent, i)]
+    _write_runs(starts, ends, row_first, closed, enclosed)
+    return reached
+
+
+@njit(parallel=True, cache=True)
+def _write_runs(starts, ends, row_first, closed, enclosed):
+    """enclosed = the voxels of the runs flagged `closed`, row by row (rows in parallel)."""
+    nz, ny, nx = enclosed.shape
+    for z in prange(nz):
         for y in range(ny):
             for x in range(nx):
                 enclosed[z, y, x] = False
             row = z * ny + y
             for i in range(row_first[row], row_first[row + 1]):
-                if not open_set[_root(parent, i)]:
+                if closed[i]:
                     for x in range(starts[i], ends[i] + 1):
                         enclosed[z, y, x] = True
-    return reached

@@ -265,7 +265,9 @@ def _view(buffer, offsets, shapes, k):
 class Hierarchy:
     """The grid levels of one marrow geometry, in flat buffers (level k at offsets[k]:offsets[k + 1]), so
     that a whole V-cycle and a whole solve are one compiled call each (a call from Python costs ~10 µs,
-    and a V-cycle has ~25 kernel calls on tiny coarse levels). `set_alpha` fixes the field (its α)."""
+    and a V-cycle has ~25 kernel calls on tiny coarse levels). `set_alpha` fixes the field (its α).
+    `set_geometry` rebuilds it in place for a new marrow of the same shape: the fields follow the bone daily,
+    and fresh buffers every day cost more than the arithmetic (page faults: ~20 ms a day for 10⁶ cells)."""
 
     def __init__(self, phi: np.ndarray):
         phi = np.ascontiguousarray(phi, dtype=np.float64)
@@ -276,29 +278,48 @@ class Hierarchy:
         self.offsets = np.concatenate([[0], np.cumsum([int(np.prod(s)) for s in shapes])]).astype(np.int64)
         total = int(self.offsets[-1])
         self.gx, self.gy, self.gz, self.phi_sum = (np.empty(total) for _ in range(4))
+        self._own_buffers(total)
+        self._subs: dict[int, Hierarchy] = {}
+        self.set_geometry(phi)
+
+    def _own_buffers(self, total: int) -> None:
+        """The V-cycle's level work arrays, CG's four vectors on the finest level, the operators per α."""
         self.x, self.b, self.t = (np.zeros(total) for _ in range(3))
+        self.cg_work = np.empty((4, *self.shapes[0]))
+        self._operators: dict[float, tuple] = {}  # α -> (diag, inv_diag) buffers, reused
+        self._by_alpha: dict[float, tuple] = {}  # α -> operator of the current geometry
+        self.alpha = None
+
+    def set_geometry(self, phi: np.ndarray) -> None:
+        """Conductances and summed marrow fractions of every level for marrow fractions phi (the finest
+        shape), in place; the operators of every α (and of the `coarser` hierarchies) are rebuilt when next
+        asked for."""
         gx, gy, gz, ph = (self.level(a, 0) for a in (self.gx, self.gy, self.gz, self.phi_sum))
         ph[...] = phi
-        fine_conductances(phi, gx, gy, gz)
-        for k in range(1, len(shapes)):
+        fine_conductances(ph, gx, gy, gz)
+        for k in range(1, self.levels):
             fine = [self.level(a, k - 1) for a in (self.gx, self.gy, self.gz, self.phi_sum)]
             coarse = [self.level(a, k) for a in (self.gx, self.gy, self.gz, self.phi_sum)]
             coarsen(*fine, *coarse, COARSE_FACE_SCALE)
-        self._by_alpha: dict[float, tuple] = {}
-        self.alpha = None
+        for h in (self, *self._subs.values()):
+            h._by_alpha = {}
+            h.alpha = None
 
     def coarser(self, k: int = 1) -> "Hierarchy":
-        """The hierarchy that starts at level k of this one (views of its geometry, own work arrays): it
-        solves the same problem re-discretised on cells 2^k times wider (the halved Galerkin operator of
-        the module docstring is the re-discretised one), for fields smooth on that scale."""
+        """The hierarchy that starts at level k of this one (views of its geometry, own work arrays; kept, so
+        `set_geometry` updates it too): it solves the same problem re-discretised on cells 2^k times wider
+        (the halved Galerkin operator of the module docstring is the re-discretised one), for fields smooth
+        on that scale."""
+        if k in self._subs:
+            return self._subs[k]
         sub = Hierarchy.__new__(Hierarchy)
         start = int(self.offsets[k])
         sub.shapes = self.shapes[k:].copy()
         sub.offsets = self.offsets[k:] - start
         sub.gx, sub.gy, sub.gz, sub.phi_sum = (a[start:] for a in (self.gx, self.gy, self.gz, self.phi_sum))
-        sub.x, sub.b, sub.t = (np.zeros(self.gx.size - start) for _ in range(3))
-        sub._by_alpha = {}
-        sub.alpha = None
+        sub._own_buffers(self.gx.size - start)
+        sub._subs = {}
+        self._subs[k] = sub
         return sub
 
     def level(self, buffer: np.ndarray, k: int) -> np.ndarray:
@@ -317,8 +338,9 @@ class Hierarchy:
         """Reaction term α·φ on every level (summed φ on coarse levels: Pᵀ(αφ I)P), the diagonals and
         the coarsest level's exact inverse; kept per α, so RANKL and OPG share one geometry."""
         if alpha not in self._by_alpha:
-            diag = np.empty_like(self.phi_sum)
-            inv_diag = np.empty_like(self.phi_sum)
+            if alpha not in self._operators:
+                self._operators[alpha] = (np.empty_like(self.phi_sum), np.empty_like(self.phi_sum))
+            diag, inv_diag = self._operators[alpha]
             for k in range(self.levels):
                 diagonal(*(self.level(a, k) for a in (self.gx, self.gy, self.gz, self.phi_sum)), alpha,
                          self.level(diag, k), self.level(inv_diag, k))
@@ -476,7 +498,7 @@ def fill_new_cells(c, phi):
 
 
 @njit(cache=True)
-def _pcg(c, rhs, phi, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse, rtol,
+def _pcg(c, rhs, phi, work, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse, rtol,
          max_iterations):
     """CG preconditioned by `_v_cycle` on the finest level, in place from c; see `solve_mgcg`."""
     n_fine = offsets[1]
@@ -493,9 +515,10 @@ def _pcg(c, rhs, phi, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, w
     g_x = _view(gx, offsets, shapes, 0)
     g_y = _view(gy, offsets, shapes, 0)
     g_z = _view(gz, offsets, shapes, 0)
-    ap = np.empty_like(c)
-    r = np.empty_like(c)
-    z = np.empty_like(c)
+    ap = work[0]
+    r = work[1]
+    z = work[2]
+    p = work[3]
     stencil_apply(c, g_x, g_y, g_z, d0, ap)
     _residual(rhs, ap, d0, r)
     _v_cycle(r, z, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse)
@@ -504,7 +527,7 @@ def _pcg(c, rhs, phi, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, w
     it = 0
     if error <= rtol:
         return it, error
-    p = z.copy()
+    p[...] = z
     while it < max_iterations:
         it += 1
         stencil_apply(p, g_x, g_y, g_z, d0, ap)
@@ -536,5 +559,5 @@ def solve_mgcg(hierarchy: Hierarchy, c: np.ndarray, rhs: np.ndarray, alpha: floa
     Arrays are float64, C-contiguous, with the hierarchy's finest shape.
     """
     hierarchy.set_alpha(alpha)
-    it, error = _pcg(c, rhs, hierarchy.phi, *hierarchy._arrays(), rtol, max_iterations)
+    it, error = _pcg(c, rhs, hierarchy.phi, hierarchy.cg_work, *hierarchy._arrays(), rtol, max_iterations)
     return int(it), float(error)

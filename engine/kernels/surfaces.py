@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit, prange
 
 BONE_LEVEL = 0.5
@@ -40,3 +41,42 @@ def count_marrow_neighbours(bone_fraction, out):
                 if z < nz - 1 and bone_fraction[z + 1, y, x] < BONE_LEVEL:
                     n += 1
                 out[z, y, x] = n
+
+
+@njit(cache=True)
+def _is_surface(bone_fraction, z, y, x):
+    """A bone voxel with a marrow face neighbour inside the volume (`count_marrow_neighbours` > 0)."""
+    nz, ny, nx = bone_fraction.shape
+    if bone_fraction[z, y, x] < BONE_LEVEL:
+        return False
+    return ((x > 0 and bone_fraction[z, y, x - 1] < BONE_LEVEL) or (x < nx - 1 and bone_fraction[z, y, x + 1] < BONE_LEVEL)
+            or (y > 0 and bone_fraction[z, y - 1, x] < BONE_LEVEL) or (y < ny - 1 and bone_fraction[z, y + 1, x] < BONE_LEVEL)
+            or (z > 0 and bone_fraction[z - 1, y, x] < BONE_LEVEL) or (z < nz - 1 and bone_fraction[z + 1, y, x] < BONE_LEVEL))
+
+
+@njit(parallel=True, cache=True)
+def quiescent_surface_voxels(bone_fraction, label):
+    """Flat indices, in increasing order, of the surface voxels (a marrow face neighbour) that no BMU holds
+    (label 0): where a new BMU can start. Two passes over the planes (count, then fill), in parallel; the
+    same voxels as `(count_marrow_neighbours(...) > 0) & (label == 0)`, without the int8 grid and masks."""
+    nz, ny, nx = bone_fraction.shape
+    counts = np.zeros(nz, np.int64)
+    for z in prange(nz):
+        n = 0
+        for y in range(ny):
+            for x in range(nx):
+                if label[z, y, x] == 0 and _is_surface(bone_fraction, z, y, x):
+                    n += 1
+        counts[z] = n
+    starts = np.zeros(nz + 1, np.int64)
+    for z in range(nz):
+        starts[z + 1] = starts[z] + counts[z]
+    out = np.empty(starts[nz], np.int64)
+    for z in prange(nz):
+        k = starts[z]
+        for y in range(ny):
+            for x in range(nx):
+                if label[z, y, x] == 0 and _is_surface(bone_fraction, z, y, x):
+                    out[k] = (z * ny + y) * nx + x
+                    k += 1
+    return out

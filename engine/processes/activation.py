@@ -35,11 +35,15 @@ import numpy as np
 from engine.agents.activation_sites import ActivationSites
 from engine.agents.osteoclast import Osteoclast
 from engine.kernels.remodeling import outward_normal
-from engine.kernels.surfaces import count_marrow_neighbours
+from engine.kernels.surfaces import quiescent_surface_voxels
 from engine.units import DAYS_PER_YEAR
 
 
 class Activation:
+    #: today's candidate sites (`random_site`), found again when missing: scratch, not state (`engine.io.state`)
+    _scratch_surface_clock = None
+    _scratch_surface = None
+
     def __init__(self, model, census, precursors, turnover, registry):
         self.model = model  # the host of the new osteoclast agents (and their random generator)
         self.grid = model.grid
@@ -51,7 +55,6 @@ class Activation:
         self.registry = registry
         self.sites = ActivationSites(self.biology)
         self.voxel_area_mm2 = (self.grid.voxel_size_um * 1e-3) ** 2
-        self._marrow_neighbours = np.zeros(self.grid.shape, np.int8)
 
     def run_step(self, holding: bool = False) -> None:
         """`holding`: the patient is held untreated (spin-up; `ActivationSites.advance`)."""
@@ -77,18 +80,29 @@ class Activation:
         return not drug.drugs or self.model.rng.random() >= drug.founding_effect(site)
 
     def random_site(self):
-        """A quiescent surface voxel, chosen with probability proportional to its local RANK occupancy."""
-        count_marrow_neighbours(self.grid.bone_fraction, self._marrow_neighbours)
-        surface = (self._marrow_neighbours > 0) & (self.grid.bmu_label == 0)
-        idx = np.flatnonzero(surface.ravel())
+        """A quiescent surface voxel, chosen with probability proportional to its local RANK occupancy. The
+        candidates and their weights are found once per day (`_surface_weights`): starting a BMU changes
+        neither the bone nor the labels, so later sites of the same day would find the same."""
+        if self._scratch_surface_clock != self.model.clock:
+            self._scratch_surface = self._surface_weights()
+            self._scratch_surface_clock = self.model.clock
+        idx, p = self._scratch_surface
         if idx.size == 0:
             return None
+        k = int(self.model.rng.choice(idx.size, p=p))
+        z, y, x = np.unravel_index(idx[k], self.grid.shape)
+        return int(z), int(y), int(x)
+
+    def _surface_weights(self):
+        """(flat indices of the quiescent surface voxels, their probabilities ∝ local RANK occupancy, or None
+        for uniform when the occupancy is 0 everywhere)."""
+        idx = quiescent_surface_voxels(self.grid.bone_fraction, self.grid.bmu_label)
+        if idx.size == 0:
+            return idx, None
         z, y, x = np.unravel_index(idx, self.grid.shape)
         weights = self.signalling.occupancy_at(z, y, x)
         total = weights.sum()
-        p = weights / total if total > 0 else None
-        k = int(self.model.rng.choice(idx.size, p=p))
-        return int(z[k]), int(y[k]), int(x[k])
+        return idx, (weights / total if total > 0 else None)
 
     def start_bmu(self, site, targeted: bool):
         """A BMU at `site` in resorption, with its founding osteoclasts heading along the surface."""
@@ -136,8 +150,7 @@ class LiningCellReactivation:
         n = min(int(model.rng.binomial(positions, 1.0 - math.exp(-rate_per_day))), n_lining)
         if n == 0:
             return
-        lining = model.cells.lining_cells()
-        chosen = [lining[i] for i in np.sort(model.rng.choice(n_lining, size=n, replace=False))]
+        chosen = model.cells.lining_cells_at(np.sort(model.rng.choice(n_lining, size=n, replace=False)))
         for cell in chosen:
             self._start_modeling_unit(cell, mean_working_life_days)
 

@@ -33,3 +33,17 @@ def test_cells_register_themselves_and_leave_on_removal():
     assert idx.occupants[idx.flat((0, 1, 2))] == []
     assert sorted(map(tuple, idx.osteocyte_voxels.positions().tolist())) == [(3, 4, 5)]
     assert idx.take_occupants(idx.flat((3, 4, 5))) == [b] and idx.take_occupants(idx.flat((3, 4, 5))) == []
+
+
+def test_lining_cells_at_ranks_equal_the_sorted_list():
+    """Selection by rank gives the cells the full creation-ordered list has there, whatever order they became
+    lining cells in."""
+    host = Host()
+    cells = [Osteoblast(host, (i % 4, i % 5, i % 6)) for i in range(30)]
+    for cell in np.random.default_rng(2).permutation(cells):
+        cell.become_lining()
+    ranks = np.array([0, 3, 17, 29])
+    full = host.cells.lining_cells()
+    assert [c.unique_id for c in full] == sorted(c.unique_id for c in cells)
+    assert host.cells.lining_cells_at(ranks) == [full[i] for i in ranks]
+    assert host.cells.lining_cells_at(np.array([], np.int64)) == []

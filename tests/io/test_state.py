@@ -55,6 +55,28 @@ def test_values_types_and_shared_identity_survive(tmp_path):
     assert bb.extra["rng"].random() == np.random.default_rng(4).random()
 
 
+def test_scratch_attributes_are_not_stored(tmp_path):
+    """Work buffers named `_scratch*` are left out (the owner rebuilds them); the class default reads back."""
+    from engine.grid.voxel_grid import VoxelGrid
+    from engine.scenario.biology import BiologyParameters
+    from engine.signalling import SignallingFields
+    bone = np.zeros((8, 8, 8), np.float32)
+    bone[:3] = 1.0
+    sig = SignallingFields(VoxelGrid.from_bone(bone, 10.0), BiologyParameters(), 2, 1e-6, 100)
+    sig.update(np.array([[2, 4, 4]]), np.array([1e6]), np.array([1e6]))
+    assert sig._scratch_hierarchy is not None
+    with h5py.File(tmp_path / "s.h5", "w") as f:
+        write_state(f.create_group("state"), sig)
+        names = []
+        f.visit(names.append)
+        assert not [n for n in names if "scratch" in n]
+    with h5py.File(tmp_path / "s.h5", "r") as f:
+        back = read_state(f["state"])
+    assert back._scratch_hierarchy is None and "_scratch_hierarchy" not in vars(back)
+    back.update(np.array([[2, 4, 4]]), np.array([1e6]), np.array([1e6]))
+    np.testing.assert_array_equal(back.rankl_total_nM, sig.rankl_total_nM)
+
+
 def test_a_function_in_the_state_is_refused_when_writing(tmp_path):
     a = BMU(1, (0, 0, 0), 0, targeted=False)
     a.callback = print

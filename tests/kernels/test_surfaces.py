@@ -30,3 +30,13 @@ def test_slab_surface_counts_its_marrow_faces():
     count_marrow_neighbours(b, counts)
     assert set(np.unique(counts[3])) == {1} and set(np.unique(counts[6])) == {1}
     assert np.all(counts[4:6] == 0) and np.all(counts[:3] == 0) and np.all(counts[7:] == 0)
+
+
+def test_quiescent_surface_voxels_are_the_unlabelled_surface_in_order():
+    from engine.kernels.surfaces import quiescent_surface_voxels
+    rng = np.random.default_rng(1)
+    b = rng.random((9, 11, 13)).astype(np.float32)
+    label = np.where(rng.random(b.shape) < 0.3, rng.integers(1, 5, b.shape), 0).astype(np.int32)
+    expected = np.flatnonzero((numpy_marrow_neighbours(b) > 0) & (label == 0))
+    np.testing.assert_array_equal(quiescent_surface_voxels(b, label), expected)
+    assert quiescent_surface_voxels(np.ones((3, 4, 5), np.float32), np.zeros((3, 4, 5), np.int32)).size == 0
