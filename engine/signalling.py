@@ -57,6 +57,7 @@ from engine.kernels.remodeling import nearest_marrow
 from engine.kernels.source_cache import blocks_shape, stale_sources, update_marrow_mask
 from engine.pharmacology.registry import NO_BINDER_KD_NM
 from engine.scenario.biology import BiologyParameters
+from engine.scratch import HasScratch
 from engine.units import AVOGADRO_PER_MOL, SECONDS_PER_DAY, UM3_PER_LITRE
 
 NEAREST_MARROW_SEARCH_VOXELS = 12
@@ -99,10 +100,10 @@ def upsample(arr: np.ndarray, factor: int, out: np.ndarray) -> None:
     view[...] = arr[:, None, :, None, :, None]
 
 
-class SignallingFields:
+class SignallingFields(HasScratch):
     """Owns the field-grid state (warm starts) and updates the grid's signalling arrays."""
 
-    _scratch_hierarchy = None  # the multigrid levels, reused from day to day (not state: `engine.io.state`)
+    _scratch_hierarchy = None  # the multigrid levels, reused from day to day (not state: `engine.scratch`)
 
     def __init__(self, grid: VoxelGrid, biology: BiologyParameters, factor: int, rtol: float, max_iterations: int,
                  drug_kd_nM: float = NO_BINDER_KD_NM):

@@ -41,6 +41,8 @@ import mesa
 import numpy as np
 import pydantic
 
+from engine.scratch import is_scratch
+
 ARRAY_INLINE_MAX = 16
 _BUILTIN_FACTORIES = {"list": list, "dict": dict, "int": int, "float": float, "set": set}
 _BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM, "MT19937": np.random.MT19937,
@@ -52,9 +54,6 @@ _COMPRESSION = dict(compression="gzip", compression_opts=4, shuffle=True, fletch
 
 
 _UNSET = {"u": 1}
-#: Attributes named so are work buffers their owner rebuilds when they are missing (its class holds a default,
-#: None): not state, not stored (`SignallingFields._scratch_hierarchy`: the multigrid levels).
-SCRATCH_PREFIX = "_scratch"
 
 
 class StateError(Exception):
@@ -118,7 +117,7 @@ class _Encoder:
         return top
 
     def state_of(self, obj, path: str) -> dict:
-        items = [(k, v) for k, v in vars(obj).items() if not k.startswith(SCRATCH_PREFIX)]
+        items = [(k, v) for k, v in vars(obj).items() if not is_scratch(k)]  # work buffers (engine.scratch)
         if isinstance(obj, mesa.Model):
             items = [(k, v) for k, v in items if k not in _MESA_MODEL_KEYS]
         return {k: self.value(v, f"{path}.{k}") for k, v in items}

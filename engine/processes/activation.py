@@ -36,11 +36,12 @@ from engine.agents.activation_sites import ActivationSites
 from engine.agents.osteoclast import Osteoclast
 from engine.kernels.remodeling import outward_normal
 from engine.kernels.surfaces import quiescent_surface_voxels
+from engine.scratch import HasScratch
 from engine.units import DAYS_PER_YEAR
 
 
-class Activation:
-    #: today's candidate sites (`random_site`), found again when missing: scratch, not state (`engine.io.state`)
+class Activation(HasScratch):
+    #: today's candidate sites (`random_site`), found again when missing: scratch, not state (`engine.scratch`)
     _scratch_surface_clock = None
     _scratch_surface = None
 
