@@ -135,12 +135,19 @@ AGENT_GEOMETRY = ParameterTable(
               "engine.signalling item 4) over the marrow mean, which scales their fusion "
               "(engine.agents.osteoclast.step); they sit by the surface where osteocytes release RANKL. Same runs "
               "(1.27 when they read their own field cell, solved every 14 days; 1.39 from 600 µm cubes before)",
-              "trabecular compartments; 1 in cortical ones (assumption)"),
+              "trabecular compartments; × CORTICAL_SITE_RATIO_RELATIVE in cortical ones (assumption)"),
     Parameter("osteoclast_resorption_efficiency", "-", "1", 0.97,
               "calibrated on agent volumes: bone removed / nuclei × rate asked of the resorption kernel (its ball "
               "runs short of exposed bone), same runs (was 0.775 from 600 µm cubes)",
               "applied in every compartment (assumption for cortical cutting cones)"),
 )
+
+
+#: Cortical compartments' osteoclast site ratio relative to the trabecular one (assumption, not calibrated): an
+#: osteon's cutting cone tunnels through solid bone around its canal, where no agent volume measures it. The layer
+#: held 1 against the trabecular 1.27 when osteoclasts read their own field cell; the same proportion is kept now
+#: that they read the marrow around them (2.22 × 0.79 = 1.75), so fusion in cortical cones stays 0.7 nuclei/day.
+CORTICAL_SITE_RATIO_RELATIVE = 1.0 / 1.27
 
 
 def trabecular_bs_bv_per_mm(structure, voxel_size_um: float | None = None, bone_fraction=None) -> float:

@@ -71,7 +71,7 @@ from engine.agents.osteocyte import seeded_osteocytes_per_mm3_bone
 from engine.agents.precursor_pool import PrecursorPool
 from engine.kernels.cohorts import advance_pools, cohort_day, marrow_signal, surfaces_mm2
 from engine.processes.tissue_age import ages_years, steady_degree
-from engine.skeleton.compartments import AGENT_GEOMETRY, Compartment, compartments
+from engine.skeleton.compartments import AGENT_GEOMETRY, CORTICAL_SITE_RATIO_RELATIVE, Compartment, compartments
 from engine.units import AVOGADRO_PER_MOL, DAYS_PER_YEAR
 
 UM3_PER_MM3 = 1e9
@@ -160,7 +160,8 @@ class SkeletonLayer:
         geometry = {p.name: p.value for p in AGENT_GEOMETRY}
         self.contact_loss_per_day = np.where(trabecular, geometry["osteoclast_contact_loss_per_day"], 0.0)
         self.resorption_efficiency = geometry["osteoclast_resorption_efficiency"]
-        self.fusion_site_ratio = np.where(trabecular, geometry["osteoclast_site_occupancy_ratio"], 1.0)
+        site_ratio = geometry["osteoclast_site_occupancy_ratio"]
+        self.fusion_site_ratio = np.where(trabecular, site_ratio, site_ratio * CORTICAL_SITE_RATIO_RELATIVE)
         self.precursors = PrecursorPool(b, 1.0, np.ones(k))  # one pool per compartment
         self.sites = ActivationSites(b, np.ones(k))          # primed activation sites, per compartment
         self.young_osteocytes = YoungOsteocyteOPG(b, np.ones(k))  # OPG-making osteocytes, per compartment
