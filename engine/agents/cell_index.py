@@ -84,13 +84,10 @@ class CellIndex:
         self.occupied[flat_voxel] = 0
         return self.occupants.pop(flat_voxel, [])
 
-    def lining_cells(self) -> list:
-        """The lining cells in creation order (unique ids grow with creation, as Mesa's agent sets)."""
-        return [self.lining[k] for k in sorted(self.lining)]
-
     def lining_cells_at(self, ranks: np.ndarray) -> list:
-        """`lining_cells()[i]` for each i in `ranks`, found by selection (O(n)) instead of sorting them all:
-        lining-cell reactivation takes a few a day out of tens of thousands in a large volume."""
+        """The lining cells at these ranks of creation order (unique ids grow with creation, as Mesa's agent
+        sets), found by selection (O(n)) instead of sorting them all: lining-cell reactivation takes a few a
+        day out of tens of thousands in a large volume."""
         if len(ranks) == 0:
             return []
         ids = np.fromiter(self.lining.keys(), dtype=np.int64, count=len(self.lining))
