@@ -141,10 +141,15 @@ class SignallingFields(HasScratch):
         self.enclosed = enclosed_marrow(self.grid.bone_fraction)
         self.enclosed_any = bool(self.enclosed.any())
         marrow = np.empty(tuple(n // self.factor for n in self.grid.shape))
-        coarse_marrow_fraction(self.grid.bone_fraction, self.enclosed if self.enclosed_any else _NO_MASK,
-                              self.factor, marrow)
+        coarse_marrow_fraction(self.grid.bone_fraction, self._pocket_mask, self.factor, marrow)
         self.marrow = marrow
         self._means = {}
+
+    @property
+    def _pocket_mask(self) -> np.ndarray:
+        """The enclosed pockets of the last refresh as the kernels take them: the mask, or an empty array when
+        there are none (the kernels then skip the lookup)."""
+        return self.enclosed if self.enclosed_any else _NO_MASK
 
     def nearest_marrow_voxels(self, positions: np.ndarray) -> np.ndarray:
         """(n, 3) nearest voxel less than half bone, outside enclosed pockets, for each voxel in positions (n, 3);
@@ -158,7 +163,7 @@ class SignallingFields(HasScratch):
         # the enclosed pockets are passed as a mask, not folded into a copy of the bone: a copy of the whole
         # grid per call made each osteocyte death cost O(voxels) (14 ms at 8·10⁶ voxels, 3 deaths a day)
         bone = self.grid.bone_fraction
-        enclosed = self.enclosed if getattr(self, "enclosed_any", False) else _NO_MASK
+        enclosed = self._pocket_mask
         nearest_marrow(bone, enclosed, positions, NEAREST_MARROW_SEARCH_VOXELS, out)
         missing = np.flatnonzero(out[:, 0] < 0)
         if missing.size:
@@ -176,8 +181,7 @@ class SignallingFields(HasScratch):
         new since the last call or whose answer today's bone may have changed (`kernels.source_cache`); the
         rest keep theirs, which is still exact."""
         positions = np.ascontiguousarray(positions, dtype=np.int64).reshape(-1, 3)
-        update_marrow_mask(self.grid.bone_fraction, self.enclosed if self.enclosed_any else _NO_MASK,
-                           self._marrow_mask, self._gained_blocks)
+        update_marrow_mask(self.grid.bone_fraction, self._pocket_mask, self._marrow_mask, self._gained_blocks)
         keys = np.ravel_multi_index((positions[:, 0], positions[:, 1], positions[:, 2]), self.grid.shape)
         out = np.empty_like(positions)
         search = np.ones(len(keys), np.bool_)

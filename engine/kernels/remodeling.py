@@ -419,6 +419,14 @@ def _closer(d, flat, best_d, best_flat):
     return d < best_d or (d == best_d and flat < best_flat)
 
 
+@njit(inline="always")
+def source_marrow(bone, enclosed, masked, z, y, x):
+    """Marrow a source can enter: less than half bone and not in an enclosed pocket (`enclosed`, read only when
+    `masked`). `nearest_marrow` searches for it and `kernels.source_cache` keeps its mask: one predicate, so
+    the cache stays exact."""
+    return bone[z, y, x] < BONE_LEVEL and not (masked and enclosed[z, y, x])
+
+
 @njit(parallel=True, cache=True)
 def nearest_marrow(bone, enclosed, positions, search, out):
     """For each voxel in positions (n, 3), the nearest voxel less than half bone and not `enclosed` (a bool
@@ -450,8 +458,7 @@ def nearest_marrow(bone, enclosed, positions, search, out):
                             continue
                         d = (z - z0) * (z - z0) + (y - y0) * (y - y0) + (x - x0) * (x - x0)
                         flat = (z * ny + y) * nx + x
-                        if (_closer(d, flat, best, best_flat) and bone[z, y, x] < BONE_LEVEL
-                                and not (masked and enclosed[z, y, x])):
+                        if _closer(d, flat, best, best_flat) and source_marrow(bone, enclosed, masked, z, y, x):
                             best = d
                             best_flat = flat
             if best < (r + 1) * (r + 1):

@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from engine.kernels.surfaces import BONE_LEVEL
+from engine.kernels.remodeling import source_marrow
 
 #: edge of the blocks that flag voxels which became marrow (voxels)
 BLOCK = 4
@@ -25,7 +25,8 @@ BLOCK = 4
 
 @njit(parallel=True, cache=True)
 def update_marrow_mask(bone, enclosed, mask, gained_blocks):
-    """mask ← today's marrow (bone < BONE_LEVEL and not `enclosed`; an empty `enclosed` for none);
+    """mask ← today's marrow a source can enter (`kernels.remodeling.source_marrow`; an empty `enclosed` for
+    no pockets);
     gained_blocks[b] ← 1 where a voxel of block b (BLOCK³ voxels) became marrow since the mask was last
     written, else 0. Returns nothing; the caller reads both arrays."""
     nz, ny, nx = bone.shape
@@ -38,7 +39,7 @@ def update_marrow_mask(bone, enclosed, mask, gained_blocks):
         for z in range(zb * BLOCK, min(zb * BLOCK + BLOCK, nz)):
             for y in range(ny):
                 for x in range(nx):
-                    now = bone[z, y, x] < BONE_LEVEL and not (masked and enclosed[z, y, x])
+                    now = source_marrow(bone, enclosed, masked, z, y, x)
                     if now and not mask[z, y, x]:
                         gained_blocks[zb, y // BLOCK, x // BLOCK] = 1
                     mask[z, y, x] = now

@@ -17,6 +17,28 @@ from numba import njit, prange
 BONE_LEVEL = 0.5
 
 
+@njit(inline="always")
+def _marrow_faces(bone_fraction, z, y, x):
+    """Marrow face neighbours of voxel (z, y, x) inside the volume (0 when the voxel itself is marrow)."""
+    nz, ny, nx = bone_fraction.shape
+    if bone_fraction[z, y, x] < BONE_LEVEL:
+        return 0
+    n = 0
+    if x > 0 and bone_fraction[z, y, x - 1] < BONE_LEVEL:
+        n += 1
+    if x < nx - 1 and bone_fraction[z, y, x + 1] < BONE_LEVEL:
+        n += 1
+    if y > 0 and bone_fraction[z, y - 1, x] < BONE_LEVEL:
+        n += 1
+    if y < ny - 1 and bone_fraction[z, y + 1, x] < BONE_LEVEL:
+        n += 1
+    if z > 0 and bone_fraction[z - 1, y, x] < BONE_LEVEL:
+        n += 1
+    if z < nz - 1 and bone_fraction[z + 1, y, x] < BONE_LEVEL:
+        n += 1
+    return n
+
+
 @njit(parallel=True, cache=True)
 def count_marrow_neighbours(bone_fraction, out):
     """out[z,y,x] = number of marrow face neighbours of a bone voxel (0 for marrow voxels). out: int8."""
@@ -24,34 +46,7 @@ def count_marrow_neighbours(bone_fraction, out):
     for z in prange(nz):
         for y in range(ny):
             for x in range(nx):
-                if bone_fraction[z, y, x] < BONE_LEVEL:
-                    out[z, y, x] = 0
-                    continue
-                n = 0
-                if x > 0 and bone_fraction[z, y, x - 1] < BONE_LEVEL:
-                    n += 1
-                if x < nx - 1 and bone_fraction[z, y, x + 1] < BONE_LEVEL:
-                    n += 1
-                if y > 0 and bone_fraction[z, y - 1, x] < BONE_LEVEL:
-                    n += 1
-                if y < ny - 1 and bone_fraction[z, y + 1, x] < BONE_LEVEL:
-                    n += 1
-                if z > 0 and bone_fraction[z - 1, y, x] < BONE_LEVEL:
-                    n += 1
-                if z < nz - 1 and bone_fraction[z + 1, y, x] < BONE_LEVEL:
-                    n += 1
-                out[z, y, x] = n
-
-
-@njit(cache=True)
-def _is_surface(bone_fraction, z, y, x):
-    """A bone voxel with a marrow face neighbour inside the volume (`count_marrow_neighbours` > 0)."""
-    nz, ny, nx = bone_fraction.shape
-    if bone_fraction[z, y, x] < BONE_LEVEL:
-        return False
-    return ((x > 0 and bone_fraction[z, y, x - 1] < BONE_LEVEL) or (x < nx - 1 and bone_fraction[z, y, x + 1] < BONE_LEVEL)
-            or (y > 0 and bone_fraction[z, y - 1, x] < BONE_LEVEL) or (y < ny - 1 and bone_fraction[z, y + 1, x] < BONE_LEVEL)
-            or (z > 0 and bone_fraction[z - 1, y, x] < BONE_LEVEL) or (z < nz - 1 and bone_fraction[z + 1, y, x] < BONE_LEVEL))
+                out[z, y, x] = _marrow_faces(bone_fraction, z, y, x)
 
 
 @njit(parallel=True, cache=True)
@@ -65,7 +60,7 @@ def quiescent_surface_voxels(bone_fraction, label):
         n = 0
         for y in range(ny):
             for x in range(nx):
-                if label[z, y, x] == 0 and _is_surface(bone_fraction, z, y, x):
+                if label[z, y, x] == 0 and _marrow_faces(bone_fraction, z, y, x) > 0:
                     n += 1
         counts[z] = n
     starts = np.zeros(nz + 1, np.int64)
@@ -76,7 +71,7 @@ def quiescent_surface_voxels(bone_fraction, label):
         k = starts[z]
         for y in range(ny):
             for x in range(nx):
-                if label[z, y, x] == 0 and _is_surface(bone_fraction, z, y, x):
+                if label[z, y, x] == 0 and _marrow_faces(bone_fraction, z, y, x) > 0:
                     out[k] = (z * ny + y) * nx + x
                     k += 1
     return out
