@@ -18,6 +18,7 @@ from collections import defaultdict
 import numpy as np
 
 from engine.agents.positions import PositionTable
+from engine.agents.source_table import SourceTable
 
 
 class CellIndex:
@@ -31,8 +32,8 @@ class CellIndex:
         self.osteocytes: dict[int, object] = {}  # unique_id -> osteocyte, in creation order
         self.osteocyte_voxels = PositionTable()
         # per osteocyte (z, y, x, RANKL, OPG), kept as cells come, go and change their secretion, so the source
-        # arrays are one conversion instead of a walk over every osteocyte's attributes
-        self._source_rows: dict[int, tuple] = {}
+        # arrays are one selection instead of a walk over every osteocyte's attributes
+        self._source_rows = SourceTable()
         self._sources = None  # cached (positions, rankl, opg, ids); None = rebuild
 
     def flat(self, voxel) -> int:
@@ -68,14 +69,14 @@ class CellIndex:
 
     def remove_osteocyte(self, cell) -> None:
         del self.osteocytes[cell.unique_id]
-        del self._source_rows[cell.unique_id]
+        self._source_rows.remove(cell.unique_id)
         self.osteocyte_voxels.remove(cell.unique_id)
         self.remove_occupant(cell)
         self._sources = None
 
     def secretion_changed(self, cell) -> None:
-        self._source_rows[cell.unique_id] = (*cell.voxel, cell.rankl_secretion_molecules_per_day,
-                                             cell.opg_secretion_molecules_per_day)
+        self._source_rows.set(cell.unique_id, cell.voxel, cell.rankl_secretion_molecules_per_day,
+                              cell.opg_secretion_molecules_per_day)
         self._sources = None
 
     # --- reading ---------------------------------------------------------------------------------
@@ -98,10 +99,7 @@ class CellIndex:
         """(positions (n, 3), RANKL and OPG secretion (molecules/day), unique ids) of the osteocytes, in
         creation order."""
         if self._sources is None:
-            rows = np.array(list(self._source_rows.values()), dtype=np.float64).reshape(-1, 5)
-            positions = rows[:, :3].astype(np.int64)  # voxel indices, exact in float64
-            ids = np.fromiter(self._source_rows.keys(), dtype=np.int64, count=len(self._source_rows))
-            self._sources = (positions, np.ascontiguousarray(rows[:, 3]), np.ascontiguousarray(rows[:, 4]), ids)
+            self._sources = self._source_rows.arrays()
         return self._sources
 
     def osteocyte_positions(self) -> np.ndarray:
@@ -113,4 +111,4 @@ class CellIndex:
         rebuilding the source arrays: osteocyte turnover asks for them every day)."""
         if self._sources is not None:
             return self._sources[3]
-        return np.fromiter(self.osteocytes.keys(), dtype=np.int64, count=len(self.osteocytes))
+        return self._source_rows.ids()

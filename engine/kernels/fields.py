@@ -114,8 +114,10 @@ def operator_diagonal(phi, alpha, out):
                 out[z, y, x] = acc
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, fastmath={"reassoc"}, cache=True)
 def _dot(a, b):
+    """a·b over all elements. Reassociation allowed (only that): the sum then vectorizes, ~3.5x faster at 10⁵
+    cells; its order already depends on the thread split of the parallel loop."""
     a1 = a.ravel()
     b1 = b.ravel()
     total = 0.0
@@ -268,15 +270,29 @@ def coarse_marrow_fraction(bone, enclosed, factor, out):
     scale = 1.0 / factor**3
     masked = enclosed.size > 0
     for zc in prange(cz):
+        # voxel rows in memory order, each added into its cells' sums (the same order of terms per cell as a
+        # loop over the cell's block, so the same float sums; a block at a time read 2-voxel strips)
+        total = np.zeros((cy, cx))
+        for z in range(zc * factor, zc * factor + factor):
+            for yc in range(cy):
+                row = total[yc]
+                for y in range(yc * factor, yc * factor + factor):
+                    b = bone[z, y]
+                    # offset j of every cell of the row, then offset j + 1: the cells' sums are independent
+                    # chains, so the loop vectorizes, and each cell still adds its voxels in x order
+                    if masked:
+                        e = enclosed[z, y]
+                        for j in range(factor):
+                            for xc in range(cx):
+                                x = xc * factor + j
+                                row[xc] += (np.float32(1.0) - b[x]) * np.float32(not e[x])  # 0 in a pocket
+                    else:
+                        for j in range(factor):
+                            for xc in range(cx):
+                                row[xc] += np.float32(1.0) - b[xc * factor + j]
         for yc in range(cy):
             for xc in range(cx):
-                total = 0.0
-                for z in range(zc * factor, zc * factor + factor):
-                    for y in range(yc * factor, yc * factor + factor):
-                        for x in range(xc * factor, xc * factor + factor):
-                            if not (masked and enclosed[z, y, x]):
-                                total += np.float32(1.0) - bone[z, y, x]
-                out[zc, yc, xc] = total * scale
+                out[zc, yc, xc] = total[yc, xc] * scale
 
 
 @njit(cache=True)
