@@ -40,6 +40,47 @@ def _join_rows(parent, starts, ends, a0, a1, b0, b1):
             j += 1
 
 
+@njit(parallel=True, cache=True)
+def _runs_per_row(bone):
+    """The number of runs of marrow (bone < 1) in each x-row, rows in (z, y) order."""
+    nz, ny, nx = bone.shape
+    counts = np.zeros(nz * ny, np.int64)
+    for z in prange(nz):
+        for y in range(ny):
+            b = bone[z, y]
+            n = 0
+            was_marrow = False
+            for x in range(nx):
+                is_marrow = b[x] < 1.0
+                n += is_marrow and not was_marrow
+                was_marrow = is_marrow
+            counts[z * ny + y] = n
+    return counts
+
+
+@njit(parallel=True, cache=True)
+def _find_runs(bone, row_first, starts, ends):
+    """starts/ends (inclusive) of the runs of marrow of each row, row r's at row_first[r]:row_first[r + 1]."""
+    nz, ny, nx = bone.shape
+    for z in prange(nz):
+        edges = np.empty(nx + 2, np.int32)  # where marrow starts or stops along the row, in x order
+        for y in range(ny):
+            b = bone[z, y]
+            k = 0
+            was_marrow = False
+            for x in range(nx):  # branch-free: every x is written, the count moves only at an edge
+                is_marrow = b[x] < 1.0
+                edges[k] = x
+                k += is_marrow != was_marrow
+                was_marrow = is_marrow
+            edges[k] = nx
+            k += was_marrow
+            n = row_first[z * ny + y]
+            for i in range(k // 2):
+                starts[n + i] = edges[2 * i]
+                ends[n + i] = edges[2 * i + 1] - 1
+
+
 @njit(cache=True)
 def enclosed_runs(bone, enclosed):
     """enclosed = voxels with marrow (bone < 1) that no face-connected (6-neighbour) path of such voxels links
@@ -50,26 +91,13 @@ def enclosed_runs(bone, enclosed):
     rows that overlap in x are joined (union-find); a set is open when one of its runs touches a face. This
     touches each voxel twice in memory order, instead of a flood fill's random walk over the voxels."""
     nz, ny, nx = bone.shape
-    max_runs = nz * ny * ((nx + 1) // 2)
-    starts = np.empty(max_runs, np.int32)
-    ends = np.empty(max_runs, np.int32)  # inclusive
     row_first = np.empty(nz * ny + 1, np.int64)
-    n = 0
-    for z in range(nz):
-        for y in range(ny):
-            row_first[z * ny + y] = n
-            x = 0
-            while x < nx:
-                if bone[z, y, x] < 1.0:
-                    x0 = x
-                    while x < nx and bone[z, y, x] < 1.0:
-                        x += 1
-                    starts[n] = x0
-                    ends[n] = x - 1
-                    n += 1
-                else:
-                    x += 1
-    row_first[nz * ny] = n
+    row_first[0] = 0
+    row_first[1:] = np.cumsum(_runs_per_row(bone))
+    n = row_first[nz * ny]
+    starts = np.empty(n, np.int32)
+    ends = np.empty(n, np.int32)  # inclusive
+    _find_runs(bone, row_first, starts, ends)
     parent = np.arange(n)
     for z in range(nz):
         for y in range(ny):
