@@ -472,6 +472,25 @@ def _error_estimate(rz, cb):
     return np.sqrt(max(rz, 0.0) / cb)
 
 
+@njit(parallel=True, cache=True)
+def _zero_outside(c, diag, phi):
+    """c = 0 in cells without an equation (diag = 0); returns how many cells of the marrow domain (φ > 0) hold
+    c = 0, the cells `fill_new_cells` would fill (none on most days: then its serial pass is skipped)."""
+    nz = c.shape[0]
+    per_slice = np.zeros(nz, np.int64)
+    for z in prange(nz):
+        cz = c[z].ravel()
+        dz = diag[z].ravel()
+        pz = phi[z].ravel()
+        n = 0
+        for i in range(cz.size):
+            v = cz[i] if dz[i] > 0.0 else 0.0
+            cz[i] = v
+            n += (pz[i] > 0.0) and (v == 0.0)
+        per_slice[z] = n
+    return per_slice.sum()
+
+
 @njit(cache=True)
 def fill_new_cells(c, phi):
     """Warm start for cells that joined the marrow domain since c was solved (φ > 0, c = 0, e.g. a field
@@ -510,14 +529,10 @@ def _pcg(c, rhs, phi, work, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, sha
     """CG preconditioned by `_v_cycle` on the finest level, in place from c; see `solve_mgcg`."""
     n_fine = offsets[1]
     d0 = diag[:n_fine].reshape(c.shape)
-    c1 = c.ravel()
-    dd = d0.ravel()
-    for i in range(c1.size):
-        if dd[i] <= 0.0:
-            c1[i] = 0.0
-    fill_new_cells(c, phi)
+    if _zero_outside(c, d0, phi) > 0:
+        fill_new_cells(c, phi)
     if _dot(rhs, rhs) == 0.0:
-        c1[:] = 0.0
+        c[...] = 0.0
         return 0, 0.0
     g_x = _view(gx, offsets, shapes, 0)
     g_y = _view(gy, offsets, shapes, 0)

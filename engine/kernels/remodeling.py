@@ -269,6 +269,9 @@ def deposit(bone, osteoid, formed, cavity, volume, max_passes):
     the cavity is full).
     """
     nz, ny, nx = bone.shape
+    flat_bone = bone.reshape(-1)  # views (the grid's arrays are C-contiguous)
+    flat_osteoid = osteoid.reshape(-1)
+    flat_formed = formed.reshape(-1)
     n_cav = cavity.size
     cand = np.empty(n_cav, np.int64)
     remaining = volume
@@ -279,9 +282,8 @@ def deposit(bone, osteoid, formed, cavity, volume, max_passes):
         n = 0
         for k in range(n_cav):
             idx = cavity[k]
-            z, y, x = _zyx(idx, ny, nx)
-            b = bone[z, y, x]
-            if b < 1.0 and (b > 0.0 or touches_bone(bone, z, y, x)):
+            b = flat_bone[idx]  # the voxel's (z, y, x) (three integer divisions) only when its neighbours matter
+            if b < 1.0 and (b > 0.0 or touches_bone(bone, *_zyx(idx, ny, nx))):
                 cand[n] = idx
                 n += 1
         if n == 0:
@@ -289,13 +291,12 @@ def deposit(bone, osteoid, formed, cavity, volume, max_passes):
         share = remaining / n
         for k in range(n):
             idx = cand[k]
-            z, y, x = _zyx(idx, ny, nx)
-            b = float(bone[z, y, x])
+            b = float(flat_bone[idx])
             add = min(1.0 - b, share)
             if add > 0.0:
-                formed[z, y, x] = True
-            bone[z, y, x] = np.float32(b + add)
-            osteoid[z, y, x] = np.float32(float(osteoid[z, y, x]) + add)
+                flat_formed[idx] = True
+            flat_bone[idx] = np.float32(b + add)
+            flat_osteoid[idx] = np.float32(float(flat_osteoid[idx]) + add)
             laid += add
             remaining -= add
     return laid
