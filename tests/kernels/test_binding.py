@@ -46,12 +46,16 @@ def test_excess_high_affinity_drug_binds_nearly_all_rankl():
     assert free / 0.001 == pytest.approx(0.003 / 50.003, rel=1e-3)
 
 
-def test_array_kernel_outputs_satisfy_mass_balance_and_match_reference():
+@pytest.mark.parametrize("drug", [True, False], ids=["with drug", "without drug (the branch-free path)"])
+def test_array_kernel_outputs_satisfy_mass_balance_and_match_reference(drug):
     rng = np.random.default_rng(1)
     shape = (6, 7, 8)
     lt = log_uniform(rng, 1e-5, 1.0, np.prod(shape)).reshape(shape).astype(np.float32)
     at = log_uniform(rng, 1e-4, 1.0, np.prod(shape)).reshape(shape).astype(np.float32)
     bt = log_uniform(rng, 1e-4, 100.0, np.prod(shape)).reshape(shape).astype(np.float32)
+    if not drug:
+        bt[...] = 0.0
+        lt.ravel()[::7] = 0.0  # cells without RANKL
     marrow = rng.random(shape).astype(np.float32)
     marrow[marrow < 0.2] = 0.0
     outs = [np.empty(shape, np.float32) for _ in range(5)]
