@@ -51,7 +51,7 @@ from engine.grid.voxel_grid import VoxelGrid
 from engine.kernels.binding import bind_rankl
 from engine.kernels.connectivity import enclosed_runs
 from engine.kernels.fields import (_dot, coarse_marrow_fraction, marrow_weighted_box_mean,
-                                   marrow_weighted_mean_around, move_to_open_cells)
+                                   marrow_weighted_mean_around, move_to_open_cells, source_density)
 from engine.kernels.multigrid import Hierarchy, prolong, restrict, solve_mgcg
 from engine.kernels.remodeling import nearest_marrow
 from engine.kernels.source_cache import blocks_shape, stale_sources, update_marrow_mask
@@ -104,6 +104,7 @@ class SignallingFields(HasScratch):
     """Owns the field-grid state (warm starts) and updates the grid's signalling arrays."""
 
     _scratch_hierarchy = None  # the multigrid levels, reused from day to day (not state: `engine.scratch`)
+    _scratch_rhs = None  # {diffusivity: right-hand side buffer}, reused from day to day
 
     def __init__(self, grid: VoxelGrid, biology: BiologyParameters, factor: int, rtol: float, max_iterations: int,
                  drug_kd_nM: float = NO_BINDER_KD_NM):
@@ -239,12 +240,18 @@ class SignallingFields(HasScratch):
         """h²/D times the source density (nM/day per total cell volume) on the field grid."""
         if len(positions) == 0 or not self._has_marrow:
             return np.zeros(self.marrow.shape)
-        cells = self._source_cells
-        flat = np.ravel_multi_index((cells[:, 0], cells[:, 1], cells[:, 2]), self.marrow.shape)
-        rhs = np.bincount(flat, weights=molecules_per_day, minlength=self.marrow.size).reshape(self.marrow.shape)
+        # one buffer per diffusivity (RANKL's and OPG's right-hand sides are alive at once), reused daily
+        buffers = self._scratch_rhs
+        if buffers is None:
+            buffers = self._scratch_rhs = {}
+        rhs = buffers.get(diffusivity_um2_per_s)
+        if rhs is None or rhs.shape != self.marrow.shape:
+            rhs = buffers[diffusivity_um2_per_s] = np.empty(self.marrow.shape)
         cell_litre = self.cell_size_um**3 / UM3_PER_LITRE
-        return rhs * (1e9 / AVOGADRO_PER_MOL / cell_litre * self.cell_size_um**2
-                      / (diffusivity_um2_per_s * SECONDS_PER_DAY))
+        source_density(self._source_cells, np.ascontiguousarray(molecules_per_day, dtype=np.float64),
+                       1e9 / AVOGADRO_PER_MOL / cell_litre * self.cell_size_um**2
+                       / (diffusivity_um2_per_s * SECONDS_PER_DAY), rhs)
+        return rhs
 
     def update(self, positions: np.ndarray, rankl_molecules_per_day: np.ndarray,
                opg_molecules_per_day: np.ndarray, solve_opg: bool = True) -> SolveStats:

@@ -296,6 +296,19 @@ def coarse_marrow_fraction(bone, enclosed, factor, out):
 
 
 @njit(cache=True)
+def source_density(cells, amounts, scale, out):
+    """out = scale × the sum of `amounts` entering each field cell (rows of `cells`, (n, 3) indices), in place:
+    the sum in row order, then one multiplication per cell, the same float operations as
+    `np.bincount(flat, weights=amounts) * scale`, without its two temporaries the size of the grid."""
+    out[...] = 0.0
+    for i in range(cells.shape[0]):
+        out[cells[i, 0], cells[i, 1], cells[i, 2]] += amounts[i]
+    o = out.reshape(-1)
+    for j in range(o.size):
+        o[j] *= scale
+
+
+@njit(cache=True)
 def move_to_open_cells(cells, phi, min_marrow):
     """Move each source cell (rows of `cells`, (n, 3) field-cell indices, in place) whose marrow fraction is below
     `min_marrow` to the face neighbour with the most marrow, if that has more. Returns how many moved.

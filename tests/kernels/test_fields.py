@@ -200,3 +200,17 @@ def test_marrow_weighted_box_mean_against_numpy():
     total = ndimage.correlate(phi * values, footprint, mode="constant")
     weight = ndimage.correlate(phi, footprint, mode="constant")
     np.testing.assert_allclose(out, np.where(weight > 0, total / np.where(weight > 0, weight, 1), 0.0), rtol=1e-12)
+
+
+def test_source_density_equals_bincount_times_scale_exactly():
+    from engine.kernels.fields import source_density
+    rng = np.random.default_rng(5)
+    shape = (6, 7, 9)
+    cells = np.stack([rng.integers(0, n, 400) for n in shape], axis=1).astype(np.int64)  # repeats: shared cells
+    amounts = rng.random(400) * 1e3
+    scale = 3.7e-5
+    out = np.full(shape, np.nan)
+    source_density(cells, amounts, scale, out)
+    flat = np.ravel_multi_index(tuple(cells.T), shape)
+    expected = np.bincount(flat, weights=amounts, minlength=int(np.prod(shape))).reshape(shape) * scale
+    np.testing.assert_array_equal(out, expected)
