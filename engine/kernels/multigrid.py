@@ -44,6 +44,7 @@ JACOBI_WEIGHT = 0.9
 #: levels with fewer cells run serial kernels (a parallel launch costs more than the work there)
 SERIAL_BELOW_CELLS = 4096
 COARSEST_CELLS = 4
+LEVEL_DTYPE = np.float32
 #: halves P^T A P's face conductances (see the module docstring)
 COARSE_FACE_SCALE = 0.5
 
@@ -284,15 +285,16 @@ class Hierarchy:
         self.offsets = np.concatenate([[0], np.cumsum([int(np.prod(s)) for s in shapes])]).astype(np.int64)
         total = int(self.offsets[-1])
         self.gx, self.gy, self.gz, self.phi_sum = (np.empty(total) for _ in range(4))
+        self.gx32, self.gy32, self.gz32 = (np.empty(total, LEVEL_DTYPE) for _ in range(3))  # the V-cycle's copies
         self._own_buffers(total)
         self._subs: dict[int, Hierarchy] = {}
         self.set_geometry(phi)
 
     def _own_buffers(self, total: int) -> None:
         """The V-cycle's level work arrays, CG's four vectors on the finest level, the operators per α."""
-        self.x, self.b, self.t = (np.zeros(total) for _ in range(3))
+        self.x, self.b, self.t = (np.zeros(total, LEVEL_DTYPE) for _ in range(3))
         self.cg_work = np.empty((4, *self.shapes[0]))
-        self._operators: dict[float, tuple] = {}  # α -> (diag, inv_diag) buffers, reused
+        self._operators: dict[float, tuple] = {}  # α -> (diag, inv_diag, their LEVEL_DTYPE copies) buffers
         self._by_alpha: dict[float, tuple] = {}  # α -> operator of the current geometry
         self.alpha = None
 
@@ -307,6 +309,8 @@ class Hierarchy:
             fine = [self.level(a, k - 1) for a in (self.gx, self.gy, self.gz, self.phi_sum)]
             coarse = [self.level(a, k) for a in (self.gx, self.gy, self.gz, self.phi_sum)]
             coarsen(*fine, *coarse, COARSE_FACE_SCALE)
+        for exact, copy in ((self.gx, self.gx32), (self.gy, self.gy32), (self.gz, self.gz32)):
+            copy[...] = exact
         for h in (self, *self._subs.values()):
             h._by_alpha = {}
             h.alpha = None
@@ -323,6 +327,7 @@ class Hierarchy:
         sub.shapes = self.shapes[k:].copy()
         sub.offsets = self.offsets[k:] - start
         sub.gx, sub.gy, sub.gz, sub.phi_sum = (a[start:] for a in (self.gx, self.gy, self.gz, self.phi_sum))
+        sub.gx32, sub.gy32, sub.gz32 = (a[start:] for a in (self.gx32, self.gy32, self.gz32))
         sub._own_buffers(self.gx.size - start)
         sub._subs = {}
         self._subs[k] = sub
@@ -345,13 +350,18 @@ class Hierarchy:
         the coarsest level's exact inverse; kept per α, so RANKL and OPG share one geometry."""
         if alpha not in self._by_alpha:
             if alpha not in self._operators:
-                self._operators[alpha] = (np.empty_like(self.phi_sum), np.empty_like(self.phi_sum))
-            diag, inv_diag = self._operators[alpha]
+                self._operators[alpha] = (np.empty_like(self.phi_sum), np.empty_like(self.phi_sum),
+                                          np.empty(self.phi_sum.size, LEVEL_DTYPE),
+                                          np.empty(self.phi_sum.size, LEVEL_DTYPE))
+            diag, inv_diag, diag32, inv_diag32 = self._operators[alpha]
             for k in range(self.levels):
                 diagonal(*(self.level(a, k) for a in (self.gx, self.gy, self.gz, self.phi_sum)), alpha,
                          self.level(diag, k), self.level(inv_diag, k))
-            self._by_alpha[alpha] = (diag, inv_diag, *self._coarsest_solver(diag))
-        self.diag, self.inv_diag, self.coarsest_active, self.coarsest_inverse = self._by_alpha[alpha]
+            diag32[...] = diag
+            inv_diag32[...] = inv_diag
+            self._by_alpha[alpha] = (diag, inv_diag, diag32, inv_diag32, *self._coarsest_solver(diag))
+        (self.diag, self.inv_diag, self.diag32, self.inv_diag32, self.coarsest_active,
+         self.coarsest_inverse) = self._by_alpha[alpha]
         self.alpha = alpha
 
     def _coarsest_solver(self, diag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -376,9 +386,13 @@ class Hierarchy:
         return active, np.ascontiguousarray(np.linalg.inv(dense[np.ix_(active, active)]))
 
     def _arrays(self):
-        """The level buffers and the current α's operator, in the argument order of `_v_cycle` and `_pcg`."""
-        return (self.gx, self.gy, self.gz, self.diag, self.inv_diag, self.x, self.b, self.t, self.offsets,
-                self.shapes, JACOBI_WEIGHT, self.coarsest_active, self.coarsest_inverse)
+        """The V-cycle's level buffers and the current α's operator (LEVEL_DTYPE), in its argument order."""
+        return (self.gx32, self.gy32, self.gz32, self.diag32, self.inv_diag32, self.x, self.b, self.t,
+                self.offsets, self.shapes, JACOBI_WEIGHT, self.coarsest_active, self.coarsest_inverse)
+
+    def _fine_operator(self):
+        """The finest level's exact (float64) operator: conductances and diagonal, as CG applies it."""
+        return (self.level(self.gx, 0), self.level(self.gy, 0), self.level(self.gz, 0), self.level(self.diag, 0))
 
     def apply(self, c: np.ndarray, out: np.ndarray) -> None:
         """out = A·c on the finest level."""
@@ -391,48 +405,66 @@ class Hierarchy:
 
 
 @njit(inline="always")
-def _level_arrays(k, rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes):
-    """Level k's right-hand side, solution and work arrays and its operator (conductances, diagonal and its
-    inverse); on level 0 the right-hand side and solution are the caller's."""
-    rhs_k = rhs if k == 0 else _view(bb, offsets, shapes, k)
-    x_k = out if k == 0 else _view(xb, offsets, shapes, k)
-    return (rhs_k, x_k, _view(tb, offsets, shapes, k), _view(gx, offsets, shapes, k), _view(gy, offsets, shapes, k),
+def _level(k, gx, gy, gz, diag, inv_diag, tb, offsets, shapes):
+    """Level k's work array and operator (conductances, diagonal and its inverse)."""
+    return (_view(tb, offsets, shapes, k), _view(gx, offsets, shapes, k), _view(gy, offsets, shapes, k),
             _view(gz, offsets, shapes, k), _view(diag, offsets, shapes, k), _view(inv_diag, offsets, shapes, k))
 
 
 @njit(cache=True)
+def _down(rhs_k, x_k, t_k, g_x, g_y, g_z, d_k, i_k, coarse_rhs, weight):
+    """Pre-smoothing (a damped-Jacobi sweep from zero and a second sweep), then the residual restricted."""
+    if x_k.size >= SERIAL_BELOW_CELLS:
+        jacobi_from_zero(rhs_k, i_k, weight, t_k)
+        jacobi_sweep(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
+        residual_restrict(x_k, rhs_k, g_x, g_y, g_z, d_k, coarse_rhs)
+    else:
+        jacobi_from_zero_serial(rhs_k, i_k, weight, t_k)
+        jacobi_sweep_serial(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
+        residual_restrict_serial(x_k, rhs_k, g_x, g_y, g_z, d_k, coarse_rhs)
+
+
+@njit(cache=True)
+def _up(coarse_x, rhs_k, x_k, t_k, g_x, g_y, g_z, d_k, i_k, weight):
+    """The coarse correction prolonged, then two sweeps (ping-pong between x and the work array)."""
+    if x_k.size >= SERIAL_BELOW_CELLS:
+        prolong_add(coarse_x, x_k, d_k)
+        jacobi_sweep(x_k, rhs_k, g_x, g_y, g_z, i_k, weight, t_k)
+        jacobi_sweep(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
+    else:
+        prolong_add_serial(coarse_x, x_k, d_k)
+        jacobi_sweep_serial(x_k, rhs_k, g_x, g_y, g_z, i_k, weight, t_k)
+        jacobi_sweep_serial(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
+
+
+@njit(cache=True)
 def _v_cycle(rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse):
-    """One V-cycle from zero on every level: a damped-Jacobi sweep from zero and a second sweep, the
-    residual restricted, the coarser level's cycle, its correction prolonged, two sweeps (ping-pong
-    between the level's x and work array, so nothing is copied). The coarsest level is solved exactly."""
+    """out = M⁻¹·rhs: one V-cycle from zero on every level: pre-smoothing, the residual restricted, the coarser
+    level's cycle, its correction prolonged, post-smoothing (`_down`, `_up`). The coarsest level is solved
+    exactly. The levels are float32 (`LEVEL_DTYPE`); the finest level's right-hand side and result are the
+    caller's float64 CG vectors."""
     n_levels = offsets.size - 1
-    for k in range(n_levels - 1):
-        rhs_k, x_k, t_k, g_x, g_y, g_z, d_k, i_k = _level_arrays(k, rhs, out, gx, gy, gz, diag, inv_diag, xb, bb,
-                                                                tb, offsets, shapes)
-        if x_k.size >= SERIAL_BELOW_CELLS:
-            jacobi_from_zero(rhs_k, i_k, weight, t_k)
-            jacobi_sweep(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
-            residual_restrict(x_k, rhs_k, g_x, g_y, g_z, d_k, _view(bb, offsets, shapes, k + 1))
-        else:
-            jacobi_from_zero_serial(rhs_k, i_k, weight, t_k)
-            jacobi_sweep_serial(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
-            residual_restrict_serial(x_k, rhs_k, g_x, g_y, g_z, d_k, _view(bb, offsets, shapes, k + 1))
+    if n_levels == 1:  # the finest level is the coarsest: solved exactly
+        o = out.ravel()
+        o[:] = 0.0
+        o[active] = inverse @ rhs.ravel()[active]
+        return
+    t0, gx0, gy0, gz0, d0, i0 = _level(0, gx, gy, gz, diag, inv_diag, tb, offsets, shapes)
+    _down(rhs, out, t0, gx0, gy0, gz0, d0, i0, _view(bb, offsets, shapes, 1), weight)
+    for k in range(1, n_levels - 1):
+        t_k, g_x, g_y, g_z, d_k, i_k = _level(k, gx, gy, gz, diag, inv_diag, tb, offsets, shapes)
+        _down(_view(bb, offsets, shapes, k), _view(xb, offsets, shapes, k), t_k, g_x, g_y, g_z, d_k, i_k,
+              _view(bb, offsets, shapes, k + 1), weight)
     last = n_levels - 1
-    x_c = (out if last == 0 else _view(xb, offsets, shapes, last)).ravel()
-    b_c = (rhs if last == 0 else _view(bb, offsets, shapes, last)).ravel()
+    x_c = _view(xb, offsets, shapes, last).ravel()
+    b_c = _view(bb, offsets, shapes, last).ravel()
     x_c[:] = 0.0
-    x_c[active] = inverse @ b_c[active]
-    for k in range(n_levels - 2, -1, -1):
-        rhs_k, x_k, t_k, g_x, g_y, g_z, d_k, i_k = _level_arrays(k, rhs, out, gx, gy, gz, diag, inv_diag, xb, bb,
-                                                                tb, offsets, shapes)
-        if x_k.size >= SERIAL_BELOW_CELLS:
-            prolong_add(_view(xb, offsets, shapes, k + 1), x_k, d_k)
-            jacobi_sweep(x_k, rhs_k, g_x, g_y, g_z, i_k, weight, t_k)
-            jacobi_sweep(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
-        else:
-            prolong_add_serial(_view(xb, offsets, shapes, k + 1), x_k, d_k)
-            jacobi_sweep_serial(x_k, rhs_k, g_x, g_y, g_z, i_k, weight, t_k)
-            jacobi_sweep_serial(t_k, rhs_k, g_x, g_y, g_z, i_k, weight, x_k)
+    x_c[active] = inverse @ b_c[active].astype(np.float64)
+    for k in range(n_levels - 2, 0, -1):
+        t_k, g_x, g_y, g_z, d_k, i_k = _level(k, gx, gy, gz, diag, inv_diag, tb, offsets, shapes)
+        _up(_view(xb, offsets, shapes, k + 1), _view(bb, offsets, shapes, k), _view(xb, offsets, shapes, k), t_k,
+            g_x, g_y, g_z, d_k, i_k, weight)
+    _up(_view(xb, offsets, shapes, 1), rhs, out, t0, gx0, gy0, gz0, d0, i0, weight)
 
 
 @njit(parallel=True, cache=True)
@@ -524,19 +556,15 @@ def fill_new_cells(c, phi):
 
 
 @njit(cache=True)
-def _pcg(c, rhs, phi, work, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse, rtol,
-         max_iterations):
-    """CG preconditioned by `_v_cycle` on the finest level, in place from c; see `solve_mgcg`."""
-    n_fine = offsets[1]
-    d0 = diag[:n_fine].reshape(c.shape)
+def _pcg(c, rhs, phi, work, g_x, g_y, g_z, d0, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight,
+         active, inverse, rtol, max_iterations):
+    """CG preconditioned by `_v_cycle` on the finest level, in place from c; see `solve_mgcg`. CG applies the
+    exact float64 operator (g_x, g_y, g_z, d0); the V-cycle its LEVEL_DTYPE copies on every level."""
     if _zero_outside(c, d0, phi) > 0:
         fill_new_cells(c, phi)
     if _dot(rhs, rhs) == 0.0:
         c[...] = 0.0
         return 0, 0.0
-    g_x = _view(gx, offsets, shapes, 0)
-    g_y = _view(gy, offsets, shapes, 0)
-    g_z = _view(gz, offsets, shapes, 0)
     ap = work[0]
     r = work[1]
     z = work[2]
@@ -581,5 +609,6 @@ def solve_mgcg(hierarchy: Hierarchy, c: np.ndarray, rhs: np.ndarray, alpha: floa
     Arrays are float64, C-contiguous, with the hierarchy's finest shape.
     """
     hierarchy.set_alpha(alpha)
-    it, error = _pcg(c, rhs, hierarchy.phi, hierarchy.cg_work, *hierarchy._arrays(), rtol, max_iterations)
+    it, error = _pcg(c, rhs, hierarchy.phi, hierarchy.cg_work, *hierarchy._fine_operator(), *hierarchy._arrays(),
+                     rtol, max_iterations)
     return int(it), float(error)

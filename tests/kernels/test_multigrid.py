@@ -122,7 +122,9 @@ def test_v_cycle_is_a_symmetric_positive_definite_preconditioner():
     mu, mv = np.empty_like(u), np.empty_like(v)
     h.v_cycle(u, mu)
     h.v_cycle(v, mv)
-    assert np.dot(mu.ravel(), v.ravel()) == pytest.approx(np.dot(u.ravel(), mv.ravel()), rel=1e-10)
+    # symmetric up to the rounding of its float32 levels (LEVEL_DTYPE, ~6e-8 per operation); unequal smoothing
+    # before and after the coarse correction is an asymmetry of the operator itself, not of its rounding
+    assert np.dot(mu.ravel(), v.ravel()) == pytest.approx(np.dot(u.ravel(), mv.ravel()), rel=1e-6)
     assert np.dot(u.ravel(), mu.ravel()) > 0
 
 
