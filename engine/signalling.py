@@ -28,7 +28,7 @@ Each day:
    per voxel, and factor³ times cheaper.
 4. Reading. Cells at the bone (osteoclasts fusing precursors, activation choosing a site) read the RANK
    occupancy of the marrow around them: the marrow-weighted mean over the 3×3×3 field cells around theirs
-   (`near_rank_occupancy`, `kernels.fields.marrow_weighted_box_mean`), not their own cell's value.
+   (`occupancy_at`, `near_rank_occupancy`; `kernels.fields`), not their own cell's value.
    Why, with item 1's sources: a field cell that a cavity has just opened holds a sliver of marrow whose
    concentration scales as 1/φ (its face conductances shrink with φ), and an osteoclast digging into bone
    sits in cells that were bone at the last solve. Read in its own cell, the osteoclast saw 0 (a stale
@@ -51,7 +51,8 @@ from engine.grid.voxel_grid import VoxelGrid
 from engine.kernels.binding import bind_rankl
 from engine.kernels.connectivity import enclosed_runs
 from engine.kernels.fields import (_dot, coarse_marrow_fraction, marrow_weighted_box_mean,
-                                   marrow_weighted_mean_around, move_to_open_cells, source_density)
+                                   marrow_weighted_mean_around, marrow_weighted_mean_at, move_to_open_cells,
+                                   source_density)
 from engine.kernels.multigrid import Hierarchy, prolong, restrict, solve_mgcg
 from engine.kernels.remodeling import nearest_marrow
 from engine.kernels.source_cache import blocks_shape, stale_sources, update_marrow_mask
@@ -223,9 +224,14 @@ class SignallingFields(HasScratch):
 
     def occupancy_at(self, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
         """RANK occupancy in the marrow around the field cells of voxels (z, y, x) (arrays): what a cell at the
-        bone there reads (module docstring, item 4)."""
+        bone there reads (module docstring, item 4); equal to `near_rank_occupancy` there. Computed for these
+        cells only: activation reads the quiescent surface on each day it starts a BMU, and in a large volume
+        that is most days, so a pass over the whole grid per read made its cost grow as the volume squared."""
         f = self.factor
-        return self.near_rank_occupancy[z // f, y // f, x // f]
+        out = np.empty(np.size(z))
+        marrow_weighted_mean_at(self.coarse["rank_occupancy"], self.marrow, np.asarray(z, np.int64).ravel() // f,
+                                np.asarray(y, np.int64).ravel() // f, np.asarray(x, np.int64).ravel() // f, out)
+        return out.reshape(np.shape(z))
 
     def local_rank_occupancy(self, voxel) -> float:
         """`occupancy_at` for one voxel (an osteoclast's daily read: one cell's neighbourhood, not the grid)."""

@@ -360,6 +360,14 @@ def marrow_weighted_mean_around(values, phi, z, y, x):
 
 
 @njit(parallel=True, cache=True)
+def marrow_weighted_mean_at(values, phi, z, y, x, out):
+    """out[i] = `marrow_weighted_mean_around` of cell (z[i], y[i], x[i]) (the same arithmetic): the reads of a
+    list of cells, at a cost in the list's length instead of the grid's."""
+    for i in prange(z.size):
+        out[i] = _marrow_weighted_around(values, phi, z[i], y[i], x[i])
+
+
+@njit(parallel=True, cache=True)
 def marrow_weighted_box_mean(values, phi, out):
     """`marrow_weighted_mean_around` of every cell (the same arithmetic, so both give identical values)."""
     nz, ny, nx = phi.shape

@@ -214,3 +214,16 @@ def test_source_density_equals_bincount_times_scale_exactly():
     flat = np.ravel_multi_index(tuple(cells.T), shape)
     expected = np.bincount(flat, weights=amounts, minlength=int(np.prod(shape))).reshape(shape) * scale
     np.testing.assert_array_equal(out, expected)
+
+
+def test_marrow_weighted_mean_at_equals_the_box_mean_at_those_cells():
+    from engine.kernels.fields import marrow_weighted_box_mean, marrow_weighted_mean_at
+    rng = np.random.default_rng(11)
+    phi = rng.random((5, 6, 7)) * (rng.random((5, 6, 7)) > 0.3)
+    values = rng.random((5, 6, 7))
+    box = np.empty_like(values)
+    marrow_weighted_box_mean(values, phi, box)
+    z, y, x = (rng.integers(0, n, 50) for n in phi.shape)
+    out = np.empty(50)
+    marrow_weighted_mean_at(values, phi, z, y, x, out)
+    np.testing.assert_array_equal(out, box[z, y, x])
