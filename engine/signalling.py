@@ -53,7 +53,7 @@ from engine.kernels.connectivity import enclosed_runs
 from engine.kernels.fields import (_dot, coarse_marrow_fraction, marrow_weighted_box_mean,
                                    marrow_weighted_mean_around, marrow_weighted_mean_at, move_to_open_cells,
                                    source_density)
-from engine.kernels.multigrid import Hierarchy, prolong, restrict, solve_mgcg
+from engine.kernels.multigrid import Hierarchy, prolong_into_marrow, restrict, solve_mgcg
 from engine.kernels.remodeling import nearest_marrow
 from engine.kernels.source_cache import blocks_shape, stale_sources, update_marrow_mask
 from engine.pharmacology.registry import NO_BINDER_KD_NM
@@ -302,8 +302,7 @@ class SignallingFields(HasScratch):
         result = solve_mgcg(coarse, self.opg_total_2x_nM, rhs_2x,
                             self._alpha(b.opg_decay_per_day, b.opg_diffusivity_um2_per_s),
                             self.rtol, self.max_iterations)
-        prolong(self.opg_total_2x_nM, self.opg_total_nM)
-        self.opg_total_nM *= self.marrow > 0
+        prolong_into_marrow(self.opg_total_2x_nM, self.marrow, self.opg_total_nM)
         return result
 
     def rebind(self) -> None:

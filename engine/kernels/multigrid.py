@@ -252,6 +252,19 @@ def prolong(coarse, fine):
                 fine[z, y, x] = coarse[z // 2, y // 2, x // 2]
 
 
+@njit(parallel=True, cache=True)
+def prolong_into_marrow(coarse, phi, fine):
+    """fine = P·coarse in cells with marrow (φ > 0), 0 elsewhere: `prolong` and the mask in one pass."""
+    nz, ny, nx = fine.shape
+    for z in prange(nz):
+        for y in range(ny):
+            c = coarse[z // 2, y // 2]
+            p = phi[z, y]
+            f = fine[z, y]
+            for x in range(nx):
+                f[x] = c[x // 2] if p[x] > 0.0 else 0.0
+
+
 # serial twins of the level kernels, for the small coarse levels (prange runs as range there)
 jacobi_sweep_serial = njit(cache=True)(jacobi_sweep.py_func)
 jacobi_from_zero_serial = njit(cache=True)(jacobi_from_zero.py_func)

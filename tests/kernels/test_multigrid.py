@@ -80,6 +80,9 @@ def test_restrict_prolong_and_residual_restrict_match_numpy(shape):
     out = np.empty(shape)
     mg.prolong(coarse, out)
     np.testing.assert_array_equal(out, numpy_prolong(coarse, shape))
+    marrow = np.where(rng.random(shape) < 0.3, 0.0, rng.random(shape))
+    mg.prolong_into_marrow(coarse, marrow, out)
+    np.testing.assert_array_equal(out, numpy_prolong(coarse, shape) * (marrow > 0))
     # prolong-and-add leaves cells without an equation alone
     diag = np.where(rng.random(shape) < 0.3, 0.0, 1.0)
     base = rng.random(shape)
