@@ -36,13 +36,22 @@ def update_marrow_mask(bone, enclosed, mask, gained_blocks):
         for y in range(by):
             for x in range(bx):
                 gained_blocks[zb, y, x] = 0
+        gained_row = np.empty(nx, np.bool_)
         for z in range(zb * BLOCK, min(zb * BLOCK + BLOCK, nz)):
             for y in range(ny):
+                # the row in one branch-free pass (it vectorizes); its few gains are flagged after
+                m = mask[z, y]
+                gained_any = False
                 for x in range(nx):
                     now = source_marrow(bone, enclosed, masked, z, y, x)
-                    if now and not mask[z, y, x]:
-                        gained_blocks[zb, y // BLOCK, x // BLOCK] = 1
-                    mask[z, y, x] = now
+                    gained_row[x] = now & (not m[x])
+                    gained_any |= gained_row[x]
+                    m[x] = now
+                if gained_any:
+                    flags = gained_blocks[zb, y // BLOCK]
+                    for x in range(nx):
+                        if gained_row[x]:
+                            flags[x // BLOCK] = 1
 
 
 @njit(parallel=True, cache=True)
