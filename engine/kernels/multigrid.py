@@ -459,17 +459,16 @@ def _up(coarse_x, rhs_k, x_k, t_k, g_x, g_y, g_z, d_k, i_k, weight):
 def _v_cycle(rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse):
     """out = M⁻¹·rhs: one V-cycle from zero on every level: pre-smoothing, the residual restricted, the coarser
     level's cycle, its correction prolonged, post-smoothing (`_down`, `_up`). The coarsest level is solved
-    exactly. The levels are float32 (`LEVEL_DTYPE`); the finest level's right-hand side and result are the
-    caller's float64 CG vectors."""
+    exactly. Every level is float32 (`LEVEL_DTYPE`), the finest too: the caller's float64 right-hand side is
+    cast into it once and the result cast back once, instead of five float64 reads per cycle."""
     n_levels = offsets.size - 1
     if n_levels == 1:  # the finest level is the coarsest: solved exactly
         o = out.ravel()
         o[:] = 0.0
         o[active] = inverse @ rhs.ravel()[active]
         return
-    t0, gx0, gy0, gz0, d0, i0 = _level(0, gx, gy, gz, diag, inv_diag, tb, offsets, shapes)
-    _down(rhs, out, t0, gx0, gy0, gz0, d0, i0, _view(bb, offsets, shapes, 1), weight)
-    for k in range(1, n_levels - 1):
+    _cast(rhs, _view(bb, offsets, shapes, 0))
+    for k in range(n_levels - 1):
         t_k, g_x, g_y, g_z, d_k, i_k = _level(k, gx, gy, gz, diag, inv_diag, tb, offsets, shapes)
         _down(_view(bb, offsets, shapes, k), _view(xb, offsets, shapes, k), t_k, g_x, g_y, g_z, d_k, i_k,
               _view(bb, offsets, shapes, k + 1), weight)
@@ -478,11 +477,20 @@ def _v_cycle(rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, 
     b_c = _view(bb, offsets, shapes, last).ravel()
     x_c[:] = 0.0
     x_c[active] = inverse @ b_c[active].astype(np.float64)
-    for k in range(n_levels - 2, 0, -1):
+    for k in range(n_levels - 2, -1, -1):
         t_k, g_x, g_y, g_z, d_k, i_k = _level(k, gx, gy, gz, diag, inv_diag, tb, offsets, shapes)
         _up(_view(xb, offsets, shapes, k + 1), _view(bb, offsets, shapes, k), _view(xb, offsets, shapes, k), t_k,
             g_x, g_y, g_z, d_k, i_k, weight)
-    _up(_view(xb, offsets, shapes, 1), rhs, out, t0, gx0, gy0, gz0, d0, i0, weight)
+    _cast(_view(xb, offsets, shapes, 0), out)
+
+
+@njit(parallel=True, cache=True)
+def _cast(src, dst):
+    """dst = src, converted to dst's dtype (same shape)."""
+    s1 = src.ravel()
+    d1 = dst.ravel()
+    for i in prange(s1.size):
+        d1[i] = s1[i]
 
 
 @njit(parallel=True, cache=True)
