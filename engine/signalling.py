@@ -28,7 +28,7 @@ Each day:
    per voxel, and factor³ times cheaper.
 4. Reading. Cells at the bone (osteoclasts fusing precursors, activation choosing a site) read the RANK
    occupancy of the marrow around them: the marrow-weighted mean over the 3×3×3 field cells around theirs
-   (`occupancy_at`, `near_rank_occupancy`; `kernels.fields`), not their own cell's value.
+   (`occupancy_at`, `local_rank_occupancy`; `kernels.fields`), not their own cell's value.
    Why, with item 1's sources: a field cell that a cavity has just opened holds a sliver of marrow whose
    concentration scales as 1/φ (its face conductances shrink with φ), and an osteoclast digging into bone
    sits in cells that were bone at the last solve. Read in its own cell, the osteoclast saw 0 (a stale
@@ -50,9 +50,8 @@ import numpy as np
 from engine.grid.voxel_grid import VoxelGrid
 from engine.kernels.binding import bind_rankl
 from engine.kernels.connectivity import enclosed_runs
-from engine.kernels.fields import (_dot, coarse_marrow_fraction, marrow_weighted_box_mean,
-                                   marrow_weighted_mean_around, marrow_weighted_mean_at, move_to_open_cells,
-                                   source_density)
+from engine.kernels.fields import (_dot, coarse_marrow_fraction, marrow_weighted_mean_around,
+                                   marrow_weighted_mean_at, move_to_open_cells, source_density)
 from engine.kernels.multigrid import Hierarchy, prolong_into_marrow, restrict, solve_mgcg
 from engine.kernels.remodeling import nearest_marrow
 from engine.kernels.source_cache import blocks_shape, stale_sources, update_marrow_mask
@@ -125,7 +124,6 @@ class SignallingFields(HasScratch):
         self.coarse = {name: np.zeros(coarse_shape) for name in
                        ("rankl_nM", "opg_nM", "rankl_opg_nM", "rankl_drug_nM", "rank_occupancy")}
         self.stats = SolveStats()
-        self._near_rank_occupancy = None  # `near_rank_occupancy`, once asked for after a binding
         self._bound_drug = None
         self._source_voxels = np.empty((0, 3), np.int64)
         # the last source placement: today's marrow mask and each osteocyte's nearest marrow voxel, by voxel
@@ -212,19 +210,9 @@ class SignallingFields(HasScratch):
         """The marrow voxel nearest to a voxel (itself if it is marrow)."""
         return tuple(int(v) for v in self.nearest_marrow_voxels(np.array([voxel]))[0])
 
-    @property
-    def near_rank_occupancy(self) -> np.ndarray:
-        """RANK occupancy in the marrow around each field cell (module docstring, item 4), computed when first
-        asked for after a binding: activation asks for it a few times a year in a 1 mm³ volume, so a daily pass
-        over the field grid would cost more than every read."""
-        if self._near_rank_occupancy is None:
-            self._near_rank_occupancy = np.empty_like(self.marrow)
-            marrow_weighted_box_mean(self.coarse["rank_occupancy"], self.marrow, self._near_rank_occupancy)
-        return self._near_rank_occupancy
-
     def occupancy_at(self, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
         """RANK occupancy in the marrow around the field cells of voxels (z, y, x) (arrays): what a cell at the
-        bone there reads (module docstring, item 4); equal to `near_rank_occupancy` there. Computed for these
+        bone there reads (module docstring, item 4), as `marrow_weighted_box_mean` gives it. Computed for these
         cells only: activation reads the quiescent surface on each day it starts a BMU, and in a large volume
         that is most days, so a pass over the whole grid per read made its cost grow as the volume squared."""
         f = self.factor
@@ -321,7 +309,6 @@ class SignallingFields(HasScratch):
         bind_rankl(self.rankl_total_nM, self.opg_total_nM, self.drug_total_nM, self.marrow, b.rankl_opg_kd_nM,
                    self.drug_kd_nM, b.rankl_rank_kd_nM,
                    c["rankl_nM"], c["opg_nM"], c["rankl_opg_nM"], c["rankl_drug_nM"], c["rank_occupancy"])
-        self._near_rank_occupancy = None  # computed when first read after this binding
 
     def write_grid_fields(self) -> None:
         """Fill the VoxelGrid's field arrays (voxel resolution, 0 in pure bone voxels) from the field grid."""

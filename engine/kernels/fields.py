@@ -369,7 +369,8 @@ def marrow_weighted_mean_at(values, phi, z, y, x, out):
 
 @njit(parallel=True, cache=True)
 def marrow_weighted_box_mean(values, phi, out):
-    """`marrow_weighted_mean_around` of every cell (the same arithmetic, so both give identical values)."""
+    """`marrow_weighted_mean_around` of every cell (the same arithmetic, so both give identical values): the
+    whole-grid form, for maps of the reading; the model reads only the cells it needs (`marrow_weighted_mean_at`)."""
     nz, ny, nx = phi.shape
     for z in prange(nz):
         for y in range(ny):
