@@ -50,7 +50,7 @@ import numpy as np
 from engine.grid.voxel_grid import VoxelGrid
 from engine.kernels.binding import bind_rankl
 from engine.kernels.connectivity import enclosed_runs
-from engine.kernels.fields import (_dot, coarse_marrow_fraction, marrow_weighted_mean_around,
+from engine.kernels.fields import (coarse_marrow_fraction, dot, marrow_weighted_mean_around,
                                    marrow_weighted_mean_at, move_to_open_cells, source_density)
 from engine.kernels.multigrid import Hierarchy, prolong_into_marrow, restrict, solve_mgcg
 from engine.kernels.remodeling import nearest_marrow
@@ -340,5 +340,5 @@ class SignallingFields(HasScratch):
             total = means["marrow_total"]
             # a compiled dot product: no temporary the size of the field grid (5 means a day cost ~1 ms as
             # sum(a * b)), and not BLAS's, whose threads would compete with the kernels' for the cores
-            means[name] = float(_dot(self.coarse[name], self.marrow) / total) if total else 0.0
+            means[name] = float(dot(self.coarse[name], self.marrow) / total) if total else 0.0
         return means[name]

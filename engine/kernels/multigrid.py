@@ -42,7 +42,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from engine.kernels.fields import _conductance, _dot, _new_direction
+from engine.kernels.fields import _conductance, _new_direction, dot
 
 #: damping of the Jacobi smoother: 0.8–0.9 measured best on the default bone (undamped, 1.0, took 5x the iterations)
 JACOBI_WEIGHT = 0.9
@@ -507,7 +507,7 @@ def _residual(rhs, ac, diag, r):
 @njit(parallel=True, fastmath={"reassoc"}, cache=True)
 def _step(c, r, p, ap, step, rhs):
     """c += step·p; r −= step·Ap; returns c·rhs (the energy norm² of c at convergence; summed in any order,
-    as `_dot`)."""
+    as `dot`)."""
     c1 = c.ravel()
     r1 = r.ravel()
     p1 = p.ravel()
@@ -588,7 +588,7 @@ def _pcg(c, rhs, phi, work, g_x, g_y, g_z, d0, gx, gy, gz, diag, inv_diag, xb, b
     exact float64 operator (g_x, g_y, g_z, d0); the V-cycle its LEVEL_DTYPE copies on every level."""
     if _zero_outside(c, d0, phi) > 0:
         fill_new_cells(c, phi)
-    if _dot(rhs, rhs) == 0.0:
+    if dot(rhs, rhs) == 0.0:
         c[...] = 0.0
         return 0, 0.0
     ap = work[0]
@@ -598,8 +598,8 @@ def _pcg(c, rhs, phi, work, g_x, g_y, g_z, d0, gx, gy, gz, diag, inv_diag, xb, b
     stencil_apply(c, g_x, g_y, g_z, d0, ap)
     _residual(rhs, ap, d0, r)
     _v_cycle(r, z, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse)
-    rz = _dot(r, z)
-    error = _error_estimate(rz, _dot(c, rhs))
+    rz = dot(r, z)
+    error = _error_estimate(rz, dot(c, rhs))
     it = 0
     if error <= rtol:
         return it, error
@@ -607,12 +607,12 @@ def _pcg(c, rhs, phi, work, g_x, g_y, g_z, d0, gx, gy, gz, diag, inv_diag, xb, b
     while it < max_iterations:
         it += 1
         stencil_apply(p, g_x, g_y, g_z, d0, ap)
-        pap = _dot(p, ap)
+        pap = dot(p, ap)
         if pap <= 0.0:
             break
         cb = _step(c, r, p, ap, rz / pap, rhs)
         _v_cycle(r, z, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse)
-        rz_new = _dot(r, z)
+        rz_new = dot(r, z)
         error = _error_estimate(rz_new, cb)
         if error <= rtol:
             break
