@@ -30,7 +30,7 @@ import math
 from numba import njit, prange
 
 
-@njit(cache=True)
+@njit(inline="always")
 def free_ligand_single(l_total, a_total, k_a):
     """Free RANKL with one 1:1 competitor (no drug): the root of L² + (K_A + A_T − L_T)·L − K_A·L_T = 0,
     in the form that does not cancel digits (the cubic's closed form costs an acos and a cos per cell)."""
@@ -69,15 +69,13 @@ def free_ligand_competitive(l_total, a_total, b_total, k_a, k_b):
 
 @njit(parallel=True, cache=True)
 def _bind_without_drug(lt, at, phi, kd_opg_nM, kd_rank_nM, free_l, free_a, la, lb, occ):
-    """`bind_rankl` where no drug is present: the same arithmetic as `free_ligand_single` per cell, written with
-    selects instead of branches so that the loop vectorizes (untreated days are most of a placebo arm's)."""
+    """`bind_rankl` where no drug is present: `free_ligand_single` per cell, with the cells outside the marrow or
+    without RANKL selected to 0 instead of branched around, so that the loop vectorizes (untreated days are most
+    of a placebo arm's)."""
     for i in prange(lt.size):
         l_t = float(lt[i])
         a_t = float(at[i])
-        p = kd_opg_nM + a_t - l_t
-        root = math.sqrt(p * p + 4.0 * kd_opg_nM * l_t)
-        free = 0.5 * (root - p) if p <= 0.0 else 2.0 * kd_opg_nM * l_t / (p + root)
-        free = min(l_t, max(0.0, free))
+        free = free_ligand_single(l_t, a_t, kd_opg_nM)
         f = free if (l_t > 0.0) & (phi[i] > 0.0) else 0.0
         c_a = a_t * f / (kd_opg_nM + f)
         in_marrow = phi[i] > 0.0
