@@ -103,9 +103,9 @@ def coarsen(gx, gy, gz, phi, cgx, cgy, cgz, cphi, face_scale):
 
 
 @njit(parallel=True, cache=True)
-def diagonal(gx, gy, gz, phi, alpha, diag, inv_diag):
+def diagonal(gx, gy, gz, phi, alpha, diag, inv_diag, diag32, inv_diag32):
     """diag = α·φ + the conductances of the six faces, inv_diag = 1/diag (both 0 where the cell has no
-    equation)."""
+    equation), and their LEVEL_DTYPE copies for the V-cycle, in one pass."""
     nz, ny, nx = phi.shape
     for z in prange(nz):
         for y in range(ny):
@@ -117,8 +117,59 @@ def diagonal(gx, gy, gz, phi, alpha, diag, inv_diag):
                     d += gy[z, y - 1, x]
                 if z > 0:
                     d += gz[z - 1, y, x]
+                inv = 1.0 / d if d > 0.0 else 0.0
                 diag[z, y, x] = d
-                inv_diag[z, y, x] = 1.0 / d if d > 0.0 else 0.0
+                inv_diag[z, y, x] = inv
+                diag32[z, y, x] = d
+                inv_diag32[z, y, x] = inv
+
+
+diagonal_serial = njit(cache=True)(diagonal.py_func)
+
+
+@njit(cache=True)
+def level_diagonals(gx, gy, gz, phi, offsets, shapes, alpha, diag, inv_diag, diag32, inv_diag32):
+    """`diagonal` on every level of a hierarchy's flat buffers: one compiled call instead of one per level."""
+    for k in range(offsets.size - 1):
+        args = (_view(gx, offsets, shapes, k), _view(gy, offsets, shapes, k), _view(gz, offsets, shapes, k),
+                _view(phi, offsets, shapes, k), alpha, _view(diag, offsets, shapes, k),
+                _view(inv_diag, offsets, shapes, k), _view(diag32, offsets, shapes, k),
+                _view(inv_diag32, offsets, shapes, k))
+        if offsets[k + 1] - offsets[k] >= SERIAL_BELOW_CELLS:
+            diagonal(*args)
+        else:
+            diagonal_serial(*args)
+
+
+@njit(cache=True)
+def coarsest_inverse(diag, gx, gy, gz):
+    """(cells with an equation, the inverse of the operator on them) for one (the coarsest) level: its dense
+    matrix over the cells with diag > 0, inverted, for an exact coarsest solve that keeps the V-cycle a
+    symmetric preconditioner. A face to a cell without an equation has g = 0, so those cells drop out."""
+    d = diag.ravel()
+    nz, ny, nx = diag.shape
+    index = np.full(d.size, -1, np.int64)
+    active = np.flatnonzero(d > 0.0)
+    index[active] = np.arange(active.size)
+    dense = np.zeros((active.size, active.size))
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                cell = (z * ny + y) * nx + x
+                i = index[cell]
+                if i < 0:
+                    continue
+                dense[i, i] = d[cell]
+                # each face once, from its lower cell
+                for j, g in ((index[cell + 1] if x + 1 < nx else -1, gx[z, y, x]),
+                             (index[cell + nx] if y + 1 < ny else -1, gy[z, y, x]),
+                             (index[cell + nx * ny] if z + 1 < nz else -1, gz[z, y, x])):
+                    if j >= 0:
+                        dense[i, j] -= g
+                        dense[j, i] -= g
+    if active.size == 0:
+        return active, dense
+    return active, np.linalg.inv(dense)
 
 
 @njit(inline="always")
@@ -372,36 +423,14 @@ class Hierarchy:
                                           np.empty(self.phi_sum.size, LEVEL_DTYPE),
                                           np.empty(self.phi_sum.size, LEVEL_DTYPE))
             diag, inv_diag, diag32, inv_diag32 = self._operators[alpha]
-            for k in range(self.levels):
-                diagonal(*(self.level(a, k) for a in (self.gx, self.gy, self.gz, self.phi_sum)), alpha,
-                         self.level(diag, k), self.level(inv_diag, k))
-            diag32[...] = diag
-            inv_diag32[...] = inv_diag
-            self._by_alpha[alpha] = (diag, inv_diag, diag32, inv_diag32, *self._coarsest_solver(diag))
+            level_diagonals(self.gx, self.gy, self.gz, self.phi_sum, self.offsets, self.shapes, alpha, diag,
+                            inv_diag, diag32, inv_diag32)
+            k = self.levels - 1
+            active, inverse = coarsest_inverse(*(self.level(a, k) for a in (diag, self.gx, self.gy, self.gz)))
+            self._by_alpha[alpha] = (diag, inv_diag, diag32, inv_diag32, active, inverse)
         (self.diag, self.inv_diag, self.diag32, self.inv_diag32, self.coarsest_active,
          self.coarsest_inverse) = self._by_alpha[alpha]
         self.alpha = alpha
-
-    def _coarsest_solver(self, diag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(cells with an equation, the inverse of the coarsest operator on them): an exact coarsest solve
-        (≤ COARSEST_CELLS³ cells), which keeps the V-cycle a symmetric preconditioner."""
-        k = self.levels - 1
-        shape = tuple(self.shapes[k])
-        d, gx, gy, gz = (self.level(a, k) for a in (diag, self.gx, self.gy, self.gz))
-        n = d.size
-        dense = np.zeros((n, n))
-        idx = np.arange(n).reshape(shape)
-        dense[idx.ravel(), idx.ravel()] = d.ravel()
-        for g, axis in ((gx, 2), (gy, 1), (gz, 0)):
-            lo = [slice(None)] * 3
-            hi = [slice(None)] * 3
-            lo[axis] = slice(0, shape[axis] - 1)
-            hi[axis] = slice(1, shape[axis])
-            a, b, w = idx[tuple(lo)].ravel(), idx[tuple(hi)].ravel(), g[tuple(lo)].ravel()
-            dense[a, b] -= w
-            dense[b, a] -= w
-        active = np.flatnonzero(d.ravel() > 0.0)
-        return active, np.ascontiguousarray(np.linalg.inv(dense[np.ix_(active, active)]))
 
     def _arrays(self):
         """The V-cycle's level buffers and the current α's operator (LEVEL_DTYPE), in its argument order."""

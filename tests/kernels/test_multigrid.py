@@ -183,3 +183,31 @@ def test_coarser_hierarchy_solves_the_problem_on_cells_twice_as_wide():
     a = sparse_matrix(np.ones((4, 4, 4)), 4 * alpha)
     expected = spla.spsolve(a.tocsc(), rhs_2x.ravel() / 2)
     np.testing.assert_allclose(c.ravel(), expected, rtol=1e-8)
+
+
+def numpy_dense_operator(diag, gx, gy, gz):
+    """The level's operator as a dense matrix over all its cells."""
+    n = diag.size
+    idx = np.arange(n).reshape(diag.shape)
+    dense = np.zeros((n, n))
+    dense[idx.ravel(), idx.ravel()] = diag.ravel()
+    for g, axis in ((gx, 2), (gy, 1), (gz, 0)):
+        lo = [slice(None)] * 3
+        hi = [slice(None)] * 3
+        lo[axis], hi[axis] = slice(0, diag.shape[axis] - 1), slice(1, diag.shape[axis])
+        a, b, w = idx[tuple(lo)].ravel(), idx[tuple(hi)].ravel(), g[tuple(lo)].ravel()
+        dense[a, b] -= w
+        dense[b, a] -= w
+    return dense
+
+
+def test_coarsest_inverse_inverts_the_dense_operator_on_cells_with_an_equation():
+    phi = random_marrow((5, 4, 6), 11)
+    phi[0] = 0.0  # a bone slab: those cells have no equation
+    h = mg.Hierarchy(phi)
+    h.set_alpha(0.02)
+    level = [h.level(a, 0) for a in (h.diag, h.gx, h.gy, h.gz)]
+    active, inverse = mg.coarsest_inverse(*level)
+    np.testing.assert_array_equal(active, np.flatnonzero(level[0].ravel() > 0))
+    dense = numpy_dense_operator(*level)[np.ix_(active, active)]
+    np.testing.assert_allclose(inverse @ dense, np.eye(active.size), atol=1e-10)
