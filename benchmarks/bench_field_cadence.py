@@ -71,8 +71,8 @@ def converged_rankl(model: BoneModel) -> np.ndarray:
     """Today's RANKL total solved tightly (1e-10) for today's sources and marrow, from zero."""
     sig, b = model.signalling, model.biology
     sig.refresh_geometry()
-    positions, rankl, _, _ = model.cells.sources()
-    sig.place_sources(positions)
+    positions, rankl, _, ids = model.cells.sources()
+    sig.place_sources(positions, ids)
     rhs = sig._rhs(positions, rankl * systemic.rankl_factor(model.physiology, model.exposure),
                    b.rankl_diffusivity_um2_per_s)
     c = np.zeros_like(sig.marrow)

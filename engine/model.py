@@ -200,12 +200,12 @@ class BoneModel(mesa.Model):
 
     # --- the day ------------------------------------------------------------------------------
     def _update_fields(self, solve_opg: bool = True) -> None:
-        positions, rankl, opg, _ = self.cells.sources()
+        positions, rankl, opg, ids = self.cells.sources()
         # systemic modifiers act on every cell's own (basal) secretion: the patient's physiology and the
         # delayed RANKL rise under teriparatide
         rankl_factor = systemic.rankl_factor(self.physiology, self.exposure)
         opg_factor = self.physiology.opg_expression_factor * self.young_osteocytes.opg_factor
-        self.signalling.update(positions, rankl * rankl_factor, opg * opg_factor, solve_opg)
+        self.signalling.update(positions, ids, rankl * rankl_factor, opg * opg_factor, solve_opg)
         self._grid_fields_day = None
 
     def sync_grid_fields(self) -> None:

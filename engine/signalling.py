@@ -54,7 +54,7 @@ from engine.kernels.fields import (coarse_marrow_fraction, dot, marrow_weighted_
                                    marrow_weighted_mean_at, move_to_open_cells, source_density)
 from engine.kernels.multigrid import Hierarchy, prolong_into_marrow, restrict, solve_mgcg
 from engine.kernels.remodeling import nearest_marrow
-from engine.kernels.source_cache import blocks_shape, stale_sources, update_marrow_mask
+from engine.kernels.source_cache import blocks_shape, look_up_sources, update_marrow_mask
 from engine.pharmacology.registry import NO_BINDER_KD_NM
 from engine.scenario.biology import BiologyParameters
 from engine.scratch import HasScratch
@@ -129,7 +129,7 @@ class SignallingFields(HasScratch):
         # the last source placement: today's marrow mask and each osteocyte's nearest marrow voxel, by voxel
         self._marrow_mask = np.zeros(grid.shape, np.bool_)
         self._gained_blocks = np.zeros(blocks_shape(grid.shape), np.uint8)
-        self._placed_keys = np.empty(0, np.int64)
+        self._placed_ids = np.empty(0, np.int64)
         self._placed_voxels = np.empty((0, 3), np.int64)
         self._has_marrow = False
         self.refresh_geometry()
@@ -176,33 +176,35 @@ class SignallingFields(HasScratch):
             out[missing] = deep
         return out
 
-    def source_voxels(self, positions: np.ndarray) -> np.ndarray:
-        """`nearest_marrow_voxels(positions)` for the osteocytes' sources, searched again only for osteocytes
-        new since the last call or whose answer today's bone may have changed (`kernels.source_cache`); the
-        rest keep theirs, which is still exact."""
+    def source_voxels(self, positions: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """`nearest_marrow_voxels(positions)` for the osteocytes' sources (ids: their unique ids, as many), searched
+        again only for osteocytes new since the last call or whose answer today's bone may have changed
+        (`kernels.source_cache`); the rest keep theirs, which is still exact. The cache is kept by osteocyte id
+        (an osteocyte never moves), in ascending order: the order the osteocytes come in (creation order), so
+        it needs no sorting."""
         positions = np.ascontiguousarray(positions, dtype=np.int64).reshape(-1, 3)
-        update_marrow_mask(self.grid.bone_fraction, self._pocket_mask, self._marrow_mask, self._gained_blocks)
-        keys = np.ravel_multi_index((positions[:, 0], positions[:, 1], positions[:, 2]), self.grid.shape)
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        # a source can land only if some voxel is less than half bone
+        self._has_marrow = update_marrow_mask(self.grid.bone_fraction, self._pocket_mask, self._marrow_mask,
+                                              self._gained_blocks) > 0
         out = np.empty_like(positions)
-        search = np.ones(len(keys), np.bool_)
-        if self._placed_keys.size:
-            at = np.minimum(np.searchsorted(self._placed_keys, keys), self._placed_keys.size - 1)
-            known = np.flatnonzero(self._placed_keys[at] == keys)
-            out[known] = self._placed_voxels[at[known]]
-            stale = np.empty(known.size, np.bool_)
-            stale_sources(positions[known], out[known], self._marrow_mask, self._gained_blocks, stale)
-            search[known] = stale
-        if search.any():
-            out[search] = self.nearest_marrow_voxels(positions[search])
-        self._has_marrow = bool(self._marrow_mask.any())  # no voxel less than half bone: no source lands
-        self._placed_keys, first = np.unique(keys, return_index=True)
-        self._placed_voxels = out[first]
+        search = np.empty(len(positions), np.bool_)
+        look_up_sources(positions, ids, self._placed_ids, self._placed_voxels, self._marrow_mask, self._gained_blocks,
+                        out, search)
+        missing = np.flatnonzero(search)
+        if missing.size:
+            out[missing] = self.nearest_marrow_voxels(positions[missing])
+        if ids.size > 1 and not np.all(ids[1:] > ids[:-1]):  # not in creation order: sort the cache
+            order = np.argsort(ids)
+            self._placed_ids, self._placed_voxels = ids[order], out[order]
+        else:
+            self._placed_ids, self._placed_voxels = ids.copy(), out
         return out
 
-    def place_sources(self, positions: np.ndarray) -> None:
+    def place_sources(self, positions: np.ndarray, ids: np.ndarray) -> None:
         """Where today's sources enter the field grid (module docstring, item 1): the field cell of each
         osteocyte's nearest marrow voxel, or its neighbour with the most marrow when that cell is a sliver."""
-        self._source_voxels = self.source_voxels(positions)
+        self._source_voxels = self.source_voxels(positions, ids)
         self._source_cells = self._source_voxels // self.factor
         move_to_open_cells(self._source_cells, self.marrow, SOURCE_CELL_MIN_MARROW)
 
@@ -247,16 +249,17 @@ class SignallingFields(HasScratch):
                        / (diffusivity_um2_per_s * SECONDS_PER_DAY), rhs)
         return rhs
 
-    def update(self, positions: np.ndarray, rankl_molecules_per_day: np.ndarray,
+    def update(self, positions: np.ndarray, ids: np.ndarray, rankl_molecules_per_day: np.ndarray,
                opg_molecules_per_day: np.ndarray, solve_opg: bool = True) -> SolveStats:
-        """Solve RANKL (and OPG unless solve_opg is False) for today's sources, then bind.
+        """Solve RANKL (and OPG unless solve_opg is False) for today's sources (osteocytes ids at voxels
+        positions), then bind.
 
         OPG may be re-solved less often (`numerics.opg_update_every`): its decay length √(D/k) ≈ 1.6 mm
         exceeds typical volumes, so it averages sources over the whole volume and changes slowly.
         The multigrid levels are rebuilt in place for today's marrow (`Hierarchy.set_geometry`); they are
         scratch (`_scratch_hierarchy`), left out of checkpoints, which hold only the fields."""
         b = self.biology
-        self.place_sources(positions)
+        self.place_sources(positions, ids)
         hierarchy = self._scratch_hierarchy
         if hierarchy is None or tuple(hierarchy.shapes[0]) != self.marrow.shape:
             hierarchy = self._scratch_hierarchy = Hierarchy(self.marrow)

@@ -21,7 +21,7 @@ def test_total_rankl_balances_secretion_and_decay():
     b = BiologyParameters()
     positions = np.array([[5, 3, 3], [5, 12, 9], [2, 8, 8]])
     rankl = np.full(3, 1e6)
-    sig.update(positions, rankl, rankl * 0.5)
+    sig.update(positions, np.arange(3), rankl, rankl * 0.5)
     marrow_litre = float(grid.marrow_fraction().sum()) * grid.voxel_size_um**3 / UM3_PER_LITRE
     expected_nM = rankl.sum() / AVOGADRO_PER_MOL / b.rankl_decay_per_day / marrow_litre * 1e9
     total = float((sig.rankl_total_nM * sig.marrow).sum() / sig.marrow.sum())
@@ -32,7 +32,7 @@ def test_total_rankl_balances_secretion_and_decay():
 
 def test_binding_follows_the_drug_field_and_occupancy_is_read_in_the_marrow_around():
     _, sig = _fields()
-    sig.update(np.array([[5, 8, 8]]), np.array([1e6]), np.array([1e6]))
+    sig.update(np.array([[5, 8, 8]]), np.array([0]), np.array([1e6]), np.array([1e6]))
     free_before = sig.marrow_mean("rankl_nM")
     sig.drug_total_nM.fill(1.0)  # 1 nM of a binder with K_D 3 pM
     sig.rebind()
@@ -74,7 +74,7 @@ def test_enclosed_pockets_count_as_bone_for_sources_and_transport():
     sig = SignallingFields(grid, BiologyParameters(), 2, 1e-10, 5000)
     # an osteocyte next to the pocket: its nearest marrow is the open surface above (z = 10), not the pocket
     assert tuple(sig.nearest_marrow_voxels(np.array([[4, 8, 6]]))[0]) == (10, 8, 6)
-    sig.update(np.array([[4, 8, 6]]), np.array([1e6]), np.array([1e6]))
+    sig.update(np.array([[4, 8, 6]]), np.array([0]), np.array([1e6]), np.array([1e6]))
     assert sig.marrow[2, 3, 3] == 0.0 and sig.rankl_total_nM[2, 3, 3] == 0.0  # the pocket's field cell
     assert sig.marrow[2, 0, 3] > 0.0  # the face pocket's cell is marrow
 

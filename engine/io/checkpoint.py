@@ -41,12 +41,12 @@ from engine.io.state import StateError, read_state, write_state
 from engine.scenario.schema import SCHEMA_VERSION
 
 FORMAT = "bmu-checkpoint"
-CHECKPOINT_VERSION = 8  # 1: a pickle (refused, never unpickled); 2: named datasets (engine.io.state); 3: the
+CHECKPOINT_VERSION = 9  # 1: a pickle (refused, never unpickled); 2: named datasets (engine.io.state); 3: the
 # whole-skeleton layer keeps its precursor pools as one array pool and its tissue totals; 4: activation sites
 # (agents and layer) are state; 5: a RANKL binder's reach (the volume's flag, the layer's compartments split
 # into parts); 6: the young osteocytes' OPG and the osteomorphs (agents and layer) are state; 7: the cell index's
 # source rows and the field solver's source-placement cache; 8: the source rows as a table
-# (`agents.source_table`) (2-7 are refused)
+# (`agents.source_table`); 9: the source-placement cache kept by osteocyte id (2-8 are refused)
 CHECKPOINT_NAME = "checkpoint.h5"
 #: Test hook: seconds to sleep half-way through writing the temporary file (kill -9 test); "S@D" pauses only
 #: the checkpoint of day D (the others are written at once).

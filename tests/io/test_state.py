@@ -63,7 +63,7 @@ def test_scratch_attributes_are_not_stored(tmp_path):
     bone = np.zeros((8, 8, 8), np.float32)
     bone[:3] = 1.0
     sig = SignallingFields(VoxelGrid.from_bone(bone, 10.0), BiologyParameters(), 2, 1e-6, 100)
-    sig.update(np.array([[2, 4, 4]]), np.array([1e6]), np.array([1e6]))
+    sig.update(np.array([[2, 4, 4]]), np.array([0]), np.array([1e6]), np.array([1e6]))
     assert sig._scratch_hierarchy is not None
     with h5py.File(tmp_path / "s.h5", "w") as f:
         write_state(f.create_group("state"), sig)
@@ -73,7 +73,7 @@ def test_scratch_attributes_are_not_stored(tmp_path):
     with h5py.File(tmp_path / "s.h5", "r") as f:
         back = read_state(f["state"])
     assert back._scratch_hierarchy is None and "_scratch_hierarchy" not in vars(back)
-    back.update(np.array([[2, 4, 4]]), np.array([1e6]), np.array([1e6]))
+    back.update(np.array([[2, 4, 4]]), np.array([0]), np.array([1e6]), np.array([1e6]))
     np.testing.assert_array_equal(back.rankl_total_nM, sig.rankl_total_nM)
 
 

@@ -33,7 +33,8 @@ def test_update_marrow_mask_flags_the_blocks_that_gained_marrow():
 def test_cached_source_voxels_equal_a_fresh_search_while_bone_changes(seed):
     """Days of random resorption (voxels become marrow) and formation (marrow becomes bone), osteocytes born and
     dying: every day the cached placement equals `nearest_marrow_voxels` of all osteocytes, and the cache
-    searches only a part of them."""
+    searches only a part of them. The osteocytes come in creation order (ascending ids), except on some days
+    (shuffled), which the cache must survive too."""
     rng = np.random.default_rng(seed)
     shape = (24, 24, 24)
     bone = np.where(rng.random(shape) < 0.7, 1.0, 0.0).astype(np.float32)
@@ -42,6 +43,8 @@ def test_cached_source_voxels_equal_a_fresh_search_while_bone_changes(seed):
     sig = SignallingFields(grid, BiologyParameters(), 2, 1e-6, 500)
     positions = np.argwhere(grid.bone_fraction >= 1.0)[rng.choice(int((grid.bone_fraction >= 1.0).sum()), 300,
                                                                    replace=False)]
+    ids = np.arange(len(positions))
+    next_id = len(positions)
     searched = []
     for day in range(12):
         flat = rng.choice(grid.bone_fraction.size, 40, replace=False)
@@ -50,11 +53,16 @@ def test_cached_source_voxels_equal_a_fresh_search_while_bone_changes(seed):
         keep = rng.random(len(positions)) > 0.05
         born = np.argwhere(grid.bone_fraction >= 1.0)[rng.choice(int((grid.bone_fraction >= 1.0).sum()), 10)]
         positions = np.concatenate([positions[keep], born])
+        ids = np.concatenate([ids[keep], np.arange(next_id, next_id + len(born))])
+        next_id += len(born)
+        if day % 4 == 3:
+            order = rng.permutation(len(ids))
+            positions, ids = positions[order], ids[order]
         sig.refresh_geometry()
         calls = []
         search = sig.nearest_marrow_voxels
         sig.nearest_marrow_voxels = lambda p: (calls.append(len(p)), search(p))[1]
-        cached = sig.source_voxels(positions)
+        cached = sig.source_voxels(positions, ids)
         del sig.nearest_marrow_voxels
         np.testing.assert_array_equal(cached, sig.nearest_marrow_voxels(positions))
         searched.append(sum(calls) / len(positions))
