@@ -55,51 +55,106 @@ COARSE_FACE_SCALE = 0.5
 
 
 @njit(parallel=True, cache=True)
-def fine_conductances(phi, gx, gy, gz):
-    """Face conductances of the finest level: 2·φi·φj/(φi + φj), 0 at a bone face and past the edge."""
+def fine_conductances(phi, gx, gy, gz, gx32, gy32, gz32):
+    """Face conductances of the finest level: 2·φi·φj/(φi + φj), 0 at a bone face and past the edge; and their
+    LEVEL_DTYPE copies for the V-cycle, in the same pass."""
     nz, ny, nx = phi.shape
     for z in prange(nz):
         for y in range(ny):
             for x in range(nx):
                 p = phi[z, y, x]
-                gx[z, y, x] = 0.0
-                gy[z, y, x] = 0.0
-                gz[z, y, x] = 0.0
+                a = 0.0
+                b = 0.0
+                c = 0.0
                 if x + 1 < nx:
-                    gx[z, y, x] = _conductance(p, phi[z, y, x + 1])
+                    a = _conductance(p, phi[z, y, x + 1])
                 if y + 1 < ny:
-                    gy[z, y, x] = _conductance(p, phi[z, y + 1, x])
+                    b = _conductance(p, phi[z, y + 1, x])
                 if z + 1 < nz:
-                    gz[z, y, x] = _conductance(p, phi[z + 1, y, x])
+                    c = _conductance(p, phi[z + 1, y, x])
+                gx[z, y, x] = a
+                gy[z, y, x] = b
+                gz[z, y, x] = c
+                gx32[z, y, x] = a
+                gy32[z, y, x] = b
+                gz32[z, y, x] = c
 
 
 @njit(parallel=True, cache=True)
-def coarsen(gx, gy, gz, phi, cgx, cgy, cgz, cphi, face_scale):
+def coarsen(gx, gy, gz, phi, cgx, cgy, cgz, cphi, face_scale, cgx32, cgy32, cgz32):
     """Coarse level from a fine one: φ summed over each block (the reaction term sums the same way) and
-    each coarse face's conductance = face_scale × the sum of the fine conductances that cross it."""
+    each coarse face's conductance = face_scale × the sum of the fine conductances that cross it (the face
+    between blocks xc and xc + 1 is the fine face at x = 2·xc + 1; likewise y, z); the conductances' LEVEL_DTYPE
+    copies too. Fine rows are read in memory order, offset j of every block, then offset j + 1: each coarse
+    cell still adds its fine cells in (z, y, x) order (the same float sums as a loop over the block), and
+    the loops over blocks vectorize."""
     nz, ny, nx = phi.shape
     cz, cy, cx = cphi.shape
+    pairs = nx // 2  # blocks with two fine cells along x (a last, single one when nx is odd)
     for zc in prange(cz):
+        s = np.empty(cx)
+        fx = np.empty(cx)
+        fy = np.empty(cx)
+        fz = np.empty(cx)
         for yc in range(cy):
+            s[:] = 0.0
+            fx[:] = 0.0
+            fy[:] = 0.0
+            fz[:] = 0.0
+            for z in range(2 * zc, min(2 * zc + 2, nz)):
+                for y in range(2 * yc, min(2 * yc + 2, ny)):
+                    p = phi[z, y]
+                    for j in range(2):
+                        for xc in range(pairs):
+                            s[xc] += p[2 * xc + j]
+                    if pairs < cx:
+                        s[cx - 1] += p[nx - 1]
+                    g = gx[z, y]
+                    for xc in range(pairs):
+                        fx[xc] += g[2 * xc + 1]
+                    if y == 2 * yc + 1:
+                        g = gy[z, y]
+                        for j in range(2):
+                            for xc in range(pairs):
+                                fy[xc] += g[2 * xc + j]
+                        if pairs < cx:
+                            fy[cx - 1] += g[nx - 1]
+                    if z == 2 * zc + 1:
+                        g = gz[z, y]
+                        for j in range(2):
+                            for xc in range(pairs):
+                                fz[xc] += g[2 * xc + j]
+                        if pairs < cx:
+                            fz[cx - 1] += g[nx - 1]
             for xc in range(cx):
-                s = 0.0
-                fx = 0.0
-                fy = 0.0
-                fz = 0.0
-                for z in range(2 * zc, min(2 * zc + 2, nz)):
-                    for y in range(2 * yc, min(2 * yc + 2, ny)):
-                        for x in range(2 * xc, min(2 * xc + 2, nx)):
-                            s += phi[z, y, x]
-                            if x == 2 * xc + 1:  # the fine face between this block and the next
-                                fx += gx[z, y, x]
-                            if y == 2 * yc + 1:
-                                fy += gy[z, y, x]
-                            if z == 2 * zc + 1:
-                                fz += gz[z, y, x]
-                cphi[zc, yc, xc] = s
-                cgx[zc, yc, xc] = face_scale * fx
-                cgy[zc, yc, xc] = face_scale * fy
-                cgz[zc, yc, xc] = face_scale * fz
+                cphi[zc, yc, xc] = s[xc]
+                a = face_scale * fx[xc]
+                b = face_scale * fy[xc]
+                c = face_scale * fz[xc]
+                cgx[zc, yc, xc] = a
+                cgy[zc, yc, xc] = b
+                cgz[zc, yc, xc] = c
+                cgx32[zc, yc, xc] = a
+                cgy32[zc, yc, xc] = b
+                cgz32[zc, yc, xc] = c
+
+
+coarsen_serial = njit(cache=True)(coarsen.py_func)
+
+
+@njit(cache=True)
+def coarsen_levels(gx, gy, gz, phi, gx32, gy32, gz32, offsets, shapes, face_scale):
+    """`coarsen` from each level to the next, over a hierarchy's flat buffers, in one compiled call."""
+    for k in range(1, offsets.size - 1):
+        fine = (_view(gx, offsets, shapes, k - 1), _view(gy, offsets, shapes, k - 1),
+                _view(gz, offsets, shapes, k - 1), _view(phi, offsets, shapes, k - 1))
+        coarse = (_view(gx, offsets, shapes, k), _view(gy, offsets, shapes, k), _view(gz, offsets, shapes, k),
+                  _view(phi, offsets, shapes, k))
+        copies = (_view(gx32, offsets, shapes, k), _view(gy32, offsets, shapes, k), _view(gz32, offsets, shapes, k))
+        if offsets[k] - offsets[k - 1] >= SERIAL_BELOW_CELLS:  # by the fine level, which it reads
+            coarsen(*fine, *coarse, face_scale, *copies)
+        else:
+            coarsen_serial(*fine, *coarse, face_scale, *copies)
 
 
 @njit(parallel=True, cache=True)
@@ -371,15 +426,12 @@ class Hierarchy:
         """Conductances and summed marrow fractions of every level for marrow fractions phi (the finest
         shape), in place; the operators of every α (and of the `coarser` hierarchies) are rebuilt when next
         asked for."""
-        gx, gy, gz, ph = (self.level(a, 0) for a in (self.gx, self.gy, self.gz, self.phi_sum))
+        gx, gy, gz, ph, gx32, gy32, gz32 = (self.level(a, 0) for a in (self.gx, self.gy, self.gz, self.phi_sum,
+                                                                        self.gx32, self.gy32, self.gz32))
         ph[...] = phi
-        fine_conductances(ph, gx, gy, gz)
-        for k in range(1, self.levels):
-            fine = [self.level(a, k - 1) for a in (self.gx, self.gy, self.gz, self.phi_sum)]
-            coarse = [self.level(a, k) for a in (self.gx, self.gy, self.gz, self.phi_sum)]
-            coarsen(*fine, *coarse, COARSE_FACE_SCALE)
-        for exact, copy in ((self.gx, self.gx32), (self.gy, self.gy32), (self.gz, self.gz32)):
-            copy[...] = exact
+        fine_conductances(ph, gx, gy, gz, gx32, gy32, gz32)
+        coarsen_levels(self.gx, self.gy, self.gz, self.phi_sum, self.gx32, self.gy32, self.gz32, self.offsets,
+                       self.shapes, COARSE_FACE_SCALE)
         for h in (self, *self._subs.values()):
             h._by_alpha = {}
             h.alpha = None

@@ -211,3 +211,32 @@ def test_coarsest_inverse_inverts_the_dense_operator_on_cells_with_an_equation()
     np.testing.assert_array_equal(active, np.flatnonzero(level[0].ravel() > 0))
     dense = numpy_dense_operator(*level)[np.ix_(active, active)]
     np.testing.assert_allclose(inverse @ dense, np.eye(active.size), atol=1e-10)
+
+
+def numpy_coarsen(g_fine, axis, face_scale=mg.COARSE_FACE_SCALE):
+    """Coarse face conductances along one axis: face_scale × Σ of the fine faces at odd positions along the axis
+    (the faces between blocks), summed over the block's cells across the other two axes."""
+    faces = np.take(g_fine, np.arange(1, g_fine.shape[axis], 2), axis=axis)
+    pad = [(0, 0)] * 3
+    coarse_n = (g_fine.shape[axis] + 1) // 2
+    pad[axis] = (0, coarse_n - faces.shape[axis])  # a last block without an upper face inside the level
+    faces = np.pad(faces, pad)
+    # summed over the block's (up to) 2×2 cells across the other two axes; along `axis` there is one face per block
+    blocks = np.zeros(tuple((n + 1) // 2 if a != axis else coarse_n for a, n in enumerate(g_fine.shape)))
+    for offsets in np.ndindex(2, 2, 2):
+        if offsets[axis]:
+            continue
+        part = faces[tuple(slice(o, None, 2) if a != axis else slice(None) for a, o in enumerate(offsets))]
+        blocks[tuple(slice(0, s) for s in part.shape)] += part
+    return face_scale * blocks
+
+
+@pytest.mark.parametrize("shape", [(7, 9, 5), (8, 6, 10)])
+def test_coarsen_matches_numpy_on_every_axis_and_keeps_float32_copies(shape):
+    phi = random_marrow(shape, 12)
+    h = mg.Hierarchy(phi)
+    for name, axis in (("gx", 2), ("gy", 1), ("gz", 0)):
+        fine, coarse = h.level(getattr(h, name), 0), h.level(getattr(h, name), 1)
+        np.testing.assert_allclose(coarse, numpy_coarsen(fine, axis), rtol=1e-14, atol=1e-300)
+        np.testing.assert_array_equal(getattr(h, name + "32"), getattr(h, name).astype(mg.LEVEL_DTYPE))
+    np.testing.assert_allclose(h.level(h.phi_sum, 1), numpy_restrict(phi), rtol=1e-14)
