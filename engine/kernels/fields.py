@@ -273,23 +273,25 @@ def coarse_marrow_fraction(bone, enclosed, factor, out):
         # voxel rows in memory order, each added into its cells' sums (the same order of terms per cell as a
         # loop over the cell's block, so the same float sums; a block at a time read 2-voxel strips)
         total = np.zeros((cy, cx))
+        m = np.empty(cx * factor, np.float32)  # a row's marrow fractions (0 in a pocket)
         for z in range(zc * factor, zc * factor + factor):
             for yc in range(cy):
                 row = total[yc]
                 for y in range(yc * factor, yc * factor + factor):
                     b = bone[z, y]
-                    # offset j of every cell of the row, then offset j + 1: the cells' sums are independent
-                    # chains, so the loop vectorizes, and each cell still adds its voxels in x order
+                    # the row's marrow in one contiguous pass, then offset j of every cell of the row, then
+                    # offset j + 1: the cells' sums are independent chains, so both loops vectorize, and each
+                    # cell still adds its voxels in x order
                     if masked:
                         e = enclosed[z, y]
-                        for j in range(factor):
-                            for xc in range(cx):
-                                x = xc * factor + j
-                                row[xc] += (np.float32(1.0) - b[x]) * np.float32(not e[x])  # 0 in a pocket
+                        for x in range(cx * factor):
+                            m[x] = (np.float32(1.0) - b[x]) * np.float32(not e[x])
                     else:
-                        for j in range(factor):
-                            for xc in range(cx):
-                                row[xc] += np.float32(1.0) - b[xc * factor + j]
+                        for x in range(cx * factor):
+                            m[x] = np.float32(1.0) - b[x]
+                    for j in range(factor):
+                        for xc in range(cx):
+                            row[xc] += m[xc * factor + j]
         for yc in range(cy):
             for xc in range(cx):
                 out[zc, yc, xc] = total[yc, xc] * scale
