@@ -9,6 +9,10 @@ osteoclasts read over the marrow mean (`engine.signalling`, item 4) and their nu
 the end, and the stepping cost. Prints mean ± SD over seeds for both cadences and the difference of the means in
 units of its standard error, √(SD₁²/n + SD₂²/n) (|Δ/SE| > 2: beyond noise at ~95 %), and how much the converged
 RANKL field itself moves from one day to the next (rms over the marrow, relative to its mean).
+It then checks the solver's stopping tolerances (`numerics.field_solver_rtol` for RANKL, `opg_solver_rtol` for
+OPG): each day of a default run, the fields as solved against the same day's equations solved to 1e-10, and
+the RANK occupancy binding gives with each (rms and worst field cell, relative to the marrow mean), with OPG
+re-solved daily (the default) and every third day.
 Before the osteoclasts read the marrow around them (sources in open cells), daily fields moved OS/BS by +2.8
 and formation by +3.5 standard errors (4 seeds), which kept the default at 14 days. Writes
 outputs/benchmarks/bench_field_cadence.md. About 6 minutes on 2 cores with the defaults (12 seeds).
@@ -23,7 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.agents.osteoclast import Osteoclast
+from engine.kernels.binding import bind_rankl
 from engine.kernels.fields import solve_cg
+from engine.kernels.multigrid import prolong_into_marrow, restrict, solve_mgcg
 from engine.model import BoneModel
 from engine.processes import systemic
 from engine.readouts import record
@@ -82,7 +88,7 @@ def converged_rankl(model: BoneModel) -> np.ndarray:
 
 def day_to_day_field_change(seed: int) -> tuple[float, float]:
     """(rms relative change of the converged RANKL field over 1 day, over 14 days), after the spin-up."""
-    model = BoneModel(scenario(seed, 1, 3), whole_skeleton=False)
+    model = BoneModel(scenario(seed, 1, 1), whole_skeleton=False)
     model.spin_up()
     before = converged_rankl(model)
     changes = []
@@ -95,12 +101,65 @@ def day_to_day_field_change(seed: int) -> tuple[float, float]:
     return changes[0], changes[1]
 
 
+def solver_errors(seed: int, days: int, opg_update_every: int) -> dict:
+    """Mean (rms) and largest (worst field cell) error of the RANKL and OPG totals as solved, and of the RANK
+    occupancy that binding gives with each of them (the other field exact), each relative to its marrow mean,
+    against the same day's equations solved to 1e-10 (RANKL on the field grid, OPG on its 2x coarser grid, as
+    the model solves them), over `days` days after the spin-up."""
+    model = BoneModel(scenario(seed, 1, opg_update_every), whole_skeleton=False)
+    model.spin_up()
+    sig, b = model.signalling, model.biology
+    update = model._update_fields
+    errors = {key: [] for key in ("rankl", "opg", "occupancy from RANKL", "occupancy from OPG")}
+
+    def relative(a: np.ndarray, ref: np.ndarray, marrow: np.ndarray) -> tuple[float, float]:
+        d = (a - ref)[marrow]
+        return float(np.sqrt(np.mean(d**2)) / ref[marrow].mean()), float(np.abs(d).max() / ref[marrow].mean())
+
+    def occupancy(rankl: np.ndarray, opg: np.ndarray) -> np.ndarray:
+        bound = [np.zeros_like(sig.marrow) for _ in range(5)]
+        bind_rankl(rankl, opg, sig.drug_total_nM, sig.marrow, b.rankl_opg_kd_nM, sig.drug_kd_nM, b.rankl_rank_kd_nM,
+                   *bound)
+        return bound[4]
+
+    def checked_update(solve_opg: bool = True) -> None:
+        update(solve_opg)
+        positions, rankl, opg, _ = model.cells.sources()
+        hierarchy = sig._scratch_hierarchy
+        rankl_rhs = sig._rhs(positions, rankl * systemic.rankl_factor(model.physiology, model.exposure),
+                             b.rankl_diffusivity_um2_per_s).copy()
+        rankl_ref = sig.rankl_total_nM.copy()
+        solve_mgcg(hierarchy, rankl_ref, rankl_rhs, sig._alpha(b.rankl_decay_per_day, b.rankl_diffusivity_um2_per_s),
+                   1e-10, 1000)
+        opg_rhs = sig._rhs(positions, opg * model.physiology.opg_expression_factor * model.young_osteocytes.opg_factor,
+                           b.opg_diffusivity_um2_per_s)
+        opg_rhs_2x = np.empty(sig.opg_total_2x_nM.shape)
+        restrict(opg_rhs, opg_rhs_2x)
+        opg_ref_2x = sig.opg_total_2x_nM.copy()
+        solve_mgcg(hierarchy.coarser(1), opg_ref_2x, opg_rhs_2x,
+                   sig._alpha(b.opg_decay_per_day, b.opg_diffusivity_um2_per_s), 1e-10, 1000)
+        opg_ref = np.empty_like(sig.opg_total_nM)
+        prolong_into_marrow(opg_ref_2x, sig.marrow, opg_ref)
+        marrow = sig.marrow > 0
+        exact = occupancy(rankl_ref, opg_ref)
+        errors["rankl"].append(relative(sig.rankl_total_nM, rankl_ref, marrow))
+        errors["opg"].append(relative(sig.opg_total_nM, opg_ref, marrow))
+        errors["occupancy from RANKL"].append(relative(occupancy(sig.rankl_total_nM, opg_ref), exact, marrow))
+        errors["occupancy from OPG"].append(relative(occupancy(rankl_ref, sig.opg_total_nM), exact, marrow))
+
+    model._update_fields = checked_update
+    for _ in range(days):
+        model.step()
+    return {key: (float(np.mean([e[0] for e in v])), float(np.max([e[1] for e in v]))) for key, v in errors.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(1, 13)))
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--accuracy-days", type=int, default=60, help="days of the solver-tolerance check")
     args = parser.parse_args()
-    cadences = {"every day (default)": (1, 3), "every 14 days": (14, 3)}
+    cadences = {"every day (default)": (1, 1), "every 14 days": (14, 1)}
     results = {name: [one_run(seed, cadence, args.days) for seed in args.seeds] for name, cadence in cadences.items()}
     (a_name, a), (b_name, b) = results.items()
     lines = [f"# Field cadence: {len(args.seeds)} seeds x {args.days} days, 1 mm³, default woman", "",
@@ -114,6 +173,18 @@ def main() -> None:
     one, fourteen = day_to_day_field_change(args.seeds[0])
     lines += ["", f"Converged RANKL field, rms change over the marrow relative to its mean: {100 * one:.0f} % in one day, "
               f"{100 * fourteen:.0f} % in 14 days (seed {args.seeds[0]}, after the spin-up)."]
+    n = scenario(args.seeds[0], 1, 1).numerics
+    lines += ["", f"## Solver tolerances: the fields as solved against the same day's equations solved to 1e-10",
+              "", f"RANKL stops at `field_solver_rtol` = {n.field_solver_rtol:g}, OPG at `opg_solver_rtol` = "
+              f"{n.opg_solver_rtol:g} (estimated energy-norm error); seed {args.seeds[0]}, {args.accuracy_days} days "
+              "after the spin-up. Errors relative to the marrow mean: rms over the marrow (mean over days) / worst "
+              "field cell (worst day).", "",
+              "| OPG re-solved | RANKL total | OPG total | RANK occupancy from RANKL's error | from OPG's |",
+              "|---|---|---|---|---|"]
+    for label, every in (("every day (default)", 1), ("every third day", 3)):
+        e = solver_errors(args.seeds[0], args.accuracy_days, every)
+        lines.append(f"| {label} | " + " | ".join(f"{v[0]:.1e} / {v[1]:.1e}" for v in e.values())
+                     + " |")
     text = "\n".join(lines)
     print(text)
     out = REPO / "outputs" / "benchmarks" / "bench_field_cadence.md"

@@ -122,7 +122,8 @@ class BoneModel(mesa.Model):
                                                        self.exposure.rankl_binder_out_of_reach_fraction, self.rng)
         self.signalling = SignallingFields(self.grid, self.biology, field_cell_factor(scenario),
                                            n.field_solver_rtol, n.field_solver_max_iterations,
-                                           drug_kd_nM=self.exposure.rankl_binder_kd_nM)
+                                           drug_kd_nM=self.exposure.rankl_binder_kd_nM,
+                                           opg_rtol=n.opg_solver_rtol)
         # the day's processes, in the order `step` runs them
         marrow_mm3 = float(self.grid.marrow_fraction().sum(dtype=np.float64)) * self.grid.voxel_volume_mm3
         self.precursors = PrecursorPool(self.biology, marrow_mm3)

@@ -107,11 +107,13 @@ class SignallingFields(HasScratch):
     _scratch_rhs = None  # {diffusivity: right-hand side buffer}, reused from day to day
 
     def __init__(self, grid: VoxelGrid, biology: BiologyParameters, factor: int, rtol: float, max_iterations: int,
-                 drug_kd_nM: float = NO_BINDER_KD_NM):
+                 drug_kd_nM: float = NO_BINDER_KD_NM, opg_rtol: float | None = None):
         self.grid = grid
         self.biology = biology
         self.factor = factor
         self.rtol = rtol
+        # OPG's own stopping error (default: RANKL's); why it may be looser: `numerics.opg_solver_rtol`
+        self.opg_rtol = rtol if opg_rtol is None else opg_rtol
         self.max_iterations = max_iterations
         self.drug_kd_nM = drug_kd_nM  # K_D of the regimen's RANKL binder (engine.pharmacology.registry)
         self.cell_size_um = grid.voxel_size_um * factor
@@ -254,8 +256,9 @@ class SignallingFields(HasScratch):
         """Solve RANKL (and OPG unless solve_opg is False) for today's sources (osteocytes ids at voxels
         positions), then bind.
 
-        OPG may be re-solved less often (`numerics.opg_update_every`): its decay length √(D/k) ≈ 1.6 mm
-        exceeds typical volumes, so it averages sources over the whole volume and changes slowly.
+        OPG is solved to its own tolerance (`opg_rtol`, `numerics.opg_solver_rtol`) and may be re-solved less
+        often (`numerics.opg_update_every`): its decay length √(D/k) ≈ 1.6 mm exceeds typical volumes, so it
+        averages sources over the whole volume and changes slowly.
         The multigrid levels are rebuilt in place for today's marrow (`Hierarchy.set_geometry`); they are
         scratch (`_scratch_hierarchy`), left out of checkpoints, which hold only the fields."""
         b = self.biology
@@ -286,13 +289,13 @@ class SignallingFields(HasScratch):
         if hierarchy.levels < 2:  # a field grid too small to coarsen: solve it where it is
             return solve_mgcg(hierarchy, self.opg_total_nM, rhs,
                               self._alpha(b.opg_decay_per_day, b.opg_diffusivity_um2_per_s),
-                              self.rtol, self.max_iterations)
+                              self.opg_rtol, self.max_iterations)
         coarse = hierarchy.coarser(1)
         rhs_2x = np.empty(self.opg_total_2x_nM.shape)
         restrict(rhs, rhs_2x)
         result = solve_mgcg(coarse, self.opg_total_2x_nM, rhs_2x,
                             self._alpha(b.opg_decay_per_day, b.opg_diffusivity_um2_per_s),
-                            self.rtol, self.max_iterations)
+                            self.opg_rtol, self.max_iterations)
         prolong_into_marrow(self.opg_total_2x_nM, self.marrow, self.opg_total_nM)
         return result
 

@@ -119,6 +119,11 @@ class Numerics(_Strict):
     field_solver_rtol: float = Field(
         1e-3, gt=0, lt=1, description=("Estimated relative error (energy norm) at which the field solver stops: 1e-3 "
                                        "leaves field errors of ~0.1 % (rms), far below what changes a remodeling decision."))
+    opg_solver_rtol: float = Field(
+        3e-3, gt=0, lt=1, description=("field_solver_rtol for OPG. OPG reaches the osteoclasts only through the "
+                                       "RANKL it binds: re-solved daily to 3e-3, its error moves the RANK occupancy "
+                                       "less than RANKL's own 1e-3 does, and less than re-solving OPG every third "
+                                       "day to 1e-3 did, at half the iterations (benchmarks/bench_field_cadence.py)."))
     field_solver_max_iterations: int = Field(5000, ge=1, description="Iteration cap of the field solver.")
     spin_up_days: int = Field(
         400, ge=0, description=("Days simulated before day 0 with the patient held at day 0, so that BMUs in all "
@@ -131,8 +136,9 @@ class Numerics(_Strict):
         14, ge=1, description=("field_update_days during the spin-up: it only has to reach the remodeling steady "
                                "state, which the cadence does not change, and 14 makes it ~3x cheaper."))
     opg_update_every: int = Field(
-        3, ge=1, description=("OPG transport is re-solved at every this-many-th field update (OPG's decay length, "
-                              "~1.6 mm, averages over the volume and changes slowly)."))
+        1, ge=1, description=("OPG transport is re-solved at every this-many-th field update (OPG's decay length, "
+                              "~1.6 mm, averages over the volume and changes slowly; 3 leaves OPG 7x further from "
+                              "its daily solution than re-solving it daily to opg_solver_rtol)."))
 
 
 class Outputs(_Strict):
