@@ -5,7 +5,8 @@ untreated postmenopausal woman) a fresh process builds the model, spins it up, t
 with readouts, splitting the time of each step into: fields (RANKL/OPG transport, re-solved every day by
 default, and binding), remodeling kernels (resorb/advance, deposit, mineralize, surface counts), agent
 Python (osteoclast decisions, activation, BMU phases, fates) and readouts. Per size it prints the
-stepping cost in seconds per simulated year (target ≤ 5 s for 1 mm³ on 2 cores), the start-up (build +
+stepping cost in seconds per simulated year (target ≤ 5 s for 1 mm³ on 2 cores; the mean over the run and the
+cheapest 30-day stretch, since a shared machine's wall time swings from minute to minute), the start-up (build +
 spin-up, target ≤ 5 s warm), the split, the field solver's mean iterations per day, and the peak memory
 of the process in bytes per voxel. Between the sizes: the cost per simulated day against the voxel ratio
 (target: ≤ 8.5× for 8× the voxels, within 24 GB).
@@ -45,6 +46,8 @@ from engine.scenario import load_scenario
 from engine.units import DAYS_PER_YEAR
 
 REPO = Path(__file__).resolve().parents[1]
+#: days per stretch for the best-stretch cost (`best_stretch_s_per_day`)
+STRETCH_DAYS = 30
 #: the remodeling kernels, by the process module that calls each
 KERNELS = ((resorption_mod, "resorb_and_advance"), (phases_mod, "deposit_many"), (mineral_mod, "mineralize"),
            (census_mod, "surface_phase_counts"))
@@ -111,13 +114,16 @@ def bench(size_um: int, days: int) -> dict:
     model.signalling.refresh_geometry = timed_refresh
     agents = []
     iterations = []
+    day_s = []
     t0 = time.perf_counter()
     try:
         for _ in range(days):
+            t_day = time.perf_counter()
             with timer.section("step"):
                 model.step()
             with timer.section("readouts"):
                 row = record(model)
+            day_s.append(time.perf_counter() - t_day)
             agents.append(len(model.agents))
             iterations.append((row["rankl_solver_iterations"], row["opg_solver_iterations"]))
     finally:
@@ -139,11 +145,23 @@ def bench(size_um: int, days: int) -> dict:
         "osteoblasts_and_lining": len(model.agents_by_type.get(Osteoblast, [])),
         "split_s": split, "split_pct": {k: 100.0 * v / wall for k, v in split.items()},
         "s_per_simulated_year": DAYS_PER_YEAR * wall / days,
+        # the least of the run's 30-day stretches: wall time on a shared machine swings from minute to minute,
+        # and what the machine adds is never negative (the same reason timeit reports its minimum)
+        "s_per_simulated_year_best_stretch": DAYS_PER_YEAR * best_stretch_s_per_day(day_s, STRETCH_DAYS),
         "mean_solver_iterations_per_day": {"rankl": float(np.mean([i[0] for i in iterations])),
                                            "opg": float(np.mean([i[1] for i in iterations]))},
         "field_update_days": scenario.numerics.field_update_days,
         "field_solver_rtol": scenario.numerics.field_solver_rtol,
+        "opg_solver_rtol": scenario.numerics.opg_solver_rtol,
     }
+
+
+def best_stretch_s_per_day(day_s: list[float], stretch_days: int) -> float:
+    """Seconds per day of the cheapest run of `stretch_days` consecutive days (all days if fewer)."""
+    if len(day_s) <= stretch_days:
+        return float(np.mean(day_s))
+    sums = np.convolve(day_s, np.ones(stretch_days), mode="valid")
+    return float(sums.min() / stretch_days)
 
 
 FIRST_STEP = ("import time; t = time.perf_counter(); from engine.model import BoneModel; "
@@ -182,7 +200,9 @@ def peer_seconds_per_year() -> tuple[float, str]:
 
 def one_size(size_um: int, days: int) -> dict:
     """One size in this process (run by `main` in a fresh process per size, so peak memory is its own)."""
-    BoneModel(scenario_for(600)).step()  # JIT (cached) and imports, not timed
+    warm = BoneModel(scenario_for(600))  # JIT (cached) and imports, not timed: a step and its readouts
+    warm.step()
+    record(warm)
     base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result = bench(size_um, days)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -225,7 +245,8 @@ def main() -> None:
     for r in results:
         startup = r["build_s"] + r["spin_up_s"]
         print(f"{r['size_um']} µm cube ({r['voxels']:,} voxels, ~{r['mean_agents']:.0f} agents): "
-              f"stepping {r['s_per_simulated_year']:.1f} s per simulated year ({r['days_per_s']:.1f} days/s); "
+              f"stepping {r['s_per_simulated_year']:.1f} s per simulated year ({r['days_per_s']:.1f} days/s; "
+              f"best {STRETCH_DAYS}-day stretch {r['s_per_simulated_year_best_stretch']:.1f}); "
               f"start-up {startup:.1f} s (build {r['build_s']:.1f} s + {r['spin_up_days']}-day spin-up "
               f"{r['spin_up_s']:.1f} s); peak memory {r['peak_rss_bytes'] / 2**30:.2f} GiB = "
               f"{r['peak_bytes_per_voxel']:.0f} B/voxel (the process before the model: "
@@ -233,16 +254,19 @@ def main() -> None:
               f"{(r['peak_rss_bytes'] - r['rss_before_model_bytes']) / r['voxels']:.0f} B/voxel)")
         it = r["mean_solver_iterations_per_day"]
         print(f"    fields re-solved every {r['field_update_days']} day(s) to an energy-norm error of "
-              f"{r['field_solver_rtol']:g}: {it['rankl']:.1f} RANKL and {it['opg']:.1f} OPG iterations per day")
+              f"{r['field_solver_rtol']:g} (RANKL) and {r['opg_solver_rtol']:g} (OPG): {it['rankl']:.1f} RANKL and "
+              f"{it['opg']:.1f} OPG iterations per day")
         for k, v in r["split_pct"].items():
             print(f"    {k:32s} {v:5.1f} %")
     voxel_ratio = large["voxels"] / small["voxels"]
     agent_ratio = large["mean_agents"] / small["mean_agents"]
     cost_ratio = small["days_per_s"] / large["days_per_s"]
+    best_ratio = large["s_per_simulated_year_best_stretch"] / small["s_per_simulated_year_best_stretch"]
     print(f"cost per simulated day grows {cost_ratio:.1f}x for {voxel_ratio:.1f}x voxels and {agent_ratio:.1f}x agents "
-          f"(target <= {8.5 * voxel_ratio / 8:.1f}x)")
+          f"({best_ratio:.1f}x between the best {STRETCH_DAYS}-day stretches; target <= {8.5 * voxel_ratio / 8:.1f}x)")
     default = small if small["size_um"] == 1000 else large
-    print(f"default 1 mm³: {default['s_per_simulated_year']:.1f} s per simulated year stepping (target <= 5), start-up "
+    print(f"default 1 mm³: {default['s_per_simulated_year']:.1f} s per simulated year stepping (best {STRETCH_DAYS}-day "
+          f"stretch {default['s_per_simulated_year_best_stretch']:.1f}; target <= 5), start-up "
           f"{default['build_s'] + default['spin_up_s']:.1f} s (target <= 5 warm)")
     peer, how = peer_seconds_per_year()
     print(f"0-D ODE peer (Martínez-Reina 2019, bone_models): {peer:.1f} s per simulated year, {how}")
@@ -254,7 +278,8 @@ def main() -> None:
           "its 400-day spin-up included")
     out = REPO / "outputs" / "benchmarks" / "bench_model.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"small": small, "large": large, "cost_ratio": cost_ratio, "voxel_ratio": voxel_ratio,
+    out.write_text(json.dumps({"small": small, "large": large, "cost_ratio": cost_ratio,
+                               "cost_ratio_best_stretches": best_ratio, "voxel_ratio": voxel_ratio,
                                "agent_ratio": agent_ratio, "peer_s_per_simulated_year": peer, "peer_source": how,
                                "compile_cold_s": cold, "compile_warm_s": warm,
                                "layer_s_per_simulated_year": layer}, indent=2))
