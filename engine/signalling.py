@@ -35,7 +35,8 @@ Each day:
    field) or a spike made by the osteocytes whose nearest marrow it had just dug (a daily field), so the
    biology depended on how often the fields were solved: osteoclasts' RANKL 1.2× vs 2.2× the marrow mean,
    formation +3.5 standard errors when solved daily. Read in the marrow around it, with sources in open
-   cells, it is 2.2–2.4× the mean either way and no readout moves beyond noise (`benchmarks/bench_field_cadence.py`).
+   cells, it is 2.2–2.5× the mean either way and no readout moves more than ~2.5 standard errors
+   (`benchmarks/bench_field_cadence.py`).
 
 The bound/free fields live on the field grid (`self.coarse`); `write_grid_fields` copies them into the
 VoxelGrid's voxel-resolution arrays (zero in bone voxels) when those are read (snapshots, the view).

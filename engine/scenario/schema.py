@@ -130,8 +130,8 @@ class Numerics(_Strict):
                                 "phases are present when the run starts (a remodeling cycle is ~200 days)."))
     field_update_days: int = Field(
         1, ge=1, description=("Every this many days RANKL/OPG transport is re-solved for the changed bone and cells "
-                              "(binding to OPG and drugs is re-solved daily). Daily by default; 14 changes no readout "
-                              "beyond noise and costs less (benchmarks/bench_field_cadence.py)."))
+                              "(binding to OPG and drugs is re-solved daily). Daily by default; 14 keeps every readout "
+                              "within ~2.5 standard errors and costs a third (benchmarks/bench_field_cadence.py)."))
     spin_up_field_update_days: int = Field(
         14, ge=1, description=("field_update_days during the spin-up: it only has to reach the remodeling steady "
                                "state, which the cadence does not change, and 14 makes it ~3x cheaper."))
