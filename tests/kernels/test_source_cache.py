@@ -11,8 +11,8 @@ from engine.signalling import SignallingFields
 
 
 def test_update_marrow_mask_flags_the_blocks_that_gained_marrow():
-    """Numpy twin: the mask is bone < BONE_LEVEL outside `enclosed`; a block is flagged when one of its voxels
-    is marrow now and was not in the previous mask (losses flag nothing)."""
+    """Numpy twin: the mask is bone < BONE_LEVEL outside `enclosed` (the kernel returns its count); a block is
+    flagged when one of its voxels is marrow now and was not in the previous mask (losses flag nothing)."""
     rng = np.random.default_rng(3)
     shape = (9, 10, 11)  # not multiples of BLOCK: partial blocks at the upper edges
     before = rng.random(shape) < 0.5
@@ -20,9 +20,10 @@ def test_update_marrow_mask_flags_the_blocks_that_gained_marrow():
     enclosed = rng.random(shape) < 0.2
     mask = before.copy()
     gained = np.full(blocks_shape(shape), 7, np.uint8)
-    update_marrow_mask(bone, enclosed, mask, gained)
+    n_marrow = update_marrow_mask(bone, enclosed, mask, gained)
     now = (bone < BONE_LEVEL) & ~enclosed
     np.testing.assert_array_equal(mask, now)
+    assert n_marrow == now.sum()
     expected = np.zeros(blocks_shape(shape), np.uint8)
     for z, y, x in zip(*np.nonzero(now & ~before)):
         expected[z // BLOCK, y // BLOCK, x // BLOCK] = 1
