@@ -137,8 +137,9 @@ class Numerics(_Strict):
                                "state, which the cadence does not change, and 14 makes it ~3x cheaper."))
     opg_update_every: int = Field(
         1, ge=1, description=("OPG transport is re-solved at every this-many-th field update (OPG's decay length, "
-                              "~1.6 mm, averages over the volume and changes slowly; 3 leaves OPG 7x further from "
-                              "its daily solution than re-solving it daily to opg_solver_rtol)."))
+                              "~1.6 mm, averages over the volume and changes slowly; 3 leaves OPG further from its "
+                              "daily solution than re-solving it daily to opg_solver_rtol does (7-40x in rms on "
+                              "three seeds; benchmarks/bench_field_cadence.py measures it)."))
 
 
 class Outputs(_Strict):
