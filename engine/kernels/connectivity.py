@@ -12,6 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+#: slabs of planes whose runs `_join_all_rows` joins in parallel (the result does not depend on it)
+JOIN_SLABS = 8
+
 
 @njit(cache=True)
 def _root(parent, i):
@@ -90,6 +93,35 @@ def _find_runs(bone, row_first, starts, ends):
                         k += 1
 
 
+@njit(parallel=True, cache=True)
+def _join_all_rows(parent, starts, ends, row_first, nz, ny):
+    """Union every run with the overlapping runs of the rows before it in y and in z. The planes are cut into
+    `JOIN_SLABS` slabs, each joined on its own (in parallel): a slab's runs are a range of indices of their own, and
+    `_root` and the union (the larger root points to the smaller) only follow and write indices of the sets
+    being joined, which stay inside the slab until its first plane is joined to the plane before it,
+    afterwards and in order. The sets, and each set's root (its smallest run), do not depend on the order."""
+    slabs = max(1, min(JOIN_SLABS, nz))
+    for slab in prange(slabs):
+        z_first = slab * nz // slabs
+        for z in range(z_first, (slab + 1) * nz // slabs):
+            for y in range(ny):
+                row = z * ny + y
+                a0 = row_first[row]
+                a1 = row_first[row + 1]
+                if a0 == a1:
+                    continue
+                if y > 0:
+                    _join_rows(parent, starts, ends, a0, a1, row_first[row - 1], row_first[row])
+                if z > z_first:
+                    _join_rows(parent, starts, ends, a0, a1, row_first[row - ny], row_first[row - ny + 1])
+    for slab in range(1, slabs):
+        z = slab * nz // slabs
+        for y in range(ny):
+            row = z * ny + y
+            _join_rows(parent, starts, ends, row_first[row], row_first[row + 1], row_first[row - ny],
+                       row_first[row - ny + 1])
+
+
 @njit(cache=True)
 def enclosed_runs(bone, enclosed):
     """enclosed = voxels with marrow (bone < 1) that no face-connected (6-neighbour) path of such voxels links
@@ -108,17 +140,9 @@ def enclosed_runs(bone, enclosed):
     ends = np.empty(n, np.int32)  # inclusive
     _find_runs(bone, row_first, starts, ends)
     parent = np.arange(n)
-    for z in range(nz):
-        for y in range(ny):
-            row = z * ny + y
-            a0 = row_first[row]
-            a1 = row_first[row + 1]
-            if a0 == a1:
-                continue
-            if y > 0:
-                _join_rows(parent, starts, ends, a0, a1, row_first[row - 1], row_first[row])
-            if z > 0:
-                _join_rows(parent, starts, ends, a0, a1, row_first[row - ny], row_first[row - ny + 1])
+    _join_all_rows(parent, starts, ends, row_first, nz, ny)
+    for i in range(n):  # every parent has a smaller index, so one pass in order leaves each run at its root
+        parent[i] = parent[parent[i]]
     open_set = np.zeros(n, np.bool_)
     size = np.zeros(n, np.int64)
     for z in range(nz):
@@ -126,7 +150,7 @@ def enclosed_runs(bone, enclosed):
             row = z * ny + y
             edge_row = z == 0 or z == nz - 1 or y == 0 or y == ny - 1
             for i in range(row_first[row], row_first[row + 1]):
-                r = _root(parent, i)
+                r = parent[i]
                 size[r] += ends[i] - starts[i] + 1
                 if edge_row or starts[i] == 0 or ends[i] == nx - 1:
                     open_set[r] = True
@@ -138,7 +162,7 @@ def enclosed_runs(bone, enclosed):
         open_set[np.argmax(size)] = True
     closed = np.empty(n, np.bool_)
     for i in range(n):
-        closed[i] = not open_set[_root(parent, i)]
+        closed[i] = not open_set[parent[i]]
     _write_runs(starts, ends, row_first, closed, enclosed)
     return reached
 
