@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.kernels.index_sets import merge_sorted_unique
+
 RESORPTION, REVERSAL, FORMATION, DONE = 1, 2, 3, 4
 
 
@@ -85,16 +87,12 @@ class BMU:
     @property
     def cavity(self) -> np.ndarray:
         """Flat voxel indices this BMU excavated (unique, sorted). The voxels added since the last call are
-        merged into the sorted array by insertion (a resorbing BMU adds a few voxels a day to thousands,
-        and re-sorting them all every day cost more than the resorption itself)."""
+        merged into the sorted array in one pass (`kernels.index_sets`: a resorbing BMU adds a few voxels a day
+        to thousands, and re-sorting them all every day cost more than the resorption itself)."""
         if self._cavity_parts:
-            new = np.unique(np.concatenate(self._cavity_parts))
             known = self._cavity if self._cavity is not None else np.empty(0, np.int64)  # None: older checkpoints
-            if known.size:
-                at = np.searchsorted(known, new)
-                fresh = (at >= known.size) | (known[np.minimum(at, known.size - 1)] != new)
-                new = np.insert(known, at[fresh], new[fresh])
-            self._cavity = new
+            self._cavity = merge_sorted_unique(known.astype(np.int64, copy=False),
+                                               np.concatenate(self._cavity_parts).astype(np.int64, copy=False))
             self._cavity_parts = []
         return self._cavity
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.agents.bmu import RESORPTION
 from engine.agents.osteoclast import Osteoclast
+from engine.kernels.index_sets import occupied_below
 from engine.kernels.remodeling import MAX_PASSES, resorb_and_advance
 from engine.kernels.surfaces import BONE_LEVEL
 from engine.pharmacology.bisphosphonates import osteoclast_effect
@@ -82,7 +83,6 @@ class Resorption:
         bone = self.grid.bone_fraction.ravel()
         occupied = self.cells.occupied
         for bmu in bmus:
-            cav = bmu.cavity
-            for idx in cav[(occupied[cav] > 0) & (bone[cav] < BONE_LEVEL)].tolist():
+            for idx in occupied_below(bmu.cavity, occupied, bone, BONE_LEVEL).tolist():
                 for agent in self.cells.take_occupants(idx):
                     agent.remove()
