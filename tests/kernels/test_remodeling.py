@@ -256,8 +256,9 @@ def test_mineralize_leaves_mature_bone_and_marrow_alone():
     np.testing.assert_array_equal(mineral, bone)
 
 
-def test_surface_phase_counts_matches_numpy():
-    bone = random_bone(4)
+@pytest.mark.parametrize("shape", [(14, 15, 16), (9, 10, 13), (5, 6, 3)])  # rows of whole and partial 8-voxel words
+def test_surface_phase_counts_matches_numpy(shape):
+    bone = random_bone(4, shape)
     rng = np.random.default_rng(5)
     label = rng.integers(0, 4, bone.shape).astype(np.int32) * (rng.random(bone.shape) < 0.2)
     phase_of_label = np.array([0, 1, 3, 2], np.int8)
