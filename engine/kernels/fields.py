@@ -310,7 +310,7 @@ def source_density(cells, amounts, scale, out):
         o[j] *= scale
 
 
-@njit(cache=True)
+@njit(parallel=True, cache=True)
 def move_to_open_cells(cells, phi, min_marrow):
     """Move each source cell (rows of `cells`, (n, 3) field-cell indices, in place) whose marrow fraction is below
     `min_marrow` to the face neighbour with the most marrow, if that has more. Returns how many moved.
@@ -320,7 +320,7 @@ def move_to_open_cells(cells, phi, min_marrow):
     a cavity is dug; the neighbour is the open marrow the sliver drains into (`engine.signalling`)."""
     nz, ny, nx = phi.shape
     moved = 0
-    for i in range(cells.shape[0]):
+    for i in prange(cells.shape[0]):  # independent rows; in parallel, the cache misses of a large grid overlap
         z, y, x = cells[i, 0], cells[i, 1], cells[i, 2]
         best = phi[z, y, x]
         if best >= min_marrow:
