@@ -193,7 +193,7 @@ class SignallingFields(HasScratch):
         out = np.empty_like(positions)
         search = np.empty(len(positions), np.bool_)
         look_up_sources(positions, ids, self._placed_ids, self._placed_voxels, self._marrow_mask, self._gained_blocks,
-                        out, search)
+                        NEAREST_MARROW_SEARCH_VOXELS, out, search)
         missing = np.flatnonzero(search)
         if missing.size:
             out[missing] = self.nearest_marrow_voxels(positions[missing])

@@ -6,8 +6,11 @@ most of a daily field update's bookkeeping, although a day's remodeling changes 
 voxels. The answer (s at squared distance d²) stays exact while s is still marrow and no voxel within d of
 the osteocyte became marrow (voxels that stopped being marrow can only move the answer if s is one of them).
 So the last day's marrow mask is kept, voxels that became marrow are flagged per block of `BLOCK` voxels,
-and only osteocytes whose ball of radius d touches a flagged block, or whose s stopped being marrow, are
-searched again. The result is identical to searching all (tested against it).
+and only osteocytes whose ball of radius d touches a flagged block, or whose s stopped being marrow, need a
+new answer. When s is still marrow and lies in the local search's cube (`nearest_marrow`'s `search`), the new
+answer is s or a voxel of a flagged block within d (every other voxel in the cube was already no closer than s
+yesterday), so only those blocks are scanned (`look_up_sources`); the rest are searched again. The result is
+identical to searching all (tested against it).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from engine.kernels.remodeling import source_marrow
+from engine.kernels.remodeling import _closer, source_marrow
 
 #: edge of the blocks that flag voxels which became marrow (voxels)
 BLOCK = 4
@@ -75,19 +78,59 @@ def _stale(z0, y0, x0, sz, sy, sx, mask, gained_blocks):
     return False
 
 
+@njit(inline="always")
+def _rescan_gained(z0, y0, x0, sz, sy, sx, mask, gained_blocks, search):
+    """The new nearest marrow voxel of the osteocyte at (z0, y0, x0) whose last one, (sz, sy, sx), is still
+    marrow and within its local search cube (half-width `search`): s, or a marrow voxel of a block that gained
+    marrow, within s's distance and the cube, if closer (`kernels.remodeling._closer`: ties to the first in
+    z, y, x order). Returns its flat index."""
+    nz, ny, nx = mask.shape
+    best = (sz - z0) ** 2 + (sy - y0) ** 2 + (sx - x0) ** 2
+    best_flat = (sz * ny + sy) * nx + sx
+    r = min(int(math.ceil(math.sqrt(best))), search)
+    z_lo, z_hi = max(z0 - r, 0), min(z0 + r, nz - 1)
+    y_lo, y_hi = max(y0 - r, 0), min(y0 + r, ny - 1)
+    x_lo, x_hi = max(x0 - r, 0), min(x0 + r, nx - 1)
+    for zb in range(z_lo // BLOCK, z_hi // BLOCK + 1):
+        for yb in range(y_lo // BLOCK, y_hi // BLOCK + 1):
+            for xb in range(x_lo // BLOCK, x_hi // BLOCK + 1):
+                if not gained_blocks[zb, yb, xb]:
+                    continue
+                for z in range(max(zb * BLOCK, z_lo), min(zb * BLOCK + BLOCK - 1, z_hi) + 1):
+                    for y in range(max(yb * BLOCK, y_lo), min(yb * BLOCK + BLOCK - 1, y_hi) + 1):
+                        for x in range(max(xb * BLOCK, x_lo), min(xb * BLOCK + BLOCK - 1, x_hi) + 1):
+                            d = (z - z0) ** 2 + (y - y0) ** 2 + (x - x0) ** 2
+                            flat = (z * ny + y) * nx + x
+                            if mask[z, y, x] and _closer(d, flat, best, best_flat):
+                                best = d
+                                best_flat = flat
+    return best_flat
+
+
 @njit(parallel=True, cache=True)
-def look_up_sources(positions, ids, placed_ids, placed_voxels, mask, gained_blocks, sources, search):
-    """The cache's answers for osteocytes ids (at voxels positions, (n, 3)): where the cache (placed_ids, ascending,
-    with their nearest marrow voxels placed_voxels) holds osteocyte i and its answer is still exact (`_stale`),
-    sources[i] ← the answer and search[i] ← False; otherwise search[i] ← True (sources[i] left as it was)."""
+def look_up_sources(positions, ids, placed_ids, placed_voxels, mask, gained_blocks, search, sources, need_search):
+    """The cache's answers for osteocytes ids (at voxels positions, (n, 3)), with the cache (placed_ids, ascending,
+    with their nearest marrow voxels placed_voxels) and `nearest_marrow`'s local search half-width `search`.
+    Where the cache holds osteocyte i: sources[i] ← its answer if still exact (`_stale`), or the rescanned one
+    (`_rescan_gained`) when the old one is still marrow and inside the search cube; need_search[i] ← False.
+    Otherwise need_search[i] ← True (sources[i] left as it was) and the caller searches it again."""
+    nz, ny, nx = mask.shape
     for i in prange(positions.shape[0]):
         at = np.searchsorted(placed_ids, ids[i])
         if at < placed_ids.size and placed_ids[at] == ids[i]:
+            z0, y0, x0 = positions[i, 0], positions[i, 1], positions[i, 2]
             sz, sy, sx = placed_voxels[at, 0], placed_voxels[at, 1], placed_voxels[at, 2]
+            need_search[i] = False
+            if _stale(z0, y0, x0, sz, sy, sx, mask, gained_blocks):
+                inside = max(abs(sz - z0), abs(sy - y0), abs(sx - x0)) <= search
+                if mask[sz, sy, sx] and inside:
+                    flat = _rescan_gained(z0, y0, x0, sz, sy, sx, mask, gained_blocks, search)
+                    sz, sy, sx = flat // (ny * nx), (flat // nx) % ny, flat % nx
+                else:
+                    need_search[i] = True
             sources[i, 0], sources[i, 1], sources[i, 2] = sz, sy, sx
-            search[i] = _stale(positions[i, 0], positions[i, 1], positions[i, 2], sz, sy, sx, mask, gained_blocks)
         else:
-            search[i] = True
+            need_search[i] = True
 
 
 def blocks_shape(shape: tuple[int, int, int]) -> tuple[int, int, int]:
