@@ -129,7 +129,7 @@ class SignallingFields(HasScratch):
         self.stats = SolveStats()
         self._bound_drug = None
         self._source_voxels = np.empty((0, 3), np.int64)
-        # the last source placement: today's marrow mask and each osteocyte's nearest marrow voxel, by voxel
+        # the last source placement: today's marrow mask and each osteocyte's nearest marrow voxel, by osteocyte id
         self._marrow_mask = np.zeros(grid.shape, np.bool_)
         self._gained_blocks = np.zeros(blocks_shape(grid.shape), np.uint8)
         self._placed_ids = np.empty(0, np.int64)
@@ -217,7 +217,7 @@ class SignallingFields(HasScratch):
 
     def occupancy_at(self, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
         """RANK occupancy in the marrow around the field cells of voxels (z, y, x) (arrays): what a cell at the
-        bone there reads (module docstring, item 4), as `marrow_weighted_box_mean` gives it. Computed for these
+        bone there reads (module docstring, item 4), as `marrow_weighted_mean_around` gives it. Computed for these
         cells only: activation reads the quiescent surface on each day it starts a BMU, and in a large volume
         that is most days, so a pass over the whole grid per read made its cost grow as the volume squared."""
         f = self.factor

@@ -369,17 +369,6 @@ def marrow_weighted_mean_at(values, phi, z, y, x, out):
         out[i] = _marrow_weighted_around(values, phi, z[i], y[i], x[i])
 
 
-@njit(parallel=True, cache=True)
-def marrow_weighted_box_mean(values, phi, out):
-    """`marrow_weighted_mean_around` of every cell (the same arithmetic, so both give identical values): the
-    whole-grid form, for maps of the reading; the model reads only the cells it needs (`marrow_weighted_mean_at`)."""
-    nz, ny, nx = phi.shape
-    for z in prange(nz):
-        for y in range(ny):
-            for x in range(nx):
-                out[z, y, x] = _marrow_weighted_around(values, phi, z, y, x)
-
-
 def relative_residual(c: np.ndarray, phi: np.ndarray, rhs: np.ndarray, alpha: float) -> float:
     """‖rhs − A·c‖₂ / ‖rhs‖₂ over the marrow domain (cells with φ > 0)."""
     ac = np.empty_like(c)

@@ -354,18 +354,8 @@ def restrict(fine, coarse):
 
 
 @njit(parallel=True, cache=True)
-def prolong(coarse, fine):
-    """fine = P·coarse: each cell takes its block's value."""
-    nz, ny, nx = fine.shape
-    for z in prange(nz):
-        for y in range(ny):
-            for x in range(nx):
-                fine[z, y, x] = coarse[z // 2, y // 2, x // 2]
-
-
-@njit(parallel=True, cache=True)
 def prolong_into_marrow(coarse, phi, fine):
-    """fine = P·coarse in cells with marrow (φ > 0), 0 elsewhere: `prolong` and the mask in one pass."""
+    """fine = P·coarse in cells with marrow (φ > 0), 0 elsewhere: each marrow cell takes its block's value."""
     nz, ny, nx = fine.shape
     for z in prange(nz):
         for y in range(ny):

@@ -185,21 +185,26 @@ def test_move_to_open_cells_takes_the_neighbour_with_most_marrow():
     assert n == int((moved != cells).any(axis=1).sum()) > 0
 
 
-def test_marrow_weighted_box_mean_against_numpy():
+def numpy_marrow_weighted_box_mean(values, phi):
+    """Σ φ·values / Σ φ over the 3×3×3 block around every cell (cut at the edges; 0 with no marrow there)."""
     from scipy import ndimage
+    footprint = np.ones((3, 3, 3))
+    total = ndimage.correlate(phi * values, footprint, mode="constant")
+    weight = ndimage.correlate(phi, footprint, mode="constant")
+    return np.where(weight > 0, total / np.where(weight > 0, weight, 1), 0.0)
 
-    from engine.kernels.fields import marrow_weighted_box_mean
+
+def test_marrow_weighted_mean_at_every_cell_against_numpy():
+    from engine.kernels.fields import marrow_weighted_mean_at
     rng = np.random.default_rng(5)
     phi = rng.random((5, 6, 7))
     phi[rng.random(phi.shape) < 0.4] = 0.0
     phi[0] = 0.0  # a plane of bone: its cells read the marrow next to them
     values = rng.random(phi.shape)
-    out = np.empty_like(phi)
-    marrow_weighted_box_mean(values, phi, out)
-    footprint = np.ones((3, 3, 3))
-    total = ndimage.correlate(phi * values, footprint, mode="constant")
-    weight = ndimage.correlate(phi, footprint, mode="constant")
-    np.testing.assert_allclose(out, np.where(weight > 0, total / np.where(weight > 0, weight, 1), 0.0), rtol=1e-12)
+    z, y, x = (a.ravel().astype(np.int64) for a in np.indices(phi.shape))
+    out = np.empty(phi.size)
+    marrow_weighted_mean_at(values, phi, z, y, x, out)
+    np.testing.assert_allclose(out.reshape(phi.shape), numpy_marrow_weighted_box_mean(values, phi), rtol=1e-12)
 
 
 def test_source_density_equals_bincount_times_scale_exactly():
@@ -216,14 +221,14 @@ def test_source_density_equals_bincount_times_scale_exactly():
     np.testing.assert_array_equal(out, expected)
 
 
-def test_marrow_weighted_mean_at_equals_the_box_mean_at_those_cells():
-    from engine.kernels.fields import marrow_weighted_box_mean, marrow_weighted_mean_at
+def test_marrow_weighted_mean_at_equals_the_one_cell_mean_at_those_cells():
+    from engine.kernels.fields import marrow_weighted_mean_around, marrow_weighted_mean_at
     rng = np.random.default_rng(11)
     phi = rng.random((5, 6, 7)) * (rng.random((5, 6, 7)) > 0.3)
     values = rng.random((5, 6, 7))
-    box = np.empty_like(values)
-    marrow_weighted_box_mean(values, phi, box)
     z, y, x = (rng.integers(0, n, 50) for n in phi.shape)
     out = np.empty(50)
     marrow_weighted_mean_at(values, phi, z, y, x, out)
-    np.testing.assert_array_equal(out, box[z, y, x])
+    one_by_one = [marrow_weighted_mean_around(values, phi, int(a), int(b), int(c)) for a, b, c in zip(z, y, x)]
+    np.testing.assert_array_equal(out, one_by_one)  # the same arithmetic
+    np.testing.assert_allclose(out, numpy_marrow_weighted_box_mean(values, phi)[z, y, x], rtol=1e-12)
