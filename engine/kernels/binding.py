@@ -75,10 +75,10 @@ def _bind_without_drug(lt, at, phi, kd_opg_nM, kd_rank_nM, free_l, free_a, la, l
     for i in prange(lt.size):
         l_t = float(lt[i])
         a_t = float(at[i])
-        free = free_ligand_single(l_t, a_t, kd_opg_nM)
-        f = free if (l_t > 0.0) & (phi[i] > 0.0) else 0.0
-        c_a = a_t * f / (kd_opg_nM + f)
         in_marrow = phi[i] > 0.0
+        free = free_ligand_single(l_t, a_t, kd_opg_nM)
+        f = free if (l_t > 0.0) & in_marrow else 0.0
+        c_a = a_t * f / (kd_opg_nM + f)
         free_l[i] = f
         free_a[i] = a_t - c_a if in_marrow else 0.0
         la[i] = c_a if in_marrow else 0.0

@@ -427,7 +427,7 @@ def surface_phase_counts(bone, label, phase_of_label, counts):
 
 
 @njit(inline="always")
-def _closer(d, flat, best_d, best_flat):
+def closer(d, flat, best_d, best_flat):
     """(d, flat) before (best_d, best_flat): nearer, or as near and first in z, y, x order."""
     return d < best_d or (d == best_d and flat < best_flat)
 
@@ -471,7 +471,7 @@ def nearest_marrow(bone, enclosed, positions, search, out):
                             continue
                         d = (z - z0) * (z - z0) + (y - y0) * (y - y0) + (x - x0) * (x - x0)
                         flat = (z * ny + y) * nx + x
-                        if _closer(d, flat, best, best_flat) and source_marrow(bone, enclosed, masked, z, y, x):
+                        if closer(d, flat, best, best_flat) and source_marrow(bone, enclosed, masked, z, y, x):
                             best = d
                             best_flat = flat
             if best < (r + 1) * (r + 1):

@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from engine.kernels.remodeling import _closer, source_marrow
+from engine.kernels.remodeling import closer, source_marrow
 
 #: edge of the blocks that flag voxels which became marrow (voxels)
 BLOCK = 4
@@ -82,7 +82,7 @@ def _stale(z0, y0, x0, sz, sy, sx, mask, gained_blocks):
 def _rescan_gained(z0, y0, x0, sz, sy, sx, mask, gained_blocks, search):
     """The new nearest marrow voxel of the osteocyte at (z0, y0, x0) whose last one, (sz, sy, sx), is still
     marrow and within its local search cube (half-width `search`): s, or a marrow voxel of a block that gained
-    marrow, within s's distance and the cube, if closer (`kernels.remodeling._closer`: ties to the first in
+    marrow, within s's distance and the cube, if closer (`kernels.remodeling.closer`: ties to the first in
     z, y, x order). Returns its flat index."""
     nz, ny, nx = mask.shape
     best = (sz - z0) ** 2 + (sy - y0) ** 2 + (sx - x0) ** 2
@@ -101,7 +101,7 @@ def _rescan_gained(z0, y0, x0, sz, sy, sx, mask, gained_blocks, search):
                         for x in range(max(xb * BLOCK, x_lo), min(xb * BLOCK + BLOCK - 1, x_hi) + 1):
                             d = (z - z0) ** 2 + (y - y0) ** 2 + (x - x0) ** 2
                             flat = (z * ny + y) * nx + x
-                            if mask[z, y, x] and _closer(d, flat, best, best_flat):
+                            if mask[z, y, x] and closer(d, flat, best, best_flat):
                                 best = d
                                 best_flat = flat
     return best_flat
