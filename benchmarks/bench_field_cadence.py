@@ -31,7 +31,6 @@ from engine.kernels.binding import bind_rankl
 from engine.kernels.fields import solve_cg
 from engine.kernels.multigrid import prolong_into_marrow, restrict, solve_mgcg
 from engine.model import BoneModel
-from engine.processes import systemic
 from engine.readouts import record
 from engine.scenario import load_scenario
 from engine.units import DAYS_PER_YEAR
@@ -77,10 +76,9 @@ def converged_rankl(model: BoneModel) -> np.ndarray:
     """Today's RANKL total solved tightly (1e-10) for today's sources and marrow, from zero."""
     sig, b = model.signalling, model.biology
     sig.refresh_geometry()
-    positions, rankl, _, ids = model.cells.sources()
+    positions, ids, rankl, _ = model.field_sources()
     sig.place_sources(positions, ids)
-    rhs = sig._rhs(positions, rankl * systemic.rankl_factor(model.physiology, model.exposure),
-                   b.rankl_diffusivity_um2_per_s)
+    rhs = sig._rhs(positions, rankl, b.rankl_diffusivity_um2_per_s)
     c = np.zeros_like(sig.marrow)
     solve_cg(c, sig.marrow, rhs, sig._alpha(b.rankl_decay_per_day, b.rankl_diffusivity_um2_per_s), 1e-10, 100000)
     return c
@@ -124,15 +122,13 @@ def solver_errors(seed: int, days: int, opg_update_every: int) -> dict:
 
     def checked_update(solve_opg: bool = True) -> None:
         update(solve_opg)
-        positions, rankl, opg, _ = model.cells.sources()
+        positions, _, rankl, opg = model.field_sources()  # as the day's update placed them
         hierarchy = sig._scratch_hierarchy
-        rankl_rhs = sig._rhs(positions, rankl * systemic.rankl_factor(model.physiology, model.exposure),
-                             b.rankl_diffusivity_um2_per_s).copy()
+        rankl_rhs = sig._rhs(positions, rankl, b.rankl_diffusivity_um2_per_s).copy()
         rankl_ref = sig.rankl_total_nM.copy()
         solve_mgcg(hierarchy, rankl_ref, rankl_rhs, sig._alpha(b.rankl_decay_per_day, b.rankl_diffusivity_um2_per_s),
                    1e-10, 1000)
-        opg_rhs = sig._rhs(positions, opg * model.physiology.opg_expression_factor * model.young_osteocytes.opg_factor,
-                           b.opg_diffusivity_um2_per_s)
+        opg_rhs = sig._rhs(positions, opg, b.opg_diffusivity_um2_per_s)
         opg_rhs_2x = np.empty(sig.opg_total_2x_nM.shape)
         restrict(opg_rhs, opg_rhs_2x)
         opg_ref_2x = sig.opg_total_2x_nM.copy()

@@ -200,13 +200,17 @@ class BoneModel(mesa.Model):
         return systemic.osteoblast_working_life_days(self.biology, self.physiology, self.exposure)
 
     # --- the day ------------------------------------------------------------------------------
-    def _update_fields(self, solve_opg: bool = True) -> None:
+    def field_sources(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Today's field sources: (osteocyte voxels (n, 3), their ids, RANKL and OPG secretion in molecules/day).
+        Systemic modifiers act on every cell's own (basal) secretion: the patient's physiology and the delayed
+        RANKL rise under teriparatide (RANKL), the physiology and the young osteocytes (OPG)."""
         positions, rankl, opg, ids = self.cells.sources()
-        # systemic modifiers act on every cell's own (basal) secretion: the patient's physiology and the
-        # delayed RANKL rise under teriparatide
         rankl_factor = systemic.rankl_factor(self.physiology, self.exposure)
         opg_factor = self.physiology.opg_expression_factor * self.young_osteocytes.opg_factor
-        self.signalling.update(positions, ids, rankl * rankl_factor, opg * opg_factor, solve_opg)
+        return positions, ids, rankl * rankl_factor, opg * opg_factor
+
+    def _update_fields(self, solve_opg: bool = True) -> None:
+        self.signalling.update(*self.field_sources(), solve_opg)
         self._grid_fields_day = None
 
     def sync_grid_fields(self) -> None:
