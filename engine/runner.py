@@ -107,7 +107,7 @@ def _build_and_simulate(settings: RunSettings, log, stop) -> RunSummary:
     loaded, scenario = settings.loaded, settings.loaded.scenario
     t0 = time.perf_counter()
     if not compiled_cache_is_warm():
-        log("first run on this machine: compiling the numba kernels (about 15-30 s, once; cached afterwards)")
+        log("first run on this machine: compiling the numba kernels (about a minute on 2 cores, once; cached afterwards)")
     model = BoneModel(scenario, base_dir=loaded.base_dir, rng=settings.seed)
     grid = model.grid
     log(f"built {grid.shape[0]}x{grid.shape[1]}x{grid.shape[2]} voxels of {grid.voxel_size_um:g} µm, "

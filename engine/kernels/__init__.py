@@ -4,11 +4,10 @@ from pathlib import Path as _Path
 
 
 def compiled_cache_is_warm() -> bool:
-    """Whether numba has cached compiled kernels on this machine (`cache=True` writes `*.nbi` index files next
-    to the modules, or under NUMBA_CACHE_DIR). Cold, the first run compiles for ~15-30 s, once."""
+    """Whether numba has cached compiled kernels on this machine (`cache=True` writes `*.nbi` index files under
+    NUMBA_CACHE_DIR when it is set, else next to the modules). Cold, the first run compiles for about a minute
+    on 2 cores (`benchmarks/bench_model.py` measures it), once."""
     import numba
 
-    folders = [_Path(__file__).parent / "__pycache__"]
-    if numba.config.CACHE_DIR:
-        folders.append(_Path(numba.config.CACHE_DIR))
-    return any(next(folder.rglob("*.nbi"), None) is not None for folder in folders if folder.is_dir())
+    folder = _Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else _Path(__file__).parent / "__pycache__"
+    return folder.is_dir() and next(folder.rglob("*.nbi"), None) is not None

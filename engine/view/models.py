@@ -123,7 +123,7 @@ class LiveBoneModel(BoneModel):
         loaded = scenario_for_view(scenario_path, regimen, years_since_menopause, seed)
         # the server's terminal says what the first page load waits for (the page appears after the spin-up)
         if not compiled_cache_is_warm():
-            print("bmu view: first run on this machine: compiling the numba kernels (about 15-30 s, once)",
+            print("bmu view: first run on this machine: compiling the numba kernels (about a minute on 2 cores, once)",
                   file=sys.stderr, flush=True)
         print(f"bmu view: building '{loaded.name}' ...", file=sys.stderr, flush=True)
         super().__init__(loaded.scenario, loaded.base_dir)
