@@ -28,11 +28,17 @@ sweep in 3-D but reads every array twice, and its stride-2 loop does not vectori
 dropped). The coarsest grid (≤ `COARSEST_CELLS` cells per edge) is solved exactly with a dense inverse,
 so the V-cycle stays symmetric there too (a fixed number of Gauss–Seidel sweeps left CG stalling for
 OPG's small α).
-Precision: CG applies the float64 operator, so it converges to the float64 equation's solution; the V-cycle
-works on float32 copies of every level (`LEVEL_DTYPE`: conductances, diagonals, work arrays). A preconditioner
-only has to be a fixed symmetric approximation of A⁻¹ (it is, to float32 rounding), and the V-cycle is where a
-solve reads memory: the float32 levels made a daily solve ~5 % cheaper at 1.25·10⁵ field cells, ~20 % at 10⁶,
-where the levels no longer fit in the cache.
+Precision: for tight solves CG applies the float64 operator with float64 vectors, so it converges to the float64
+equation's solution; the V-cycle always works on float32 copies of every level (`LEVEL_DTYPE`: conductances,
+diagonals, work arrays). A preconditioner only has to be a fixed symmetric approximation of A⁻¹ (it is, to float32
+rounding), and the V-cycle is where a solve reads memory: the float32 levels made a daily solve ~5 % cheaper at
+1.25·10⁵ field cells, ~20 % at 10⁶, where the levels no longer fit in the cache. When the solve stops at a
+relative error of `CG_LEVEL_DTYPE_MIN_RTOL` or more (the model's daily solves: 1e-3 and 3e-3), CG too works in
+float32: its four work vectors (residual, preconditioned residual, direction, A·direction) and the finest level's
+operator (the V-cycle's copy); only the solution accumulates in float64. Float32 rounding (~1e-7, in the residual
+and in the conductances, i.e. in the equation solved) is far below such a stopping error, and those arrays are
+most of what a CG iteration reads and writes: 4 iterations on 10⁶ cells cost ~23 % less, on 1.25·10⁵ ~18 %.
+Tighter solves (the 1e-10 references of `bench_field_cadence.py`) keep the float64 operator and vectors.
 Measured on the default bone (bench_kernels): ~16 iterations for RANKL and ~27 for OPG to an energy-norm
 error of 1e-6 from a cold start, at 20 and at 10 µm cells alike.
 """
@@ -52,6 +58,8 @@ COARSEST_CELLS = 4
 LEVEL_DTYPE = np.float32
 #: halves P^T A P's face conductances (see the module docstring)
 COARSE_FACE_SCALE = 0.5
+#: solves to at least this relative error keep CG's work vectors in LEVEL_DTYPE (module docstring, Precision)
+CG_LEVEL_DTYPE_MIN_RTOL = 1e-5
 
 
 @njit(parallel=True, cache=True)
@@ -407,7 +415,7 @@ class Hierarchy:
     def _own_buffers(self, total: int) -> None:
         """The V-cycle's level work arrays, CG's four vectors on the finest level, the operators per α."""
         self.x, self.b, self.t = (np.zeros(total, LEVEL_DTYPE) for _ in range(3))
-        self.cg_work = np.empty((4, *self.shapes[0]))
+        self._cg_work: dict[type, np.ndarray] = {}  # dtype -> CG's four vectors on the finest level (`cg_arrays`)
         self._operators: dict[float, tuple] = {}  # α -> (diag, inv_diag, their LEVEL_DTYPE copies) buffers
         self._by_alpha: dict[float, tuple] = {}  # α -> operator of the current geometry
         self.alpha = None
@@ -447,6 +455,18 @@ class Hierarchy:
     def level(self, buffer: np.ndarray, k: int) -> np.ndarray:
         return buffer[self.offsets[k]:self.offsets[k + 1]].reshape(tuple(self.shapes[k]))
 
+    def cg_arrays(self, rtol: float) -> tuple:
+        """CG's four work vectors (residual, preconditioned residual, direction, A·direction) and the finest
+        level's operator (conductances, the current α's diagonal: `set_alpha` first) for a solve to `rtol`:
+        LEVEL_DTYPE (the V-cycle's copies) when rtol is at least `CG_LEVEL_DTYPE_MIN_RTOL`, float64 below
+        (module docstring, Precision)."""
+        dtype = LEVEL_DTYPE if rtol >= CG_LEVEL_DTYPE_MIN_RTOL else np.float64
+        if dtype not in self._cg_work:
+            self._cg_work[dtype] = np.empty((4, *self.shapes[0]), dtype)
+        operator = (self.gx, self.gy, self.gz, self.diag) if dtype == np.float64 else (self.gx32, self.gy32,
+                                                                                       self.gz32, self.diag32)
+        return (self._cg_work[dtype], *(self.level(a, 0) for a in operator))
+
     @property
     def levels(self) -> int:
         return len(self.shapes)
@@ -478,10 +498,6 @@ class Hierarchy:
         """The V-cycle's level buffers and the current α's operator (LEVEL_DTYPE), in its argument order."""
         return (self.gx32, self.gy32, self.gz32, self.diag32, self.inv_diag32, self.x, self.b, self.t,
                 self.offsets, self.shapes, JACOBI_WEIGHT, self.coarsest_active, self.coarsest_inverse)
-
-    def _fine_operator(self):
-        """The finest level's exact (float64) operator: conductances and diagonal, as CG applies it."""
-        return (self.level(self.gx, 0), self.level(self.gy, 0), self.level(self.gz, 0), self.level(self.diag, 0))
 
     def apply(self, c: np.ndarray, out: np.ndarray) -> None:
         """out = A·c on the finest level."""
@@ -528,18 +544,34 @@ def _up(coarse_x, rhs_k, x_k, t_k, g_x, g_y, g_z, d_k, i_k, weight):
 
 @njit(cache=True)
 def _v_cycle(rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse):
+    """out = M⁻¹·rhs: one V-cycle from zero (`_v_cycle_on`), the finest level's right-hand side and result cast
+    into and out of the level buffers (`Hierarchy.v_cycle`: any float dtype in and out)."""
+    if offsets.size == 2:  # one level: solved exactly, in rhs's and out's precision
+        _v_cycle_on(rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse)
+        return
+    _cast(rhs, _view(bb, offsets, shapes, 0))
+    x0 = _view(xb, offsets, shapes, 0)
+    _v_cycle_on(_view(bb, offsets, shapes, 0), x0, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight,
+                active, inverse)
+    _cast(x0, out)
+
+
+@njit(cache=True)
+def _v_cycle_on(rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse):
     """out = M⁻¹·rhs: one V-cycle from zero on every level: pre-smoothing, the residual restricted, the coarser
     level's cycle, its correction prolonged, post-smoothing (`_down`, `_up`). The coarsest level is solved
-    exactly. Every level is float32 (`LEVEL_DTYPE`), the finest too: the caller's float64 right-hand side is
-    cast into it once and the result cast back once, instead of five float64 reads per cycle."""
+    exactly. The finest level works on rhs and out themselves (CG's residual and preconditioned residual,
+    finest shape), in their dtype; every coarser level is LEVEL_DTYPE. With CG's vectors in LEVEL_DTYPE (loose
+    solves, `Hierarchy.cg_arrays`) nothing is cast; tight solves run the finest level in float64."""
     n_levels = offsets.size - 1
     if n_levels == 1:  # the finest level is the coarsest: solved exactly
         o = out.ravel()
         o[:] = 0.0
-        o[active] = inverse @ rhs.ravel()[active]
+        o[active] = inverse @ rhs.ravel()[active].astype(np.float64)
         return
-    _cast(rhs, _view(bb, offsets, shapes, 0))
-    for k in range(n_levels - 1):
+    t_k, g_x, g_y, g_z, d_k, i_k = _level(0, gx, gy, gz, diag, inv_diag, tb, offsets, shapes)
+    _down(rhs, out, t_k, g_x, g_y, g_z, d_k, i_k, _view(bb, offsets, shapes, 1), weight)
+    for k in range(1, n_levels - 1):
         t_k, g_x, g_y, g_z, d_k, i_k = _level(k, gx, gy, gz, diag, inv_diag, tb, offsets, shapes)
         _down(_view(bb, offsets, shapes, k), _view(xb, offsets, shapes, k), t_k, g_x, g_y, g_z, d_k, i_k,
               _view(bb, offsets, shapes, k + 1), weight)
@@ -548,11 +580,12 @@ def _v_cycle(rhs, out, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, 
     b_c = _view(bb, offsets, shapes, last).ravel()
     x_c[:] = 0.0
     x_c[active] = inverse @ b_c[active].astype(np.float64)
-    for k in range(n_levels - 2, -1, -1):
+    for k in range(n_levels - 2, 0, -1):
         t_k, g_x, g_y, g_z, d_k, i_k = _level(k, gx, gy, gz, diag, inv_diag, tb, offsets, shapes)
         _up(_view(xb, offsets, shapes, k + 1), _view(bb, offsets, shapes, k), _view(xb, offsets, shapes, k), t_k,
             g_x, g_y, g_z, d_k, i_k, weight)
-    _cast(_view(xb, offsets, shapes, 0), out)
+    t_k, g_x, g_y, g_z, d_k, i_k = _level(0, gx, gy, gz, diag, inv_diag, tb, offsets, shapes)
+    _up(_view(xb, offsets, shapes, 1), rhs, out, t_k, g_x, g_y, g_z, d_k, i_k, weight)
 
 
 @njit(parallel=True, cache=True)
@@ -655,8 +688,9 @@ def fill_new_cells(c, phi):
 @njit(cache=True)
 def _pcg(c, rhs, phi, work, g_x, g_y, g_z, d0, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight,
          active, inverse, rtol, max_iterations):
-    """CG preconditioned by `_v_cycle` on the finest level, in place from c; see `solve_mgcg`. CG applies the
-    exact float64 operator (g_x, g_y, g_z, d0); the V-cycle its LEVEL_DTYPE copies on every level."""
+    """CG preconditioned by `_v_cycle_on` on the finest level, in place from c; see `solve_mgcg`. CG applies the
+    finest operator (g_x, g_y, g_z, d0) in the precision of `work` (`Hierarchy.cg_arrays`); the V-cycle the
+    LEVEL_DTYPE copies on every level."""
     if _zero_outside(c, d0, phi) > 0:
         fill_new_cells(c, phi)
     if dot(rhs, rhs) == 0.0:
@@ -668,7 +702,7 @@ def _pcg(c, rhs, phi, work, g_x, g_y, g_z, d0, gx, gy, gz, diag, inv_diag, xb, b
     p = work[3]
     stencil_apply(c, g_x, g_y, g_z, d0, ap)
     _residual(rhs, ap, d0, r)
-    _v_cycle(r, z, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse)
+    _v_cycle_on(r, z, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse)
     rz = dot(r, z)
     error = _error_estimate(rz, dot(c, rhs))
     it = 0
@@ -682,7 +716,7 @@ def _pcg(c, rhs, phi, work, g_x, g_y, g_z, d0, gx, gy, gz, diag, inv_diag, xb, b
         if pap <= 0.0:
             break
         cb = _step(c, r, p, ap, rz / pap, rhs)
-        _v_cycle(r, z, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse)
+        _v_cycle_on(r, z, gx, gy, gz, diag, inv_diag, xb, bb, tb, offsets, shapes, weight, active, inverse)
         rz_new = dot(r, z)
         error = _error_estimate(rz_new, cb)
         if error <= rtol:
@@ -706,6 +740,5 @@ def solve_mgcg(hierarchy: Hierarchy, c: np.ndarray, rhs: np.ndarray, alpha: floa
     Arrays are float64, C-contiguous, with the hierarchy's finest shape.
     """
     hierarchy.set_alpha(alpha)
-    it, error = _pcg(c, rhs, hierarchy.phi, hierarchy.cg_work, *hierarchy._fine_operator(), *hierarchy._arrays(),
-                     rtol, max_iterations)
+    it, error = _pcg(c, rhs, hierarchy.phi, *hierarchy.cg_arrays(rtol), *hierarchy._arrays(), rtol, max_iterations)
     return int(it), float(error)

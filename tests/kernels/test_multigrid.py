@@ -141,6 +141,29 @@ def test_mgcg_matches_direct_sparse_solve(alpha):
     np.testing.assert_allclose(c.ravel(), expected, rtol=1e-5, atol=1e-8 * np.abs(expected).max())
 
 
+@pytest.mark.parametrize("rtol", [1e-3, mg.CG_LEVEL_DTYPE_MIN_RTOL])
+def test_loose_solves_run_cg_in_float32_and_still_reach_their_error(rtol):
+    """At rtol >= CG_LEVEL_DTYPE_MIN_RTOL CG's vectors and operator are float32 (module docstring, Precision).
+    The solution's energy-norm error against the float64 direct solve must still be about rtol: the stopping
+    estimate √(r·M⁻¹r / c·b) approximates it to within a small factor (2 allowed here), and float32 rounding
+    (~1e-7) is far below either rtol."""
+    phi = random_marrow((10, 9, 11), 9)
+    rhs = np.random.default_rng(10).random(phi.shape) * (phi > 0)
+    h = mg.Hierarchy(phi)
+    h.set_alpha(0.05)
+    work, *operator = h.cg_arrays(rtol)
+    assert work.dtype == mg.LEVEL_DTYPE and all(a.dtype == mg.LEVEL_DTYPE for a in operator)
+    assert h.cg_arrays(1e-10)[0].dtype == np.float64
+    c = np.zeros_like(phi)
+    _, estimate = mg.solve_mgcg(h, c, rhs, 0.05, rtol, 200)
+    assert estimate <= rtol
+    expected = direct_solution(phi, 0.05, rhs)
+    a = sparse_matrix(phi, 0.05)
+    err = c.ravel() - expected
+    energy_error = np.sqrt(err @ (a @ err) / (expected @ (a @ expected)))
+    assert energy_error <= 2 * rtol, energy_error
+
+
 def test_iterations_do_not_grow_with_the_grid_or_the_diffusion_length():
     """Jacobi-CG needs ~√(12/α) iterations; the V-cycle keeps the count bounded (the point of multigrid)."""
     counts = {}
