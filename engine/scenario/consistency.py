@@ -7,6 +7,7 @@ instead of raising, so a user sees every problem of a file at once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def _is_multiple(value: float, unit: float) -> bool:
 
 def _too_many_voxels(counts, voxel_size_um: float) -> list[Problem]:
     """The voxel cap, checked on (possibly fractional) counts per axis before anything is allocated."""
-    total = float(np.prod([float(n) for n in counts]))
+    total = math.prod(float(n) for n in counts)  # Python floats: a silly size overflows to inf without a warning
     if total <= MAX_VOXELS:
         return []
     return [Problem(("geometry", "voxel_size_um"),

@@ -59,10 +59,11 @@ class MicroCTVolume(_Strict):
 
 
 Structure = Annotated[Union[SyntheticTrabecular, MicroCTVolume], Field(discriminator="type")]
+EdgeUm = Annotated[float, Field(gt=0)]  # an edge length of the volume, µm
 
 
 class Geometry(_Strict):
-    volume_size_um: tuple[float, float, float] | None = Field(
+    volume_size_um: tuple[EdgeUm, EdgeUm, EdgeUm] | None = Field(
         None, description="Edge lengths of the simulated volume (z, y, x) in µm; for micro_ct, taken from the array if omitted.")
     voxel_size_um: float = Field(gt=0, le=1000, description="Edge length of one cubic voxel in µm.")
     structure: Structure

@@ -83,6 +83,8 @@ def test_unknown_biology_parameter_suggests_nearest():
     (lambda d: d["patient"].update(years_since_menopause=50), "implies menopause before age 20"),
     (lambda d: d["geometry"].update(volume_size_um=[200, 205, 200]), "geometry.volume_size_um[1] = 205.0: must be a whole multiple"),
     (lambda d: d["geometry"].update(voxel_size_um=0.1), "more than the limit"),
+    (lambda d: d["geometry"].update(volume_size_um=[200, -200, 200]), "geometry.volume_size_um[1] = -200: Input should be greater than 0"),
+    (lambda d: d["geometry"].update(volume_size_um=[1e308, 1e308, 1e308]), "gives inf voxels in the volume, more than the limit"),
     (lambda d: d["geometry"]["structure"].update(type="cube"), "geometry.structure.type"),
     (lambda d: d["geometry"].pop("structure"), "geometry.structure: required key is missing"),
     (lambda d: d.update(numerics={"field_cell_size_um": 15}), "numerics.field_cell_size_um = 15.0: must be a whole multiple"),
