@@ -37,7 +37,9 @@ relative error of `CG_LEVEL_DTYPE_MIN_RTOL` or more (the model's daily solves: 1
 float32: its four work vectors (residual, preconditioned residual, direction, A·direction) and the finest level's
 operator (the V-cycle's copy); only the solution accumulates in float64. Float32 rounding (~1e-7, in the residual
 and in the conductances, i.e. in the equation solved) is far below such a stopping error, and those arrays are
-most of what a CG iteration reads and writes: 4 iterations on 10⁶ cells cost ~23 % less, on 1.25·10⁵ ~18 %.
+most of what a CG iteration reads and writes; the V-cycle's finest level then works on CG's vectors without casts
+(`_v_cycle_on`). 4 iterations cost ~26 % less on 10⁶ and on 1.25·10⁵ cells, the model's daily solves 25 % and
+13 % less at 8 and 1 mm³.
 Tighter solves (the 1e-10 references of `bench_field_cadence.py`) keep the float64 operator and vectors.
 Measured on the default bone (bench_kernels): ~16 iterations for RANKL and ~27 for OPG to an energy-norm
 error of 1e-6 from a cold start, at 20 and at 10 µm cells alike.
@@ -58,7 +60,7 @@ COARSEST_CELLS = 4
 LEVEL_DTYPE = np.float32
 #: halves P^T A P's face conductances (see the module docstring)
 COARSE_FACE_SCALE = 0.5
-#: solves to at least this relative error keep CG's work vectors in LEVEL_DTYPE (module docstring, Precision)
+#: solves to at least this relative error run CG in LEVEL_DTYPE, vectors and finest operator (docstring: Precision)
 CG_LEVEL_DTYPE_MIN_RTOL = 1e-5
 
 
