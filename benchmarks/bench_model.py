@@ -9,9 +9,11 @@ stepping cost in seconds per simulated year (target ≤ 5 s for 1 mm³ on 2 core
 cheapest 30-day stretch, since a shared machine's wall time swings from minute to minute), the start-up (build +
 spin-up, target ≤ 5 s warm), the split, the field solver's mean iterations per day, and the peak memory
 of the process in bytes per voxel. Between the sizes: the cost per simulated day against the voxel ratio
-(target: ≤ 8.5× for 8× the voxels, within 24 GB); the small size runs again after the large one, and the
-ratio is taken against the mean of its two runs, so that the machine's drift over the large run's minutes
-does not enter it.
+(target: ≤ 8.5× for 8× the voxels, within 24 GB), as the ratio of the means over `--seeds` seeds per size
+(default 3). Why seeds: how much a volume remodels, and so how many iterations its daily RANKL solve takes,
+is a property of its realization (at 8 mm³, 120 days took 3.7 to 4.9 iterations a day between three seeds), and
+the ratio should not depend on one draw. The runs alternate small, large, large, small, ... so that the machine's
+drift over the minutes they take does not enter the ratio either.
 
 It also reports the first run's numba compile time on this machine (a fresh process with an empty
 NUMBA_CACHE_DIR, then the same with the cache it wrote), the whole-skeleton layer's cost per simulated
@@ -21,7 +23,7 @@ year (the patient-level readouts alone, `engine.skeleton.patient.SkeletonModel`)
 2-core machine runs 1.0-1.5x slower from one hour to the next, so the report also scales the 1 mm³ figures to
 the machine speed of issue 19's measurement (the peer at 2.3 s per simulated year).
 
-    .venv/bin/python benchmarks/bench_model.py            # ~8 min on 2 cores
+    .venv/bin/python benchmarks/bench_model.py            # ~4 min on 2 cores (--seeds 1: ~2.5 min)
     .venv/bin/python benchmarks/bench_model.py --days 100 --sizes 600 1000
 """
 
@@ -54,6 +56,7 @@ from engine.units import DAYS_PER_YEAR
 REPO = Path(__file__).resolve().parents[1]
 #: days per stretch for the best-stretch cost (`best_stretch_s_per_day`)
 STRETCH_DAYS = 30
+RATIO_SEEDS = 3  # seeds per size behind the cost ratio (`--seeds`)
 #: the remodeling kernels, by the process module that calls each
 KERNELS = ((resorption_mod, "resorb_and_advance"), (phases_mod, "deposit_many"), (mineral_mod, "mineralize"),
            (census_mod, "surface_phase_counts"))
@@ -83,15 +86,18 @@ class Timer:
         return original
 
 
-def scenario_for(size_um: int):
+def scenario_for(size_um: int, seed: int | None = None):
+    """The default scenario at another cube size (and seed: default, the scenario's own)."""
     loaded = load_scenario(REPO / "scenarios" / "default.yaml")
     data = loaded.scenario.model_dump()
     data["geometry"]["volume_size_um"] = [size_um] * 3
+    if seed is not None:
+        data["seed"] = seed
     return type(loaded.scenario).model_validate(data)
 
 
-def bench(size_um: int, days: int) -> dict:
-    scenario = scenario_for(size_um)
+def bench(size_um: int, days: int, seed: int | None = None) -> dict:
+    scenario = scenario_for(size_um, seed)
     t0 = time.perf_counter()
     model = BoneModel(scenario)
     build_s = time.perf_counter() - t0
@@ -144,7 +150,8 @@ def bench(size_um: int, days: int) -> dict:
     }
     split["agent Python and bookkeeping"] = step - split["fields"] - split["remodeling kernels"]
     return {
-        "size_um": size_um, "voxels": int(np.prod(model.grid.shape)), "days": days, "wall_s": wall,
+        "size_um": size_um, "seed": scenario.seed, "voxels": int(np.prod(model.grid.shape)), "days": days,
+        "wall_s": wall,
         "days_per_s": days / wall, "build_s": build_s, "spin_up_s": spin_s, "spin_up_days": model.clock - days,
         "mean_agents": float(np.mean(agents)),
         "osteoclasts": len(model.agents_by_type.get(Osteoclast, [])),
@@ -214,13 +221,13 @@ def peer_seconds_per_year() -> tuple[float | None, str]:
     return float(np.median(times)), f"median of {PEER_RUNS} one-year solves, measured in this run"
 
 
-def one_size(size_um: int, days: int) -> dict:
+def one_size(size_um: int, days: int, seed: int | None = None) -> dict:
     """One size in this process (run by `main` in a fresh process per size, so peak memory is its own)."""
     warm = BoneModel(scenario_for(600))  # JIT (cached) and imports, not timed: a step and its readouts
     warm.step()
     record(warm)
     base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result = bench(size_um, days)
+    result = bench(size_um, days, seed)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result["peak_rss_bytes"] = peak_kb * 1024
     result["rss_before_model_bytes"] = base_kb * 1024
@@ -247,25 +254,35 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=120, help="timed days per size (default 120)")
     parser.add_argument("--sizes", type=int, nargs=2, default=[1000, 2000], metavar="UM",
                         help="edge lengths of the two cubes in µm (default 1000 2000: 1 and 8 mm³)")
+    parser.add_argument("--seeds", type=int, default=RATIO_SEEDS, metavar="N",
+                        help=f"seeds per size for the cost ratio (default {RATIO_SEEDS}): how much a volume remodels, and "
+                             "so how many iterations its daily RANKL solve takes, depends on its realization")
     parser.add_argument("--one", type=int, metavar="UM", help=argparse.SUPPRESS)  # internal: one size, JSON out
+    parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # internal: its seed
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one_size(args.one, args.days)))
+        print(json.dumps(one_size(args.one, args.days, args.seed)))
         return
-    def one(size: int) -> dict:
-        run = subprocess.run([sys.executable, __file__, "--one", str(size), "--days", str(args.days)], cwd=REPO,
-                             capture_output=True, text=True, check=True)
+    def one(size: int, seed: int) -> dict:
+        run = subprocess.run([sys.executable, __file__, "--one", str(size), "--days", str(args.days), "--seed",
+                              str(seed)], cwd=REPO, capture_output=True, text=True, check=True)
         return json.loads(run.stdout.strip().splitlines()[-1])
 
-    # the small size runs before and after the large one: the machine's speed drifts over the minutes a large
-    # run takes, and the ratio between the sizes should not measure that drift
+    # each seed runs at both sizes, in the order small, large, large, small, small, large, ...: the machine's speed
+    # drifts over the minutes the runs take, and the ratio between the sizes should not measure that drift
+    base_seed = scenario_for(args.sizes[0]).seed
+    seeds = [base_seed + i for i in range(max(args.seeds, 1))]
     peer_before, peer_how = peer_seconds_per_year()
-    small, large, small_again = one(args.sizes[0]), one(args.sizes[1]), one(args.sizes[0])
+    runs: dict[tuple[int, int], dict] = {}
+    for i, seed in enumerate(seeds):
+        for size in (args.sizes if i % 2 == 0 else args.sizes[::-1]):
+            runs[size, seed] = one(size, seed)
     peer_after, _ = peer_seconds_per_year()
+    small, large = runs[args.sizes[0], base_seed], runs[args.sizes[1], base_seed]
     results = [small, large]
     for r in results:
         startup = r["build_s"] + r["spin_up_s"]
-        print(f"{r['size_um']} µm cube ({r['voxels']:,} voxels, ~{r['mean_agents']:.0f} agents): "
+        print(f"{r['size_um']} µm cube ({r['voxels']:,} voxels, ~{r['mean_agents']:.0f} agents), seed {r['seed']}: "
               f"stepping {r['s_per_simulated_year']:.1f} s per simulated year ({r['days_per_s']:.1f} days/s; "
               f"best {STRETCH_DAYS}-day stretch {r['s_per_simulated_year_best_stretch']:.1f}); "
               f"start-up {startup:.1f} s (build {r['build_s']:.1f} s + {r['spin_up_days']}-day spin-up "
@@ -279,20 +296,28 @@ def main() -> None:
               f"{it['opg']:.1f} OPG iterations per day")
         for k, v in r["split_pct"].items():
             print(f"    {k:32s} {v:5.1f} %")
+    for size in args.sizes:
+        print(f"{size} µm, per seed: " + "; ".join(
+            f"seed {seed}: {runs[size, seed]['s_per_simulated_year']:.1f} s per simulated year (best stretch "
+            f"{runs[size, seed]['s_per_simulated_year_best_stretch']:.1f}), "
+            f"{runs[size, seed]['mean_solver_iterations_per_day']['rankl']:.1f} RANKL iterations per day"
+            for seed in seeds))
     voxel_ratio = large["voxels"] / small["voxels"]
     agent_ratio = large["mean_agents"] / small["mean_agents"]
-    small_s = 0.5 * (small["s_per_simulated_year"] + small_again["s_per_simulated_year"])
-    cost_ratio = large["s_per_simulated_year"] / small_s
-    best_ratio = large["s_per_simulated_year_best_stretch"] / min(small["s_per_simulated_year_best_stretch"],
-                                                                  small_again["s_per_simulated_year_best_stretch"])
-    print(f"{small['size_um']} µm again after the {large['size_um']} µm run: stepping "
-          f"{small_again['s_per_simulated_year']:.1f} s per simulated year (best {STRETCH_DAYS}-day stretch "
-          f"{small_again['s_per_simulated_year_best_stretch']:.1f})")
+
+    def mean_over_seeds(size: int, key: str) -> float:
+        return float(np.mean([runs[size, seed][key] for seed in seeds]))
+
+    small_s, large_s = (mean_over_seeds(size, "s_per_simulated_year") for size in args.sizes)
+    cost_ratio = large_s / small_s
+    best_ratio = (mean_over_seeds(args.sizes[1], "s_per_simulated_year_best_stretch")
+                  / mean_over_seeds(args.sizes[0], "s_per_simulated_year_best_stretch"))
     print(f"cost per simulated day grows {cost_ratio:.1f}x for {voxel_ratio:.1f}x voxels and {agent_ratio:.1f}x agents "
-          f"(against the mean of the two {small['size_um']} µm runs; {best_ratio:.1f}x between the best "
-          f"{STRETCH_DAYS}-day stretches; target <= {8.5 * voxel_ratio / 8:.1f}x)")
+          f"(means over {len(seeds)} seed(s) per size; {best_ratio:.1f}x between the best {STRETCH_DAYS}-day stretches; "
+          f"target <= {8.5 * voxel_ratio / 8:.1f}x)")
     default = small if small["size_um"] == 1000 else large
-    print(f"default 1 mm³: {default['s_per_simulated_year']:.1f} s per simulated year stepping (best {STRETCH_DAYS}-day "
+    label = "the default 1 mm³ volume" if default["size_um"] == 1000 else f"the {default['size_um']} µm cube"
+    print(f"{label}: {default['s_per_simulated_year']:.1f} s per simulated year stepping (best {STRETCH_DAYS}-day "
           f"stretch {default['s_per_simulated_year_best_stretch']:.1f}; target <= 5), start-up "
           f"{default['build_s'] + default['spin_up_s']:.1f} s (target <= 5 warm)")
     peer = None if peer_before is None else 0.5 * (peer_before + peer_after)
@@ -300,14 +325,14 @@ def main() -> None:
         print(f"0-D ODE peer (Martínez-Reina 2019, bone_models): {peer_how}; its figure from issue 19 on this "
               f"project's machine: {PEER_RECORDED_S_PER_YEAR} s per simulated year")
     else:
-        again = small_again if default is small else default
-        ours = 0.5 * (default["s_per_simulated_year"] + again["s_per_simulated_year"])
+        ours = mean_over_seeds(default["size_um"], "s_per_simulated_year")
         speed = peer / PEER_RECORDED_S_PER_YEAR
         print(f"0-D ODE peer (Martínez-Reina 2019, bone_models), side by side: {peer:.1f} s per simulated year "
-              f"({peer_before:.1f} before the runs, {peer_after:.1f} after; {peer_how}); the default 1 mm³ volume "
+              f"({peer_before:.1f} before the runs, {peer_after:.1f} after; {peer_how}); {label} (mean over its "
+              f"{len(seeds)} seed(s)) "
               f"takes {ours / peer:.2f}x the peer's time per simulated year (stretch: < 1)")
         print(f"this machine today runs the peer {speed:.2f}x as long as issue 19's measurement "
-              f"({PEER_RECORDED_S_PER_YEAR} s); at that machine speed the 1 mm³ volume would step in "
+              f"({PEER_RECORDED_S_PER_YEAR} s); at that machine speed {label} would step in "
               f"{ours / speed:.1f} s per simulated year (target <= 5) and start in "
               f"{(default['build_s'] + default['spin_up_s']) / speed:.1f} s (target <= 5)")
     cold, warm = compile_seconds()
@@ -318,7 +343,9 @@ def main() -> None:
           "its 400-day spin-up included")
     out = REPO / "outputs" / "benchmarks" / "bench_model.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"small": small, "large": large, "small_again": small_again, "cost_ratio": cost_ratio,
+    out.write_text(json.dumps({"small": small, "large": large, "runs": [runs[size, seed] for seed in seeds
+                                                                         for size in args.sizes],
+                               "seeds": seeds, "cost_ratio": cost_ratio,
                                "cost_ratio_best_stretches": best_ratio, "voxel_ratio": voxel_ratio,
                                "agent_ratio": agent_ratio, "peer_s_per_simulated_year": peer, "peer_source": peer_how,
                                "peer_recorded_s_per_simulated_year": PEER_RECORDED_S_PER_YEAR,
