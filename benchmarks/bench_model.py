@@ -255,8 +255,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs=2, default=[1000, 2000], metavar="UM",
                         help="edge lengths of the two cubes in µm (default 1000 2000: 1 and 8 mm³)")
     parser.add_argument("--seeds", type=int, default=RATIO_SEEDS, metavar="N",
-                        help=f"seeds per size for the cost ratio (default {RATIO_SEEDS}): how much a volume remodels, and "
-                             "so how many iterations its daily RANKL solve takes, depends on its realization")
+                        help=f"seeds per size for the cost ratio (default {RATIO_SEEDS}): how much a volume "
+                             "remodels, and so how many iterations its daily RANKL solve takes, depends on its "
+                             "realization")
     parser.add_argument("--one", type=int, metavar="UM", help=argparse.SUPPRESS)  # internal: one size, JSON out
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # internal: its seed
     args = parser.parse_args()
@@ -313,8 +314,8 @@ def main() -> None:
     best_ratio = (mean_over_seeds(args.sizes[1], "s_per_simulated_year_best_stretch")
                   / mean_over_seeds(args.sizes[0], "s_per_simulated_year_best_stretch"))
     print(f"cost per simulated day grows {cost_ratio:.1f}x for {voxel_ratio:.1f}x voxels and {agent_ratio:.1f}x agents "
-          f"(means over {len(seeds)} seed(s) per size; {best_ratio:.1f}x between the best {STRETCH_DAYS}-day stretches; "
-          f"target <= {8.5 * voxel_ratio / 8:.1f}x)")
+          f"(means over {len(seeds)} seed(s) per size; {best_ratio:.1f}x between the best {STRETCH_DAYS}-day "
+          f"stretches; target <= {8.5 * voxel_ratio / 8:.1f}x)")
     default = small if small["size_um"] == 1000 else large
     label = "the default 1 mm³ volume" if default["size_um"] == 1000 else f"the {default['size_um']} µm cube"
     print(f"{label}: {default['s_per_simulated_year']:.1f} s per simulated year stepping (best {STRETCH_DAYS}-day "
