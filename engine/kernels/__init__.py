@@ -2,6 +2,10 @@
 
 from pathlib import Path as _Path
 
+#: what `bmu run` and `bmu view` say before a first run's compile (the duration as bench_model.py measures it)
+COLD_CACHE_HINT = ("first run on this machine: compiling the numba kernels (about a minute on 2 cores, once; "
+                   "cached afterwards)")
+
 
 def compiled_cache_is_warm() -> bool:
     """Whether numba has cached compiled kernels on this machine (`cache=True` writes `*.nbi` index files under

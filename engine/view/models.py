@@ -118,13 +118,12 @@ class LiveBoneModel(BoneModel):
 
         from tqdm import tqdm
 
-        from engine.kernels import compiled_cache_is_warm
+        from engine.kernels import COLD_CACHE_HINT, compiled_cache_is_warm
 
         loaded = scenario_for_view(scenario_path, regimen, years_since_menopause, seed)
         # the server's terminal says what the first page load waits for (the page appears after the spin-up)
         if not compiled_cache_is_warm():
-            print("bmu view: first run on this machine: compiling the numba kernels (about a minute on 2 cores, once)",
-                  file=sys.stderr, flush=True)
+            print(f"bmu view: {COLD_CACHE_HINT}", file=sys.stderr, flush=True)
         print(f"bmu view: building '{loaded.name}' ...", file=sys.stderr, flush=True)
         super().__init__(loaded.scenario, loaded.base_dir)
         self.loaded = loaded
