@@ -128,7 +128,9 @@ class Numerics(_Strict):
     field_solver_max_iterations: int = Field(5000, ge=1, description="Iteration cap of the field solver.")
     spin_up_days: int = Field(
         400, ge=0, description=("Days simulated before day 0 with the patient held at day 0, so that BMUs in all "
-                                "phases are present when the run starts (a remodeling cycle is ~200 days)."))
+                                "phases are present when the run starts (a remodeling cycle is ~200 days; every "
+                                "statistic of the default volume reaches its steady state by day ~200, and the marker "
+                                "baselines average its last 182: benchmarks/bench_spin_up.py)."))
     field_update_days: int = Field(
         1, ge=1, description=("Every this many days RANKL/OPG transport is re-solved for the changed bone and cells "
                               "(binding to OPG and drugs is re-solved daily). Daily by default; 14 keeps every readout "
