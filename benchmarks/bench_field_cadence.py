@@ -40,13 +40,17 @@ READOUTS = ("eroded_surface_pct", "osteoid_surface_pct", "activation_frequency_p
             "formed_um3_per_day", "rank_occupancy", "n_osteoclasts", "n_active_bmus")
 
 
-def scenario(seed: int, field_update_days: int, opg_update_every: int):
+def scenario(seed: int, field_update_days: int | None = None, opg_update_every: int | None = None):
+    """The default scenario with its own model seed and microstructure for `seed` (also bench_agent_balance.py and
+    bench_spin_up.py), and the field cadences given (default: the scenario's own)."""
     loaded = load_scenario(REPO / "scenarios" / "default.yaml")
     data = loaded.scenario.model_dump()
     data["seed"] = seed
     data["geometry"]["structure"]["seed"] = 7 + seed
-    data["numerics"]["field_update_days"] = field_update_days
-    data["numerics"]["opg_update_every"] = opg_update_every
+    if field_update_days is not None:
+        data["numerics"]["field_update_days"] = field_update_days
+    if opg_update_every is not None:
+        data["numerics"]["opg_update_every"] = opg_update_every
     return type(loaded.scenario).model_validate(data)
 
 
