@@ -220,6 +220,9 @@ def main() -> None:
     if args.days < default_days + MARGIN_DAYS + REFERENCE_DAYS or args.seeds < 3:
         parser.error(f"--days must be at least {default_days + MARGIN_DAYS + REFERENCE_DAYS} and --seeds at least 3")
     if args.runs is not None:
+        if not args.runs.is_file():
+            parser.error(f"--runs {args.runs}: no such file (bench_spin_up.py writes "
+                         f"outputs/benchmarks/bench_spin_up_runs.npz)")
         saved = np.load(args.runs)
         runs, spin_s = saved["runs"], saved["spin_up_s"]
         args.seeds, args.days = runs.shape[:2]
